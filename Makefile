@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+#   make            build rsunion.ko against KDIR (default: the cached test kernel)
+#   make demo       boot the test kernel, load the module, mount and show a union
+#   make check      build everything and run the selftests in one guest boot
+#   make kernel     build (or find in the cache) the test kernel
+#   make selftests  build the selftest binaries
+#   make clean
+#
+# Every target that needs a tool installs it first (scripts/bootstrap).
+
+TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+TOOLCHAIN := $(shell bash -c '. $(TOP)/scripts/common.sh && kmake_vars')
+
+# Looked up (and built if missing) once, and only by targets that use it.
+ifeq ($(origin KDIR), undefined)
+KDIR = $(eval KDIR := $(shell $(TOP)/scripts/kernel)/build)$(KDIR)
+endif
+
+.PHONY: all module kernel demo check selftests clean rustfmt
+
+all: module
+
+kernel:
+	@$(TOP)/scripts/kernel >/dev/null
+
+module:
+	@$(TOP)/scripts/bootstrap
+	$(MAKE) -C $(KDIR) M=$(TOP) $(TOOLCHAIN) modules
+
+selftests:
+	$(MAKE) -C $(TOP)/selftests KDIR=$(KDIR)
+
+demo: module
+	$(TOP)/scripts/vm $(TOP)/scripts/demo
+
+check: module selftests
+	$(TOP)/scripts/vm $(TOP)/selftests/run $(TOP)/rsunion.ko
+
+rustfmt:
+	/usr/bin/rustfmt --edition 2021 $(TOP)/src/rsunion_main.rs
+
+clean:
+	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(TOP) $(TOOLCHAIN) clean; fi
+	$(MAKE) -C $(TOP)/selftests clean
+	rm -f $(TOP)/src/bindings_generated.rs $(TOP)/src/bindings_wrappers.c $(TOP)/src/wrappers.c

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! rsunion: a union filesystem that stacks read-only layers under one
+//! writable layer, as container runtimes build a root filesystem from image
+//! layers. The crate is split by VFS concern as fs/overlayfs is; all raw
+//! pointer work lives in [`vfs`].
+
+mod params;
+mod super_block;
+mod vfs;
+
+use kernel::prelude::*;
+
+module! {
+    type: Rsunion,
+    name: "rsunion",
+    author: "rsunion developers",
+    description: "Union filesystem: read-only layers under one writable layer",
+    license: "GPL",
+}
+
+struct Rsunion {
+    _fs: vfs::Registration,
+}
+
+impl kernel::Module for Rsunion {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let fs = vfs::Registration::new::<super_block::Rsunion>(module)?;
+        Ok(Self { _fs: fs })
+    }
+}

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `struct fs_context` and `struct fs_parameter` (linux/fs_context.h).
+
+use super::bindings;
+use core::fmt;
+use kernel::{
+    prelude::*,
+    str::{CStr, CString},
+    types::Opaque,
+};
+
+/// One mount attempt's context.
+#[repr(transparent)]
+pub(crate) struct FsContext(Opaque<bindings::fs_context>);
+
+impl FsContext {
+    /// # Safety
+    /// `ptr` is a live `fs_context` for the returned lifetime.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::fs_context) -> &'a Self {
+        // SAFETY: `FsContext` is a transparent wrapper; `ptr` is live.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// Refuses the mount: logs `args` in dmesg with the module prefix and,
+    /// for fsopen() callers, in the context's log too; returns `EINVAL`.
+    pub(crate) fn invalf(&self, args: fmt::Arguments<'_>) -> Error {
+        pr_err!("{}\n", args);
+        // SAFETY: `self` wraps a live `fs_context`; `log` is its own field.
+        let log = unsafe { (*self.0.get()).log };
+        if !log.log.is_null() {
+            if let Ok(msg) = CString::try_from_fmt(args) {
+                // SAFETY: `log.log` is the live log buffer of this context;
+                // the format consumes exactly one C string argument.
+                unsafe {
+                    bindings::logfc(
+                        log.log,
+                        log.prefix,
+                        b'e',
+                        c"%s".as_ptr().cast(),
+                        msg.as_char_ptr(),
+                    )
+                };
+            }
+        }
+        EINVAL
+    }
+}
+
+/// One option being set on an `FsContext`.
+#[repr(transparent)]
+pub(crate) struct FsParameter(Opaque<bindings::fs_parameter>);
+
+impl FsParameter {
+    /// # Safety
+    /// `ptr` is a live `fs_parameter` for the returned lifetime.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::fs_parameter) -> &'a Self {
+        // SAFETY: `FsParameter` is a transparent wrapper; `ptr` is live.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// The option's name.
+    pub(crate) fn key(&self) -> &CStr {
+        // SAFETY: the VFS never passes a parameter without a key
+        // (`vfs_parse_fs_param` refuses those), and it is a C string.
+        unsafe { CStr::from_char_ptr((*self.0.get()).key) }
+    }
+}
