@@ -11,20 +11,32 @@
 #include "kselftest_harness.h"
 
 FIXTURE(module) {
-	char mnt[64];
+	char dir[64];
+	char mnt[128];
+	char opts[256];
 };
 
+/* Two lower layers on a scratch tmpfs, and where to mount them. */
 FIXTURE_SETUP(module)
 {
+	char path[128];
+
 	ASSERT_EQ(0, rsunion_ensure_loaded()) TH_LOG("load: %s", strerror(errno));
-	strcpy(self->mnt, "/tmp/rsunion-module-XXXXXX");
-	ASSERT_NE(NULL, mkdtemp(self->mnt));
+	ASSERT_EQ(0, scratch_get(self->dir));
+	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->dir);
+	ASSERT_EQ(0, mkdir(self->mnt, 0755));
+	snprintf(path, sizeof(path), "%s/l1", self->dir);
+	ASSERT_EQ(0, mkdir(path, 0755));
+	snprintf(path, sizeof(path), "%s/l2", self->dir);
+	ASSERT_EQ(0, mkdir(path, 0755));
+	snprintf(self->opts, sizeof(self->opts), "lowerdir=%s/l1:%s/l2",
+		 self->dir, self->dir);
 }
 
 FIXTURE_TEARDOWN(module)
 {
 	umount2(self->mnt, MNT_DETACH);
-	rmdir(self->mnt);
+	scratch_put(self->dir);
 }
 
 TEST_F(module, loads)
@@ -73,7 +85,7 @@ TEST_F(module, rmmod_busy_while_mounted)
 	char out[256] = "";
 	FILE *rmmod;
 
-	ASSERT_EQ(0, mount("none", self->mnt, "rsunion", 0, NULL));
+	ASSERT_EQ(0, mount("none", self->mnt, "rsunion", 0, self->opts));
 	ASSERT_GE(module_refcount("rsunion"), 1);
 
 	ASSERT_EQ(-1, rsunion_unload());
@@ -92,7 +104,7 @@ TEST_F(module, rmmod_busy_while_mounted)
 
 TEST_F(module, rmmod_after_umount)
 {
-	ASSERT_EQ(0, mount("none", self->mnt, "rsunion", 0, NULL));
+	ASSERT_EQ(0, mount("none", self->mnt, "rsunion", 0, self->opts));
 	ASSERT_EQ(0, umount(self->mnt));
 	ASSERT_EQ(0, rsunion_unload()) TH_LOG("rmmod: %s", strerror(errno));
 	ASSERT_FALSE(rsunion_loaded());

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -48,6 +50,56 @@ static inline int rsunion_ensure_loaded(void)
 	if (rsunion_loaded())
 		return 0;
 	return rsunion_load();
+}
+
+/*
+ * A scratch tmpfs at a new directory under /tmp; fills DIR (PATH_MAX).
+ * Unmount with scratch_put().
+ */
+static inline int scratch_get(char *dir)
+{
+	strcpy(dir, "/tmp/rsunion-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	return mount("scratch", dir, "tmpfs", 0, NULL);
+}
+
+static inline void scratch_put(const char *dir)
+{
+	umount2(dir, MNT_DETACH);
+	rmdir(dir);
+}
+
+/* mkdir -p for one path below an existing directory. */
+static inline int mkdirs(const char *path)
+{
+	char buf[4096], *p;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(buf, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+/* Write CONTENT to PATH (created 0644, truncated). */
+static inline int write_file(const char *path, const char *content)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ssize_t len = strlen(content);
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, content, len) != len) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
 }
 
 /* The module's reference count, or -1 when it is not loaded. */

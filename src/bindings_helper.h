@@ -18,6 +18,7 @@
 #include <linux/path.h>
 #include <linux/posix_acl_xattr.h>
 #include <linux/rcupdate.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/splice.h>
 #include <linux/statfs.h>
@@ -30,4 +31,5 @@
  */
 #ifdef __BINDGEN__
 const unsigned long RSUNION_CONST_SB_RDONLY = SB_RDONLY;
+const fmode_t RSUNION_CONST_FMODE_CAN_ODIRECT = FMODE_CAN_ODIRECT;
 #endif

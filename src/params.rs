@@ -1,21 +1,141 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Mount options (fs/overlayfs/params.c's concern).
+//! Mount options (fs/overlayfs/params.c's concern), in overlayfs's syntax
+//! (`lowerdir=top:…:bottom,upperdir=…,workdir=…`) or aufs's
+//! (`br=`/`dirs=` `path[=rw|=ro]:…`, leftmost on top and writable unless
+//! marked). Paths are resolved when given, as the caller sees them.
 
-use crate::vfs::{enoparam, FsContext, FsParameter};
-use kernel::{fmt, prelude::*};
+use crate::entry::{Syntax, MAX_LOWER_LAYERS};
+use crate::vfs::{errno::enoparam, FsContext, FsParameter, Path};
+use kernel::{fmt, prelude::*, str::CStr};
 
 /// What the options of one mount attempt say.
 #[derive(Default)]
-pub(crate) struct Params {}
+pub(crate) struct Params {
+    pub(crate) syntax: Option<Syntax>,
+    /// Read-only layers, top first.
+    pub(crate) lowers: KVec<Path>,
+    pub(crate) upper: Option<Path>,
+    pub(crate) work: Option<Path>,
+}
 
-/// Takes one option. No option is understood yet: each is refused with
-/// `EINVAL` and a dmesg line naming it.
-pub(crate) fn parse_param(fc: &FsContext, _params: &mut Params, param: &FsParameter) -> Result {
+/// Takes one option; refuses, with a dmesg line, anything it cannot use.
+pub(crate) fn parse_param(fc: &FsContext, params: &mut Params, param: &FsParameter) -> Result {
     let key = param.key();
-    // The VFS records `source` itself (mount(2)'s first argument).
-    if key.as_bytes() == b"source" {
-        return Err(enoparam());
+    let syntax = match key.as_bytes() {
+        // The VFS records `source` itself (mount(2)'s first argument).
+        b"source" => return Err(enoparam()),
+        b"lowerdir" | b"upperdir" | b"workdir" => Syntax::Overlay,
+        b"br" | b"dirs" => Syntax::Aufs,
+        _ => return Err(fc.invalf(fmt!("unknown mount option '{}'", key))),
+    };
+    if params.syntax.is_some_and(|s| s != syntax) {
+        return Err(fc.invalf(fmt!(
+            "'{}' mixes aufs options (br=, dirs=) with overlayfs options (lowerdir=, upperdir=, workdir=)",
+            key
+        )));
     }
-    Err(fc.invalf(fmt!("unknown mount option '{}'", key)))
+    params.syntax = Some(syntax);
+    let value = match param.string() {
+        Some(v) if !v.is_empty() => v.as_bytes(),
+        _ => return Err(fc.invalf(fmt!("'{}' needs a non-empty value", key))),
+    };
+    match key.as_bytes() {
+        b"lowerdir" => params.lowers = resolve_list(fc, key, value)?,
+        b"upperdir" => params.upper = Some(resolve(fc, key, value)?),
+        b"workdir" => params.work = Some(resolve(fc, key, value)?),
+        _ => parse_branches(fc, params, key, value)?,
+    }
+    Ok(())
+}
+
+/// `lowerdir=`: colon-separated directories, top first.
+fn resolve_list(fc: &FsContext, key: &CStr, value: &[u8]) -> Result<KVec<Path>> {
+    let mut paths = KVec::new();
+    for item in split_unescaped(value, b':') {
+        if paths.len() == MAX_LOWER_LAYERS {
+            return Err(fc.invalf(fmt!("{}: too many layers, the limit is {}", key, MAX_LOWER_LAYERS)));
+        }
+        paths.push(resolve(fc, key, item)?, GFP_KERNEL)?;
+    }
+    Ok(paths)
+}
+
+/// `br=`/`dirs=`: aufs branches, `path[=rw|=ro]`, leftmost on top. The
+/// leftmost is writable unless marked `=ro`; only it may be writable.
+fn parse_branches(fc: &FsContext, params: &mut Params, key: &CStr, value: &[u8]) -> Result {
+    params.lowers = KVec::new();
+    params.upper = None;
+    for (i, item) in split_unescaped(value, b':').enumerate() {
+        let (path, writable) = match item {
+            [p @ .., b'=', b'r', b'w'] => (p, true),
+            [p @ .., b'=', b'r', b'o'] => (p, false),
+            p => (p, i == 0),
+        };
+        let path = resolve(fc, key, path)?;
+        if writable && i > 0 {
+            return Err(fc.invalf(fmt!(
+                "{}: only the leftmost branch can be writable (=rw)",
+                key
+            )));
+        }
+        if writable {
+            params.upper = Some(path);
+        } else if params.lowers.len() == MAX_LOWER_LAYERS {
+            return Err(fc.invalf(fmt!("{}: too many layers, the limit is {}", key, MAX_LOWER_LAYERS)));
+        } else {
+            params.lowers.push(path, GFP_KERNEL)?;
+        }
+    }
+    Ok(())
+}
+
+/// Resolves one (escaped) directory name as the caller sees it.
+fn resolve(fc: &FsContext, key: &CStr, escaped: &[u8]) -> Result<Path> {
+    if escaped.is_empty() {
+        return Err(fc.invalf(fmt!("{}: empty directory name", key)));
+    }
+    let name = unescape(escaped)?;
+    let name = CStr::from_bytes_with_nul(&name).map_err(|_| EINVAL)?;
+    let path = Path::lookup(name).map_err(|e| {
+        fc.log_err(fmt!("{}: cannot resolve '{}': error {}", key, name, e.to_errno()));
+        e
+    })?;
+    if !path.dentry().is_dir() {
+        return Err(fc.invalf(fmt!("{}: '{}' is not a directory", key, name)));
+    }
+    Ok(path)
+}
+
+/// Splits at separators not escaped by a backslash.
+fn split_unescaped(s: &[u8], sep: u8) -> impl Iterator<Item = &[u8]> {
+    let mut escaped = false;
+    s.split(move |&c| {
+        let split = c == sep && !escaped;
+        escaped = c == b'\\' && !escaped;
+        split
+    })
+}
+
+/// Undoes option escapes: `\ooo` (octal, as /proc/mounts writes) and
+/// `\c` for any other character. Returns a NUL-terminated copy.
+fn unescape(s: &[u8]) -> Result<KVec<u8>> {
+    let mut out = KVec::with_capacity(s.len() + 1, GFP_KERNEL)?;
+    let mut i = 0;
+    while let Some(&c) = s.get(i) {
+        let (byte, used) = match (c, s.get(i + 1..i + 4)) {
+            (b'\\', Some(&[a, b, d])) if [a, b, d].iter().all(|x| (b'0'..=b'7').contains(x)) => {
+                ((a - b'0') << 6 | (b - b'0') << 3 | (d - b'0'), 4)
+            }
+            (b'\\', _) => (s.get(i + 1).copied().unwrap_or(b'\\'), 2),
+            (c, _) => (c, 1),
+        };
+        if byte == 0 {
+            return Err(EINVAL);
+        }
+        out.push(byte, GFP_KERNEL)?;
+        i += used;
+    }
+    out.push(0, GFP_KERNEL)?;
+    Ok(out)
 }

@@ -5,7 +5,12 @@
 //! layers. The crate is split by VFS concern as fs/overlayfs is; all raw
 //! pointer work lives in [`vfs`].
 
+mod entry;
+mod file;
+mod inode;
+mod namei;
 mod params;
+mod readdir;
 mod super_block;
 mod vfs;
 

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Setting up a union's superblock (fs/overlayfs/super.c's concern).
+//! Setting up a union's superblock from its layers, statfs and
+//! show_options (fs/overlayfs/super.c's concern).
 
+use crate::entry::{Layer, RealDentry, Syntax, UnionFs};
 use crate::params::{self, Params};
-use crate::vfs::{FileSystem, FsContext, FsParameter, SuperBlock};
-use kernel::{c_str, ffi, prelude::*, str::CStr};
+use crate::vfs::{
+    bindings, Cred, FileSystem, FsContext, FsParameter, Path, SeqFile, SuperBlock,
+};
+use kernel::{c_str, ffi, fmt, prelude::*, str::CStr, types::ARef};
 
 /// `statfs` `f_type` of an rsunion mount: "rsu1".
 const RSUNION_MAGIC: ffi::c_ulong = 0x7273_7531;
@@ -15,15 +19,154 @@ pub(crate) struct Rsunion;
 impl FileSystem for Rsunion {
     const NAME: &'static CStr = c_str!("rsunion");
     type Params = Params;
+    type Data = UnionFs;
 
     fn parse_param(fc: &FsContext, params: &mut Params, param: &FsParameter) -> Result {
         params::parse_param(fc, params, param)
     }
 
-    fn fill_super(sb: &SuperBlock, _fc: &FsContext, _params: &mut Params) -> Result {
-        // Until layers exist, a mount without options is an empty,
-        // read-only directory: enough to pin the module while mounted.
-        sb.init_read_only(RSUNION_MAGIC);
-        sb.make_empty_root()
+    fn new_data(fc: &FsContext, params: &mut Params) -> Result<KBox<UnionFs>> {
+        check_layers(fc, params)?;
+        let mut layers = KVec::new();
+        if let Some(upper) = params.upper.take() {
+            layers.push(new_layer(upper, true)?, GFP_KERNEL)?;
+        }
+        for lower in core::mem::replace(&mut params.lowers, KVec::new()) {
+            layers.push(new_layer(lower, false)?, GFP_KERNEL)?;
+        }
+        let work = match params.syntax {
+            Some(Syntax::Overlay) => params.work.take(),
+            _ => None,
+        };
+        let fs = UnionFs {
+            layers,
+            work,
+            creds: Cred::prepare()?,
+            syntax: params.syntax.unwrap_or(Syntax::Overlay),
+        };
+        Ok(KBox::new(fs, GFP_KERNEL)?)
     }
+
+    fn fill_super(sb: &SuperBlock, fs: &UnionFs) -> Result {
+        let depth = fs
+            .layers
+            .iter()
+            .map(|l| SuperBlock::stack_depth(l.path.super_block()))
+            .max()
+            .unwrap_or(0)
+            + 1;
+        if depth > bindings::FILESYSTEM_MAX_STACK_DEPTH as i32 {
+            pr_err!("maximum filesystem stacking depth exceeded\n");
+            return Err(EINVAL);
+        }
+        let maxbytes = fs
+            .layers
+            .iter()
+            .map(|l| SuperBlock::max_bytes(l.path.super_block()))
+            .max()
+            .unwrap_or(0);
+        // Writes come with the write-path issue: until then every union is
+        // read-only, and writes fail with EROFS.
+        sb.init_union(RSUNION_MAGIC, depth, maxbytes, true);
+        sb.set_root(crate::namei::root_inode(sb, fs)?)
+    }
+}
+
+/// Refusals that need all options at once.
+fn check_layers(fc: &FsContext, p: &Params) -> Result {
+    if p.lowers.is_empty() && p.upper.is_none() {
+        return Err(fc.invalf(fmt!("no layers: give lowerdir= (or br=/dirs=)")));
+    }
+    if p.lowers.is_empty() {
+        return Err(fc.invalf(fmt!("a writable layer needs at least one read-only layer below it")));
+    }
+    if p.upper.is_none() && p.lowers.len() < 2 {
+        return Err(fc.invalf(fmt!("a read-only union needs at least two layers")));
+    }
+    if p.syntax != Some(Syntax::Overlay) {
+        return Ok(());
+    }
+    match (&p.upper, &p.work) {
+        (Some(_), None) => Err(fc.invalf(fmt!("upperdir needs workdir"))),
+        (None, Some(_)) => Err(fc.invalf(fmt!("workdir needs upperdir"))),
+        (Some(upper), Some(work)) => check_work(fc, upper, work),
+        (None, None) => Ok(()),
+    }
+}
+
+/// The work directory is where copies are prepared before they are
+/// renamed into the upper layer: it must be on the same filesystem and
+/// outside the upper tree (and the upper outside it).
+fn check_work(fc: &FsContext, upper: &Path, work: &Path) -> Result {
+    if upper.super_block() != work.super_block() {
+        return Err(fc.invalf(fmt!("workdir and upperdir must be on the same filesystem")));
+    }
+    if work.is_within(upper) || upper.is_within(work) {
+        return Err(fc.invalf(fmt!("workdir and upperdir must be separate subtrees")));
+    }
+    Ok(())
+}
+
+fn new_layer(path: Path, writable: bool) -> Result<Layer> {
+    Ok(Layer {
+        mnt: path.clone_private_mount()?,
+        path,
+        writable,
+    })
+}
+
+/// The upper layer's statfs, or the top layer's in a read-only union.
+pub(crate) fn statfs(fs: &UnionFs, buf: &mut bindings::kstatfs) -> Result {
+    let top = fs.layers.first().ok_or(EIO)?;
+    let _creds = fs.creds.override_creds();
+    top.path.statfs(buf)?;
+    buf.f_type = RSUNION_MAGIC as _;
+    Ok(())
+}
+
+/// Options as `/proc/mounts` shows them: enough to mount the same union
+/// again, in the syntax it was mounted with.
+pub(crate) fn show_options(fs: &UnionFs, m: &SeqFile) -> Result {
+    // Separators of the option syntax are escaped (octal) in paths.
+    let esc = c_str!(":,= \t\n\\");
+    match fs.syntax {
+        Syntax::Overlay => {
+            m.puts(c_str!(",lowerdir="));
+            for (i, layer) in fs.layers.iter().filter(|l| !l.writable).enumerate() {
+                if i > 0 {
+                    m.puts(c_str!(":"));
+                }
+                m.path(&layer.path, esc);
+            }
+            if let Some(upper) = fs.upper() {
+                m.puts(c_str!(",upperdir="));
+                m.path(&upper.path, esc);
+            }
+            if let Some(work) = &fs.work {
+                m.puts(c_str!(",workdir="));
+                m.path(work, esc);
+            }
+        }
+        Syntax::Aufs => {
+            m.puts(c_str!(",br="));
+            for (i, layer) in fs.layers.iter().enumerate() {
+                if i > 0 {
+                    m.puts(c_str!(":"));
+                }
+                m.path(&layer.path, esc);
+                m.puts(if layer.writable { c_str!("=rw") } else { c_str!("=ro") });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The roots of every layer: the union's root directory merges them all.
+pub(crate) fn layer_roots(fs: &UnionFs) -> Result<KVec<RealDentry>> {
+    let mut stack = KVec::with_capacity(fs.layers.len(), GFP_KERNEL)?;
+    for (layer, l) in fs.layers.iter().enumerate() {
+        let dentry: ARef<_> = l.mnt.root().into();
+        stack.push(RealDentry { layer, dentry }, GFP_KERNEL)?;
+    }
+    Ok(stack)
 }

@@ -22,9 +22,16 @@ impl FsContext {
         unsafe { &*ptr.cast() }
     }
 
-    /// Refuses the mount: logs `args` in dmesg with the module prefix and,
-    /// for fsopen() callers, in the context's log too; returns `EINVAL`.
+    /// Refuses the mount: logs `args` (see [`Self::log_err`]) and returns
+    /// `EINVAL`.
     pub(crate) fn invalf(&self, args: fmt::Arguments<'_>) -> Error {
+        self.log_err(args);
+        EINVAL
+    }
+
+    /// Logs why a mount is refused: in dmesg with the module prefix and,
+    /// for fsopen() callers, in the context's log too.
+    pub(crate) fn log_err(&self, args: fmt::Arguments<'_>) {
         pr_err!("{}\n", args);
         // SAFETY: `self` wraps a live `fs_context`; `log` is its own field.
         let log = unsafe { (*self.0.get()).log };
@@ -43,7 +50,6 @@ impl FsContext {
                 };
             }
         }
-        EINVAL
     }
 }
 
@@ -57,6 +63,19 @@ impl FsParameter {
     pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::fs_parameter) -> &'a Self {
         // SAFETY: `FsParameter` is a transparent wrapper; `ptr` is live.
         unsafe { &*ptr.cast() }
+    }
+
+    /// The option's value when it was given as a string (`key=value`);
+    /// `None` for a bare `key` or a value of another kind.
+    pub(crate) fn string(&self) -> Option<&CStr> {
+        // SAFETY: `string` is valid when `type_` says so, for the
+        // parameter's lifetime.
+        unsafe {
+            let p = &*self.0.get();
+            (p.type_() == bindings::fs_value_type_fs_value_is_string
+                && !p.__bindgen_anon_1.string.is_null())
+            .then(|| CStr::from_char_ptr(p.__bindgen_anon_1.string))
+        }
     }
 
     /// The option's name.

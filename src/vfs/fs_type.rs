@@ -4,16 +4,17 @@
 
 use super::{bindings, FsContext, FsParameter, SuperBlock};
 use core::{marker::PhantomData, pin::Pin};
-use kernel::ffi;
 use kernel::{
     error::{from_result, to_result},
+    ffi,
     prelude::*,
     str::CStr,
     types::{ForeignOwnable, Opaque},
 };
 
 /// A filesystem type as the VFS sees it: a name, the parameters one mount
-/// attempt gathers, and how a superblock is filled from them.
+/// attempt gathers, the per-superblock data built from them, and how a
+/// superblock is filled.
 pub(crate) trait FileSystem {
     /// The name `mount -t` and `/proc/filesystems` use.
     const NAME: &'static CStr;
@@ -22,11 +23,18 @@ pub(crate) trait FileSystem {
     /// `fc->fs_private` from `init_fs_context` to `free`.
     type Params: Default + 'static;
 
+    /// The per-superblock data (`sb->s_fs_info`), freed after the
+    /// superblock is shut down.
+    type Data: 'static;
+
     /// Takes one option (`fsconfig` or one `key=value` of `mount -o`).
     fn parse_param(fc: &FsContext, params: &mut Self::Params, param: &FsParameter) -> Result;
 
-    /// Sets up a new superblock from the parsed parameters.
-    fn fill_super(sb: &SuperBlock, fc: &FsContext, params: &mut Self::Params) -> Result;
+    /// Checks the parameters as a whole and builds the superblock's data.
+    fn new_data(fc: &FsContext, params: &mut Self::Params) -> Result<KBox<Self::Data>>;
+
+    /// Sets up a new superblock whose data is already in place.
+    fn fill_super(sb: &SuperBlock, data: &Self::Data) -> Result;
 }
 
 /// A registered filesystem type; dropping it unregisters the type.
@@ -48,7 +56,8 @@ impl Registration {
             Opaque::new(bindings::file_system_type {
                 name: T::NAME.as_char_ptr(),
                 init_fs_context: Some(Context::<T>::init_fs_context),
-                kill_sb: Some(bindings::kill_anon_super),
+                parameters: core::ptr::null(),
+                kill_sb: Some(Context::<T>::kill_sb),
                 owner: module.as_ptr().cast(),
                 ..Default::default()
             }),
@@ -63,8 +72,13 @@ impl Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        // SAFETY: `new` registered this very `file_system_type`.
-        unsafe { bindings::unregister_filesystem(self.fs_type.get()) };
+        // SAFETY: `new` registered this very `file_system_type`. Inodes
+        // are freed by RCU callbacks that run module code: wait for them
+        // before the module's text goes away.
+        unsafe {
+            bindings::unregister_filesystem(self.fs_type.get());
+            bindings::rcu_barrier();
+        }
     }
 }
 
@@ -76,7 +90,7 @@ impl<T: FileSystem> Context<T> {
         free: Some(Self::free),
         dup: None,
         parse_param: Some(Self::parse_param),
-        parse_monolithic: None,
+        parse_monolithic: Some(Self::parse_monolithic),
         get_tree: Some(Self::get_tree),
         reconfigure: None,
     };
@@ -126,6 +140,16 @@ impl<T: FileSystem> Context<T> {
         from_result(|| T::parse_param(fc, params, param).map(|()| 0))
     }
 
+    /// mount(2)'s option string: split at unescaped commas only, so that
+    /// `\,` can stand in a path.
+    ///
+    /// # Safety
+    /// `fc` is live; `data` is the NUL-terminated option string or NULL.
+    unsafe extern "C" fn parse_monolithic(fc: *mut bindings::fs_context, data: *mut ffi::c_void) -> ffi::c_int {
+        // SAFETY: per this function's contract.
+        unsafe { bindings::vfs_parse_monolithic_sep(fc, data, Some(next_option)) }
+    }
+
     /// # Safety
     /// `fc` is live and was set up by `init_fs_context`.
     unsafe extern "C" fn get_tree(fc: *mut bindings::fs_context) -> ffi::c_int {
@@ -142,7 +166,30 @@ impl<T: FileSystem> Context<T> {
         // SAFETY: per this function's contract.
         let (sb, fc_ref, params) =
             unsafe { (SuperBlock::from_raw(sb), FsContext::from_raw(fc), Self::params(fc)) };
-        from_result(|| T::fill_super(sb, fc_ref, params).map(|()| 0))
+        from_result(|| {
+            let data = T::new_data(fc_ref, params)?;
+            let data_ptr = data.into_foreign();
+            // SAFETY: the superblock is being filled; `kill_sb` frees the
+            // data, also when filling fails from here on.
+            unsafe { (*sb.as_ptr()).s_fs_info = data_ptr as *mut ffi::c_void };
+            // SAFETY: `data_ptr` stays valid until `kill_sb`.
+            let data = unsafe { <KBox<T::Data>>::borrow(data_ptr) };
+            T::fill_super(sb, data).map(|()| 0)
+        })
+    }
+
+    /// # Safety
+    /// Called by the VFS once, when the superblock goes away.
+    unsafe extern "C" fn kill_sb(sb: *mut bindings::super_block) {
+        // SAFETY: `sb` is ours; after `kill_anon_super` has evicted every
+        // inode nothing reads `s_fs_info` any more.
+        unsafe {
+            let data = (*sb).s_fs_info;
+            bindings::kill_anon_super(sb);
+            if !data.is_null() {
+                drop(KBox::<T::Data>::from_foreign(data));
+            }
+        }
     }
 
     /// # Safety
@@ -152,5 +199,36 @@ impl<T: FileSystem> Context<T> {
         // SAFETY: `fs_private` holds the `KBox<T::Params>` from
         // `init_fs_context` until `free`.
         unsafe { &mut *(*fc).fs_private.cast::<T::Params>() }
+    }
+}
+
+/// Cuts the next option off `*s` at the first comma not escaped by `\`.
+///
+/// # Safety
+/// `*s` is NULL or a NUL-terminated, writable string.
+unsafe extern "C" fn next_option(s: *mut *mut ffi::c_char) -> *mut ffi::c_char {
+    // SAFETY: per this function's contract; every access stays before
+    // the terminating NUL.
+    unsafe {
+        let begin = *s;
+        if begin.is_null() {
+            return begin;
+        }
+        let mut p = begin;
+        while *p != 0 {
+            if *p == b'\\' {
+                p = p.add(1);
+                if *p == 0 {
+                    break;
+                }
+            } else if *p == b',' {
+                *p = 0;
+                *s = p.add(1);
+                return begin;
+            }
+            p = p.add(1);
+        }
+        *s = core::ptr::null_mut();
+        begin
     }
 }

@@ -3,23 +3,60 @@
 //! The thin layer over the raw VFS bindings.
 //!
 //! Every raw pointer the module touches is handled here, behind types named
-//! after the C objects they wrap (`SuperBlock`, `FsContext`, ...), so that the
-//! union logic above reads like the rules it implements. A C VFS reader should
-//! recognise each wrapper at a glance: no new object model, just ownership
-//! and lifetimes made explicit.
+//! after the C objects they wrap (`SuperBlock`, `Inode`, `Dentry`, `Path`,
+//! `File`, `Cred`, ...), so that the union logic above reads like the rules
+//! it implements. A C VFS reader should recognise each wrapper at a glance:
+//! no new object model, just ownership and lifetimes made explicit.
 
 pub(crate) mod bindings;
+mod cred;
+mod dentry;
+mod dir_context;
+mod file;
 mod fs_context;
 mod fs_type;
+mod inode;
+mod ops;
+mod path;
+mod seq_file;
 mod super_block;
 
+pub(crate) use cred::Cred;
+pub(crate) use dentry::Dentry;
+pub(crate) use dir_context::{read_real_dir, DirContext, RawEntry};
+pub(crate) use file::{File, RealFile};
 pub(crate) use fs_context::{FsContext, FsParameter};
 pub(crate) use fs_type::{FileSystem, Registration};
+pub(crate) use inode::{Iget, Inode, InodeOps};
+pub(crate) use ops::ops_for_mode;
+pub(crate) use path::{Path, PrivateMount};
+pub(crate) use seq_file::SeqFile;
 pub(crate) use super_block::SuperBlock;
 
-use kernel::error::Error;
 
-/// `-ENOPARAM`: "not my parameter", so the VFS handles it (e.g. `source`).
-pub(crate) fn enoparam() -> Error {
-    Error::from_errno(-(bindings::ENOPARAM as i32))
+/// The errnos `kernel::error::code` does not name, from the headers.
+pub(crate) mod errno {
+    use super::bindings;
+    use kernel::error::Error;
+
+    fn err(errno: u32) -> Error {
+        Error::from_errno(-(errno as i32))
+    }
+
+    /// "Not my parameter": the VFS handles it (e.g. `source`).
+    pub(crate) fn enoparam() -> Error {
+        err(bindings::ENOPARAM)
+    }
+
+    pub(crate) fn enametoolong() -> Error {
+        err(bindings::ENAMETOOLONG)
+    }
+
+    pub(crate) fn enodata() -> Error {
+        err(bindings::ENODATA)
+    }
+
+    pub(crate) fn eopnotsupp() -> Error {
+        err(bindings::EOPNOTSUPP)
+    }
 }

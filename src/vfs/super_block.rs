@@ -2,69 +2,79 @@
 
 //! `struct super_block` (linux/fs.h).
 
-use super::bindings;
-use kernel::{error::from_err_ptr, prelude::*, types::Opaque};
+use super::{bindings, ops, Inode};
+use kernel::{
+    error::from_err_ptr,
+    ffi,
+    prelude::*,
+    types::{ARef, Opaque},
+};
 
-/// A superblock being filled or mounted.
+/// A superblock of ours.
 #[repr(transparent)]
 pub(crate) struct SuperBlock(Opaque<bindings::super_block>);
 
 impl SuperBlock {
     /// # Safety
-    /// `ptr` is a live `super_block` for the returned lifetime, and the
-    /// caller may change its fields (it is being filled, under `s_umount`).
+    /// `ptr` is a live `super_block` for the returned lifetime.
     pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::super_block) -> &'a Self {
         // SAFETY: `SuperBlock` is a transparent wrapper; `ptr` is live.
         unsafe { &*ptr.cast() }
     }
 
-    /// Sets what `statfs` reports as `f_type` and marks the superblock
-    /// read-only.
-    pub(crate) fn init_read_only(&self, magic: ffi::c_ulong) {
-        let sb = self.0.get();
-        // SAFETY: the superblock is being filled: nothing else reads these
-        // fields yet.
+    pub(crate) fn as_ptr(&self) -> *mut bindings::super_block {
+        self.0.get()
+    }
+
+    /// Sets up a union superblock being filled: its operations, what
+    /// `statfs` reports as `f_type`, how deep it stacks on other
+    /// filesystems, and whether it is read-only.
+    pub(crate) fn init_union(&self, magic: ffi::c_ulong, stack_depth: i32, maxbytes: i64, read_only: bool) {
+        let sb = self.as_ptr();
+        // SAFETY: the superblock is being filled under `s_umount`: nothing
+        // else reads these fields yet.
         unsafe {
             (*sb).s_magic = magic;
-            (*sb).s_flags |= bindings::SB_RDONLY;
-            (*sb).s_op = &SIMPLE_SUPER_OPS;
+            (*sb).s_op = &ops::SUPER_OPS;
+            (*sb).s_stack_depth = stack_depth;
+            (*sb).s_maxbytes = maxbytes;
+            (*sb).s_time_gran = 1;
+            if read_only {
+                (*sb).s_flags |= bindings::SB_RDONLY;
+            }
         }
     }
 
-    /// Gives the superblock an empty root directory served by libfs.
-    pub(crate) fn make_empty_root(&self) -> Result {
-        let sb = self.0.get();
-        // SAFETY: `sb` is live; `new_inode` returns a new inode or NULL.
-        let inode = unsafe { bindings::new_inode(sb) };
-        if inode.is_null() {
-            return Err(ENOMEM);
-        }
-        // SAFETY: `inode` is new and ours; `d_make_root` consumes the
-        // reference (and puts it on failure); the libfs operation tables
-        // are static.
+    /// Makes `inode` the root directory.
+    pub(crate) fn set_root(&self, inode: ARef<Inode>) -> Result {
+        let inode = ARef::into_raw(inode).as_ptr().cast::<bindings::inode>();
+        // SAFETY: `d_make_root` consumes the inode reference, also on
+        // failure; the superblock is being filled.
         unsafe {
-            (*inode).i_ino = 1;
-            (*inode).i_mode = (bindings::S_IFDIR | 0o755) as bindings::umode_t;
-            (*inode).i_op = core::ptr::addr_of!(bindings::simple_dir_inode_operations);
-            (*inode).__bindgen_anon_3.i_fop = core::ptr::addr_of!(bindings::simple_dir_operations);
-            bindings::simple_inode_init_ts(inode);
-            bindings::set_nlink(inode, 2);
             let root = from_err_ptr(bindings::d_make_root(inode))?;
             if root.is_null() {
                 return Err(ENOMEM);
             }
-            (*sb).s_root = root;
+            (*self.as_ptr()).s_root = root;
         }
         Ok(())
     }
+
+    /// The device number `stat` reports for objects of this superblock.
+    pub(crate) fn dev(&self) -> bindings::dev_t {
+        // SAFETY: `s_dev` is set when the superblock is created.
+        unsafe { (*self.as_ptr()).s_dev }
+    }
+
+    /// How deep this superblock stacks on others (`s_stack_depth`).
+    pub(crate) fn stack_depth(sb: *const bindings::super_block) -> i32 {
+        // SAFETY: callers pass the superblock of a live mount.
+        unsafe { (*sb).s_stack_depth }
+    }
+
+    /// The largest file size a superblock allows.
+    pub(crate) fn max_bytes(sb: *const bindings::super_block) -> i64 {
+        // SAFETY: callers pass the superblock of a live mount.
+        unsafe { (*sb).s_maxbytes }
+    }
 }
-
-use kernel::ffi;
-
-const SIMPLE_SUPER_OPS: bindings::super_operations = bindings::super_operations {
-    statfs: Some(bindings::simple_statfs),
-    drop_inode: Some(bindings::generic_delete_inode),
-    // SAFETY: all-zero is a valid `super_operations`: every field is an
-    // optional function pointer.
-    ..unsafe { core::mem::zeroed() }
-};

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The data model of a union, in one place (fs/overlayfs/ovl_entry.h's
+//! concern): the layers of a mount, and the real objects behind a union
+//! inode. Every other file reads these; only [`crate::vfs`] builds them.
+
+use crate::vfs::{bindings, Cred, Dentry, Path, PrivateMount};
+use core::cell::UnsafeCell;
+use kernel::{prelude::*, types::ARef, types::Opaque};
+
+/// The most lower layers one union may stack, as overlayfs.
+pub(crate) const MAX_LOWER_LAYERS: usize = 500;
+
+/// Which option syntax a mount used, so `/proc/mounts` speaks it back.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Syntax {
+    /// `lowerdir=…,upperdir=…,workdir=…`
+    Overlay,
+    /// `br=`/`dirs=` `path[=rw|=ro]:…`
+    Aufs,
+}
+
+/// One layer of a union.
+pub(crate) struct Layer {
+    /// A private clone of the layer's mount, rooted at the layer.
+    pub(crate) mnt: PrivateMount,
+    /// The directory as the mounter named it, for `/proc/mounts`.
+    pub(crate) path: Path,
+    /// The upper layer: the one writes go to.
+    pub(crate) writable: bool,
+}
+
+/// A mounted union (`sb->s_fs_info`).
+pub(crate) struct UnionFs {
+    /// Top first: the upper layer when there is one, then the lowers.
+    pub(crate) layers: KVec<Layer>,
+    /// Where copy-ups and whiteouts are prepared: on the upper's filesystem.
+    pub(crate) work: Option<Path>,
+    /// The mounter's credentials: every layer operation runs with them.
+    pub(crate) creds: Cred,
+    pub(crate) syntax: Syntax,
+}
+
+impl UnionFs {
+    pub(crate) fn upper(&self) -> Option<&Layer> {
+        self.layers.first().filter(|l| l.writable)
+    }
+}
+
+/// A real object behind a union object, and the index of its layer.
+pub(crate) struct RealDentry {
+    pub(crate) layer: usize,
+    pub(crate) dentry: ARef<Dentry>,
+}
+
+/// The union's inode: the VFS inode and the real objects it stands for.
+///
+/// # Invariants
+///
+/// `stack` and `real_key` are written only while the inode is new (locked
+/// `I_NEW`, or not yet visible to anyone) and when it is destroyed, when no
+/// other reference exists; in between they are only read.
+#[repr(C)]
+pub(crate) struct RsInode {
+    pub(crate) vfs_inode: Opaque<bindings::inode>,
+    /// The real objects, topmost first: several for a merged directory,
+    /// one for anything else.
+    pub(crate) stack: UnsafeCell<KVec<RealDentry>>,
+    /// For non-directories, the real inode this one is hashed on.
+    pub(crate) real_key: UnsafeCell<usize>,
+}
+
+// SAFETY: per the invariants, the cells are only written while no other
+// thread can see the inode.
+unsafe impl Sync for RsInode {}
+// SAFETY: the contents are kernel-refcounted objects.
+unsafe impl Send for RsInode {}
+
+impl RsInode {
+    /// The real objects behind this inode, topmost first.
+    pub(crate) fn stack(&self) -> &[RealDentry] {
+        // SAFETY: per the invariants, nothing writes `stack` while the
+        // inode is reachable through a shared reference.
+        unsafe { &*self.stack.get() }
+    }
+
+    /// The topmost real object.
+    pub(crate) fn top(&self) -> Option<&RealDentry> {
+        self.stack().first()
+    }
+
+    /// A directory whose contents come from more than one layer.
+    pub(crate) fn is_merged(&self) -> bool {
+        self.stack().len() > 1
+    }
+}

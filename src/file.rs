@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Opening union files (fs/overlayfs/file.c's concern). I/O on an open
+//! regular file goes straight to the real file through the kernel's
+//! backing-file helpers (see `vfs::ops`), so reads cost almost nothing
+//! over the real filesystem's.
+
+use crate::entry::RsInode;
+use crate::inode::top_path;
+use crate::vfs::{bindings, File, RealFile};
+use kernel::prelude::*;
+
+/// Flags that did their work at the union level and mean nothing to the
+/// real file.
+const UNION_ONLY_FLAGS: u32 = bindings::O_CREAT | bindings::O_EXCL | bindings::O_NOCTTY | bindings::O_TRUNC;
+
+/// Opens the real file behind `file` with the mounter's credentials, after
+/// checking that the mounter may open it so.
+pub(crate) fn open(inode: &RsInode, file: &File) -> Result<RealFile> {
+    let fs = inode.fs();
+    let real = top_path(inode)?;
+    let flags = file.flags() & !UNION_ONLY_FLAGS;
+    let _creds = fs.creds.override_creds();
+    real.permission(bindings::MAY_OPEN as i32 | access_mode(flags))?;
+    RealFile::open_backing(file, flags, &real, &fs.creds)
+}
+
+/// `MAY_READ`/`MAY_WRITE`/`MAY_APPEND` for open flags (the kernel's
+/// ACC_MODE).
+fn access_mode(flags: u32) -> i32 {
+    let mut mask = match flags & bindings::O_ACCMODE {
+        bindings::O_RDONLY => bindings::MAY_READ,
+        bindings::O_WRONLY => bindings::MAY_WRITE,
+        _ => bindings::MAY_READ | bindings::MAY_WRITE,
+    };
+    if flags & bindings::O_APPEND != 0 {
+        mask |= bindings::MAY_APPEND;
+    }
+    mask as i32
+}

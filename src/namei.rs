@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Lookup across the layer stack (fs/overlayfs/namei.c's concern).
+//!
+//! Top down: the first non-directory hides everything below it;
+//! directories merge with the same name below until a whiteout or an
+//! opaque directory stops the descent. Whiteouts are char devices 0/0
+//! (overlayfs) or `.wh.NAME` entries (aufs, OCI); opaque directories carry
+//! `trusted.overlay.opaque=y` or a `.wh..wh..opq` entry.
+
+use crate::entry::{Layer, RealDentry, RsInode, UnionFs};
+use crate::super_block::layer_roots;
+use crate::vfs::{errno, ops_for_mode, Dentry, Iget, Inode, SuperBlock};
+use kernel::{c_str, prelude::*, types::ARef};
+
+/// The prefix of aufs/OCI whiteouts and markers.
+pub(crate) const WH_PREFIX: &[u8] = b".wh.";
+/// The aufs/OCI opaque-directory marker.
+pub(crate) const WH_OPAQUE: &[u8] = b".wh..wh..opq";
+
+/// `.wh.` names are format, not content: never visible in the union.
+pub(crate) fn is_wh_name(name: &[u8]) -> bool {
+    name.starts_with(WH_PREFIX)
+}
+
+/// The union's root: every layer's root directory, merged.
+pub(crate) fn root_inode(sb: &SuperBlock, fs: &UnionFs) -> Result<ARef<Inode>> {
+    let stack = layer_roots(fs)?;
+    let mode = stack.first().and_then(|r| r.dentry.inode()).ok_or(EIO)?.mode();
+    let mut inode = sb.new_union_inode()?;
+    inode.init(stack, &ops_for_mode(mode))?;
+    Ok(inode.unlock())
+}
+
+/// Looks `name` up in union directory `dir`: `None` when no layer shows it.
+pub(crate) fn lookup(dir: &RsInode, name: &[u8]) -> Result<Option<ARef<Inode>>> {
+    if is_wh_name(name) {
+        return Ok(None);
+    }
+    let fs = dir.fs();
+    let _creds = fs.creds.override_creds();
+    let mut found = KVec::new();
+    for parent in dir.stack() {
+        let layer = fs.layers.get(parent.layer).ok_or(EIO)?;
+        match lookup_in_layer(layer, &parent.dentry, name)? {
+            Found::Nothing => continue,
+            Found::Whiteout => break,
+            Found::Object { dentry, last } => {
+                // A non-directory below a directory is hidden by it.
+                if !found.is_empty() && !dentry.is_dir() {
+                    break;
+                }
+                found.push(RealDentry { layer: parent.layer, dentry }, GFP_KERNEL)?;
+                if last {
+                    break;
+                }
+            }
+        }
+    }
+    if found.is_empty() {
+        return Ok(None);
+    }
+    union_inode(dir.inode().super_block(), found).map(Some)
+}
+
+/// What one layer says about a name.
+enum Found {
+    /// Nothing here; look further down.
+    Nothing,
+    /// A whiteout: the name is gone from here down.
+    Whiteout,
+    /// An object; `last` when nothing below may show through it (a
+    /// non-directory, or an opaque directory).
+    Object { dentry: ARef<Dentry>, last: bool },
+}
+
+fn lookup_in_layer(layer: &Layer, parent: &Dentry, name: &[u8]) -> Result<Found> {
+    let idmap = layer.mnt.idmap();
+    let real = parent.lookup_unlocked(idmap, name)?;
+    if real.is_whiteout() {
+        return Ok(Found::Whiteout);
+    }
+    if !real.is_negative() && !real.is_dir() {
+        return Ok(Found::Object { dentry: real, last: true });
+    }
+    // `.wh.NAME` beside a directory NAME in one layer hides what is below
+    // it, as if the directory were opaque.
+    let wh_beside = has_wh_entry(layer, parent, name)?;
+    if real.is_negative() {
+        return Ok(if wh_beside { Found::Whiteout } else { Found::Nothing });
+    }
+    let last = wh_beside || is_opaque(layer, &real)?;
+    Ok(Found::Object { dentry: real, last })
+}
+
+/// Is there a `.wh.NAME` entry in `parent`?
+fn has_wh_entry(layer: &Layer, parent: &Dentry, name: &[u8]) -> Result<bool> {
+    let mut wh = KVec::with_capacity(WH_PREFIX.len() + name.len(), GFP_KERNEL)?;
+    wh.extend_from_slice(WH_PREFIX, GFP_KERNEL)?;
+    wh.extend_from_slice(name, GFP_KERNEL)?;
+    match parent.lookup_unlocked(layer.mnt.idmap(), &wh) {
+        Ok(d) => Ok(!d.is_negative()),
+        Err(e) if e == errno::enametoolong() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Does real directory `dir` stop the merge with what is below it?
+fn is_opaque(layer: &Layer, dir: &Dentry) -> Result<bool> {
+    let mut value = [0u8; 2];
+    let xattr = dir.getxattr(layer.mnt.idmap(), c_str!("trusted.overlay.opaque"), &mut value);
+    if let Ok(Some(1)) = xattr {
+        if value[0] == b'y' {
+            return Ok(true);
+        }
+    }
+    let marker = dir.lookup_unlocked(layer.mnt.idmap(), WH_OPAQUE)?;
+    Ok(!marker.is_negative())
+}
+
+/// The union inode for a found stack: one per directory dentry, and for a
+/// non-directory the one already standing for its real inode, if any.
+fn union_inode(sb: &SuperBlock, stack: KVec<RealDentry>) -> Result<ARef<Inode>> {
+    let top = stack.first().and_then(|r| r.dentry.inode()).ok_or(EIO)?;
+    let ops = ops_for_mode(top.mode());
+    let mut inode = if top.is_dir() {
+        sb.new_union_inode()?
+    } else {
+        match sb.iget_for_real(top)? {
+            Iget::Cached(inode) => return Ok(inode),
+            Iget::New(inode) => inode,
+        }
+    };
+    inode.init(stack, &ops)?;
+    Ok(inode.unlock())
+}

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Merged readdir (fs/overlayfs/readdir.c's concern).
+//!
+//! The first getdents on an open union directory reads every real
+//! directory behind it once and keeps the merged list with the open file:
+//! each visible name once, upper layers' entries first, whiteouts of both
+//! formats applied and never listed. `f_pos` indexes the list (after `.`
+//! and `..`), so small getdents buffers and seekdir/telldir stay
+//! consistent; seeking back to 0 reads the layers afresh.
+
+use crate::entry::RsInode;
+use crate::inode::real_path;
+use crate::namei::{is_wh_name, WH_PREFIX};
+use crate::vfs::{bindings, read_real_dir, DirContext, File, RawEntry, RealFile};
+use core::cmp::Ordering;
+use core::ops::Range;
+use kernel::prelude::*;
+
+/// The merged entries of one open union directory.
+#[derive(Default)]
+pub(crate) struct DirCache {
+    merged: Option<Merged>,
+}
+
+/// Names live in one arena: one allocation for a 100k-entry directory, not
+/// 100k.
+struct Merged {
+    names: KVec<u8>,
+    entries: KVec<Entry>,
+}
+
+struct Entry {
+    name: Range<usize>,
+    ino: u64,
+    d_type: u32,
+}
+
+/// One name one layer shows, on the way to the merged list.
+struct Candidate {
+    entry: Entry,
+    layer: usize,
+    /// Order of discovery: upper layers first, each in its own order.
+    seq: usize,
+    whiteout: bool,
+}
+
+pub(crate) fn iterate(inode: &RsInode, file: &File, cache: &mut DirCache, ctx: &DirContext) -> Result {
+    if !ctx.emit_dots(file) {
+        return Ok(());
+    }
+    let merged = match &mut cache.merged {
+        Some(m) => m,
+        m @ None => m.insert(merge(inode)?),
+    };
+    let mut pos = ctx.pos();
+    while let Some(e) = usize::try_from(pos - 2).ok().and_then(|i| merged.entries.get(i)) {
+        let name = merged.names.get(e.name.clone()).ok_or(EIO)?;
+        if !ctx.emit(name, e.ino, e.d_type) {
+            break;
+        }
+        pos += 1;
+        ctx.set_pos(pos);
+    }
+    Ok(())
+}
+
+/// lseek on a union directory: positions are list indexes; 0 rewinds.
+pub(crate) fn llseek(cache: &mut DirCache, pos: &mut i64, offset: i64, whence: u32) -> Result<i64> {
+    let new = match whence {
+        bindings::SEEK_SET => offset,
+        bindings::SEEK_CUR => pos.checked_add(offset).ok_or(EINVAL)?,
+        _ => return Err(EINVAL),
+    };
+    if new < 0 {
+        return Err(EINVAL);
+    }
+    if new == 0 {
+        cache.merged = None;
+    }
+    *pos = new;
+    Ok(new)
+}
+
+/// Reads every layer of `inode` and merges what they show.
+fn merge(inode: &RsInode) -> Result<Merged> {
+    let mut names = KVec::new();
+    let mut cands = KVec::new();
+    for (depth, real) in inode.stack().iter().enumerate() {
+        let start = cands.len();
+        read_layer(inode, real, depth, &mut names, &mut cands)?;
+        mark_char_whiteouts(inode, real, &names, cands.get_mut(start..).ok_or(EIO)?)?;
+    }
+    // Per name, the topmost layer decides; within one layer an object
+    // beats a `.wh.` entry for the same name (that one hides the layers
+    // below).
+    cands.as_mut_slice().sort_unstable_by(|a, b| {
+        cmp_names(&names, a, b)
+            .then(a.layer.cmp(&b.layer))
+            .then(a.whiteout.cmp(&b.whiteout))
+            .then(a.seq.cmp(&b.seq))
+    });
+    let mut kept: KVec<Candidate> = KVec::new();
+    let mut last: Option<Range<usize>> = None;
+    for c in cands {
+        let same = last.as_ref().is_some_and(|l| names.get(l.clone()) == names.get(c.entry.name.clone()));
+        if same {
+            continue;
+        }
+        last = Some(c.entry.name.clone());
+        if !c.whiteout {
+            kept.push(c, GFP_KERNEL)?;
+        }
+    }
+    kept.as_mut_slice().sort_unstable_by_key(|c| c.seq);
+    let mut entries = KVec::with_capacity(kept.len(), GFP_KERNEL)?;
+    for c in kept {
+        entries.push(c.entry, GFP_KERNEL)?;
+    }
+    Ok(Merged { names, entries })
+}
+
+fn cmp_names(names: &[u8], a: &Candidate, b: &Candidate) -> Ordering {
+    names.get(a.entry.name.clone()).cmp(&names.get(b.entry.name.clone()))
+}
+
+/// Appends what one real directory lists: objects, and `.wh.NAME`
+/// whiteouts as whiteouts of NAME; markers (`.wh..wh.*`) are dropped.
+fn read_layer(
+    inode: &RsInode,
+    real: &crate::entry::RealDentry,
+    depth: usize,
+    names: &mut KVec<u8>,
+    cands: &mut KVec<Candidate>,
+) -> Result {
+    let fs = inode.fs();
+    let path = real_path(inode, real)?;
+    let _creds = fs.creds.override_creds();
+    let dir = RealFile::open_dir(&path, &fs.creds)?;
+    read_real_dir(&dir, &mut |e: RawEntry<'_>| {
+        let (name, whiteout) = match e.name {
+            b"." | b".." => return Ok(()),
+            n if n.starts_with(b".wh..wh.") => return Ok(()),
+            n if is_wh_name(n) => match n.get(WH_PREFIX.len()..) {
+                Some(hidden) if !hidden.is_empty() => (hidden, true),
+                _ => return Ok(()),
+            },
+            n => (n, false),
+        };
+        let start = names.len();
+        names.extend_from_slice(name, GFP_KERNEL)?;
+        let seq = cands.len();
+        let entry = Entry { name: start..names.len(), ino: e.ino, d_type: e.d_type };
+        cands.push(Candidate { entry, layer: depth, seq, whiteout }, GFP_KERNEL)?;
+        Ok(())
+    })
+}
+
+/// Char devices may be overlayfs whiteouts (0/0): look each one up, now
+/// that `iterate_dir` no longer holds the real directory's lock.
+fn mark_char_whiteouts(
+    inode: &RsInode,
+    real: &crate::entry::RealDentry,
+    names: &[u8],
+    cands: &mut [Candidate],
+) -> Result {
+    let fs = inode.fs();
+    let idmap = fs.layers.get(real.layer).ok_or(EIO)?.mnt.idmap();
+    let _creds = fs.creds.override_creds();
+    for c in cands.iter_mut().filter(|c| !c.whiteout) {
+        if c.entry.d_type != bindings::DT_CHR && c.entry.d_type != bindings::DT_UNKNOWN {
+            continue;
+        }
+        let name = names.get(c.entry.name.clone()).ok_or(EIO)?;
+        c.whiteout = real.dentry.lookup_unlocked(idmap, name)?.is_whiteout();
+    }
+    Ok(())
+}

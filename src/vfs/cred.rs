@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `struct cred` (linux/cred.h): the mounter's credentials, and a guard
+//! that wears them for the length of a layer operation.
+
+use super::bindings;
+use core::ptr::NonNull;
+use kernel::prelude::*;
+
+/// A counted reference to a set of credentials.
+pub(crate) struct Cred(NonNull<bindings::cred>);
+
+// SAFETY: credentials are immutable once prepared and refcounted atomically.
+unsafe impl Send for Cred {}
+// SAFETY: as above; `&Cred` only reads.
+unsafe impl Sync for Cred {}
+
+impl Cred {
+    /// A copy of the current task's credentials: taken at mount time, they
+    /// are the mounter's, used for every operation on a layer.
+    pub(crate) fn prepare() -> Result<Self> {
+        // SAFETY: `prepare_creds` has no preconditions; NULL means ENOMEM.
+        let cred = unsafe { bindings::prepare_creds() };
+        NonNull::new(cred).map(Self).ok_or(ENOMEM)
+    }
+
+    /// Runs as these credentials until the guard is dropped.
+    pub(crate) fn override_creds(&self) -> CredGuard<'_> {
+        // SAFETY: `self` holds a reference; `override_creds` takes its own.
+        let old = unsafe { bindings::override_creds(self.0.as_ptr()) };
+        CredGuard { old, _cred: self }
+    }
+
+    pub(crate) fn as_ptr(&self) -> *const bindings::cred {
+        self.0.as_ptr()
+    }
+}
+
+impl Drop for Cred {
+    fn drop(&mut self) {
+        // SAFETY: `self` owns one reference, given back here once.
+        unsafe { bindings::put_cred(self.0.as_ptr()) };
+    }
+}
+
+/// The current task runs as other credentials while this lives.
+pub(crate) struct CredGuard<'a> {
+    old: *const bindings::cred,
+    _cred: &'a Cred,
+}
+
+impl Drop for CredGuard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `old` is what `override_creds` returned on this task;
+        // guards drop in reverse order of creation on one task.
+        unsafe { bindings::revert_creds(self.old) };
+    }
+}

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `struct file` (linux/fs.h, linux/file.h) and the backing-file API
+//! (linux/backing-file.h) through which a union file passes its I/O
+//! straight to the real file.
+
+use super::{bindings, Cred, Inode, Path};
+use crate::entry::RsInode;
+use core::ptr::NonNull;
+use kernel::{error::from_err_ptr, prelude::*, types::Opaque};
+
+/// An open file.
+#[repr(transparent)]
+pub(crate) struct File(Opaque<bindings::file>);
+
+impl File {
+    /// # Safety
+    /// `ptr` is a live file for the returned lifetime.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::file) -> &'a Self {
+        // SAFETY: transparent wrapper over a live file.
+        unsafe { &*ptr.cast() }
+    }
+
+    pub(crate) fn as_ptr(&self) -> *mut bindings::file {
+        self.0.get()
+    }
+
+    pub(crate) fn flags(&self) -> u32 {
+        // SAFETY: `f_flags` of a live file is readable.
+        unsafe { (*self.as_ptr()).f_flags }
+    }
+
+    pub(crate) fn inode(&self) -> &Inode {
+        // SAFETY: a live file pins its inode.
+        unsafe { Inode::from_raw(bindings::file_inode(self.as_ptr())) }
+    }
+
+    /// The union inode of one of our files.
+    ///
+    /// # Safety
+    /// `self` is a file of an rsunion superblock.
+    pub(crate) unsafe fn union_inode(&self) -> &RsInode {
+        // SAFETY: per this function's contract.
+        unsafe { self.inode().union() }
+    }
+}
+
+/// A real file opened on behalf of a union file; `fput` on drop.
+pub(crate) struct RealFile(NonNull<bindings::file>);
+
+// SAFETY: files are refcounted kernel objects usable from any thread.
+unsafe impl Send for RealFile {}
+// SAFETY: `&RealFile` is only used to pass the file to VFS calls.
+unsafe impl Sync for RealFile {}
+
+impl RealFile {
+    /// Opens `real` for `user_file` as `cred`: the real file records the
+    /// user's path, so /proc and audit show the union path.
+    pub(crate) fn open_backing(user_file: &File, flags: u32, real: &Path, cred: &Cred) -> Result<Self> {
+        // SAFETY: all pointers are live for the call.
+        let f = from_err_ptr(unsafe {
+            bindings::backing_file_open(user_file.as_ptr(), flags as i32, real.as_ptr(), cred.as_ptr())
+        })?;
+        NonNull::new(f).map(Self).ok_or(ENOMEM)
+    }
+
+    /// Opens directory `real` for reading its entries, as the caller is.
+    pub(crate) fn open_dir(real: &Path, cred: &Cred) -> Result<Self> {
+        let flags = bindings::O_RDONLY | bindings::O_DIRECTORY | bindings::O_LARGEFILE;
+        // SAFETY: `real` is a live path and `cred` live credentials.
+        let f = from_err_ptr(unsafe { bindings::dentry_open(real.as_ptr(), flags as i32, cred.as_ptr()) })?;
+        NonNull::new(f).map(Self).ok_or(ENOMEM)
+    }
+
+    pub(crate) fn as_ptr(&self) -> *mut bindings::file {
+        self.0.as_ptr()
+    }
+
+    /// Hands the reference to C (`file->private_data`).
+    pub(crate) fn into_raw(self) -> *mut bindings::file {
+        core::mem::ManuallyDrop::new(self).0.as_ptr()
+    }
+
+    /// # Safety
+    /// `ptr` came from `into_raw` and is not used again.
+    pub(crate) unsafe fn from_raw(ptr: *mut bindings::file) -> Option<Self> {
+        NonNull::new(ptr).map(Self)
+    }
+}
+
+impl Drop for RealFile {
+    fn drop(&mut self) {
+        // SAFETY: `self` owns one reference.
+        unsafe { bindings::fput(self.0.as_ptr()) };
+    }
+}

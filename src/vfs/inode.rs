@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `struct inode` (linux/fs.h): any inode, and the union's own inodes,
+//! which embed one in [`RsInode`].
+
+use super::{bindings, SuperBlock};
+use crate::entry::{RealDentry, RsInode};
+use core::{cell::UnsafeCell, ptr::NonNull};
+use kernel::{
+    prelude::*,
+    types::{ARef, AlwaysRefCounted, Opaque},
+};
+
+/// An inode; `ARef<Inode>` owns one reference (ihold/iput).
+#[repr(transparent)]
+pub(crate) struct Inode(Opaque<bindings::inode>);
+
+// SAFETY: `ihold` and `iput` keep the object alive; the count is atomic.
+unsafe impl AlwaysRefCounted for Inode {
+    fn inc_ref(&self) {
+        // SAFETY: `self` is live and referenced, so `ihold` is valid.
+        unsafe { bindings::ihold(self.as_ptr()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: the caller gives up a reference it owns.
+        unsafe { bindings::iput(obj.as_ptr().cast()) };
+    }
+}
+
+// SAFETY: inodes are refcounted kernel objects usable from any thread.
+unsafe impl Send for Inode {}
+// SAFETY: `&Inode` methods read fields the VFS allows to be read racily.
+unsafe impl Sync for Inode {}
+
+impl Inode {
+    /// # Safety
+    /// `ptr` is a live inode for the returned lifetime.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::inode) -> &'a Self {
+        // SAFETY: transparent wrapper over a live inode.
+        unsafe { &*ptr.cast() }
+    }
+
+    pub(crate) fn as_ptr(&self) -> *mut bindings::inode {
+        self.0.get()
+    }
+
+    pub(crate) fn mode(&self) -> bindings::umode_t {
+        // SAFETY: `self` is live; `i_mode` of a live inode is readable.
+        unsafe { (*self.as_ptr()).i_mode }
+    }
+
+    /// A char device 0/0: the overlayfs whiteout format.
+    pub(crate) fn is_whiteout(&self) -> bool {
+        // SAFETY: `i_rdev` of a live inode is readable.
+        let rdev = unsafe { (*self.as_ptr()).i_rdev };
+        u32::from(self.mode()) & bindings::S_IFMT == bindings::S_IFCHR && rdev == bindings::WHITEOUT_DEV
+    }
+
+    pub(crate) fn is_dir(&self) -> bool {
+        u32::from(self.mode()) & bindings::S_IFMT == bindings::S_IFDIR
+    }
+
+    /// The mode-bits check of `mask` (`MAY_*`) for the current task.
+    pub(crate) fn generic_permission(&self, idmap: *mut bindings::mnt_idmap, mask: i32) -> Result {
+        // SAFETY: `self` is live; `idmap` is the caller's mount's idmap.
+        kernel::error::to_result(unsafe { bindings::generic_permission(idmap, self.as_ptr(), mask) })
+    }
+
+    pub(crate) fn super_block(&self) -> &SuperBlock {
+        // SAFETY: an inode's superblock outlives it.
+        unsafe { SuperBlock::from_raw((*self.as_ptr()).i_sb) }
+    }
+
+    /// The union inode this is, for inodes of an rsunion superblock.
+    ///
+    /// # Safety
+    /// `self` belongs to an rsunion superblock (allocated by
+    /// [`alloc_union_inode`]).
+    pub(crate) unsafe fn union(&self) -> &RsInode {
+        // SAFETY: `vfs_inode` is the first field of the `#[repr(C)]`
+        // `RsInode` that `alloc_union_inode` allocated.
+        unsafe { &*self.as_ptr().cast::<RsInode>() }
+    }
+}
+
+impl RsInode {
+    /// The VFS inode.
+    pub(crate) fn inode(&self) -> &Inode {
+        // SAFETY: `vfs_inode` was initialised by `alloc_union_inode`.
+        unsafe { Inode::from_raw(self.vfs_inode.get()) }
+    }
+
+    /// The union this inode belongs to.
+    pub(crate) fn fs(&self) -> &crate::entry::UnionFs {
+        // SAFETY: the inode is on one of our superblocks, which keeps its
+        // `UnionFs` until every inode is gone.
+        unsafe { super::ops::union_fs((*self.vfs_inode.get()).i_sb) }
+    }
+}
+
+/// A union inode being set up: locked `I_NEW` when hashed, invisible when
+/// not. Its real objects and attributes can be set only through this.
+pub(crate) struct NewInode {
+    inode: NonNull<bindings::inode>,
+    hashed: bool,
+}
+
+impl NewInode {
+    fn rs(&mut self) -> &mut RsInode {
+        // SAFETY: a new union inode is `RsInode` and ours alone.
+        unsafe { &mut *self.inode.as_ptr().cast::<RsInode>() }
+    }
+
+    /// Sets the real objects behind the inode and copies the topmost one's
+    /// type, permissions, owner, size, times and device number, so that
+    /// the caller's rights are checked on the union inode itself.
+    pub(crate) fn init(&mut self, stack: KVec<RealDentry>, ops: &InodeOps) -> Result {
+        let real = stack.first().and_then(|r| r.dentry.inode()).ok_or(EIO)?.as_ptr();
+        let inode = self.inode.as_ptr();
+        // SAFETY: `inode` is new and ours; `real` is a live inode pinned
+        // by `stack`; the operation tables are static.
+        unsafe {
+            let mode = (*real).i_mode;
+            (*inode).i_ino = (*real).i_ino;
+            (*inode).i_flags |= bindings::S_NOCMTIME as u32;
+            bindings::fsstack_copy_attr_all(inode, real);
+            bindings::fsstack_copy_inode_size(inode, real);
+            (*inode).i_op = ops.iop;
+            match u32::from(mode) & bindings::S_IFMT {
+                bindings::S_IFREG | bindings::S_IFDIR | bindings::S_IFLNK => {
+                    (*inode).i_mode = mode;
+                    (*inode).__bindgen_anon_3.i_fop = ops.fop;
+                }
+                _ => bindings::init_special_inode(inode, mode, (*real).i_rdev),
+            }
+        }
+        *self.rs().stack.get_mut() = stack;
+        Ok(())
+    }
+
+    /// Makes the inode visible to other lookups.
+    pub(crate) fn unlock(self) -> ARef<Inode> {
+        let this = core::mem::ManuallyDrop::new(self);
+        if this.hashed {
+            // SAFETY: the inode came from `iget5_locked` as `I_NEW`.
+            unsafe { bindings::unlock_new_inode(this.inode.as_ptr()) };
+        }
+        // SAFETY: we own the reference `iget5_locked`/`new_inode` gave.
+        unsafe { ARef::from_raw(this.inode.cast()) }
+    }
+}
+
+impl Drop for NewInode {
+    fn drop(&mut self) {
+        // SAFETY: setting up failed: give the new inode back, unhashing it
+        // if it was hashed, so that a later lookup starts afresh.
+        unsafe {
+            if self.hashed {
+                bindings::iget_failed(self.inode.as_ptr());
+            } else {
+                bindings::iput(self.inode.as_ptr());
+            }
+        }
+    }
+}
+
+/// The operation tables for one kind of union inode.
+pub(crate) struct InodeOps {
+    pub(crate) iop: *const bindings::inode_operations,
+    pub(crate) fop: *const bindings::file_operations,
+}
+
+/// What looking up a union inode for a real one found.
+pub(crate) enum Iget {
+    /// Already in the inode cache, set up.
+    Cached(ARef<Inode>),
+    /// New: the caller sets it up.
+    New(NewInode),
+}
+
+impl SuperBlock {
+    /// The union inode standing for real inode `real`: non-directories are
+    /// hashed on their real inode, so hard links and dcache misses find one
+    /// union inode per real object.
+    pub(crate) fn iget_for_real(&self, real: &Inode) -> Result<Iget> {
+        let key = real.as_ptr() as usize;
+        // SAFETY: `self` is a live superblock; the callbacks match the data.
+        let inode = unsafe {
+            bindings::iget5_locked(
+                self.as_ptr(),
+                key as _,
+                Some(inode_test),
+                Some(inode_set),
+                key as *mut ffi::c_void,
+            )
+        };
+        let inode = NonNull::new(inode).ok_or(ENOMEM)?;
+        // SAFETY: `iget5_locked` returned a referenced inode.
+        if unsafe { (*inode.as_ptr()).i_state } & bindings::I_NEW as u32 != 0 {
+            Ok(Iget::New(NewInode { inode, hashed: true }))
+        } else {
+            // SAFETY: we own the reference `iget5_locked` gave.
+            Ok(Iget::Cached(unsafe { ARef::from_raw(inode.cast()) }))
+        }
+    }
+
+    /// A new, unhashed union inode (directories: one per union dentry).
+    pub(crate) fn new_union_inode(&self) -> Result<NewInode> {
+        // SAFETY: `self` is a live superblock.
+        let inode = unsafe { bindings::new_inode(self.as_ptr()) };
+        let inode = NonNull::new(inode).ok_or(ENOMEM)?;
+        // SAFETY: a fresh inode; `get_next_ino` has no preconditions.
+        unsafe { (*inode.as_ptr()).i_ino = bindings::get_next_ino() as _ };
+        Ok(NewInode { inode, hashed: false })
+    }
+}
+
+use kernel::ffi;
+
+/// # Safety
+/// Called by `iget5_locked` with one of our inodes and the key.
+unsafe extern "C" fn inode_test(inode: *mut bindings::inode, key: *mut ffi::c_void) -> ffi::c_int {
+    // SAFETY: every inode of our superblock is an `RsInode`; `real_key`
+    // is set under `inode_hash_lock` before the inode is hashed.
+    let real = unsafe { *(*inode.cast::<RsInode>()).real_key.get() };
+    (real == key as usize) as ffi::c_int
+}
+
+/// # Safety
+/// Called by `iget5_locked` with a new inode of ours, under its hash lock.
+unsafe extern "C" fn inode_set(inode: *mut bindings::inode, key: *mut ffi::c_void) -> ffi::c_int {
+    // SAFETY: the inode is new and not yet visible.
+    unsafe { *(*inode.cast::<RsInode>()).real_key.get() = key as usize };
+    0
+}
+
+/// `super_operations.alloc_inode`: an `RsInode` around the VFS inode.
+///
+/// # Safety
+/// Called by the VFS for one of our superblocks.
+pub(crate) unsafe extern "C" fn alloc_union_inode(
+    _sb: *mut bindings::super_block,
+) -> *mut bindings::inode {
+    let rs = RsInode {
+        vfs_inode: Opaque::uninit(),
+        stack: UnsafeCell::new(KVec::new()),
+        real_key: UnsafeCell::new(0),
+    };
+    match KBox::new(rs, GFP_KERNEL) {
+        Ok(rs) => {
+            let inode = rs.vfs_inode.get();
+            // SAFETY: `inode_init_once` initialises the embedded inode,
+            // once per allocation, before the VFS sees it.
+            unsafe { bindings::inode_init_once(inode) };
+            KBox::into_raw(rs);
+            inode
+        }
+        Err(_) => core::ptr::null_mut(),
+    }
+}
+
+/// `super_operations.destroy_inode`: drops the real objects. This may
+/// sleep (dput), so it is not left to `free_inode`, an RCU callback.
+///
+/// # Safety
+/// Called by the VFS once, for one of our inodes with no users left.
+pub(crate) unsafe extern "C" fn destroy_union_inode(inode: *mut bindings::inode) {
+    // SAFETY: ours, and nobody else can see it any more.
+    let stack = unsafe { &mut *(*inode.cast::<RsInode>()).stack.get() };
+    drop(core::mem::take(stack));
+}
+
+/// `super_operations.free_inode`: frees the memory after an RCU grace
+/// period.
+///
+/// # Safety
+/// Called by the VFS once, after `destroy_union_inode`.
+pub(crate) unsafe extern "C" fn free_union_inode(inode: *mut bindings::inode) {
+    // SAFETY: `alloc_union_inode` made this with `KBox::into_raw`.
+    drop(unsafe { KBox::from_raw(inode.cast::<RsInode>()) });
+}

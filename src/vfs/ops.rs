@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The union's operation tables and their C entry points. Each entry point
+//! turns the VFS's raw pointers into wrappers and calls the union logic of
+//! the file named after the concern (namei, inode, file, readdir, super).
+
+use super::{
+    bindings, inode, Dentry, DirContext, File, Inode, InodeOps, RealFile, SeqFile,
+};
+use crate::entry::{RsInode, UnionFs};
+use crate::readdir::DirCache;
+use kernel::{
+    error::{from_result, Error},
+    ffi,
+    prelude::*,
+    types::{ARef, ForeignOwnable},
+};
+
+/// # Safety
+/// `inode` is one of ours.
+unsafe fn rs<'a>(inode: *mut bindings::inode) -> &'a RsInode {
+    // SAFETY: per this function's contract.
+    unsafe { Inode::from_raw(inode).union() }
+}
+
+fn err_ptr<T>(e: Error) -> *mut T {
+    e.to_ptr()
+}
+
+// ---- super_operations ----
+
+pub(crate) const SUPER_OPS: bindings::super_operations = bindings::super_operations {
+    alloc_inode: Some(inode::alloc_union_inode),
+    destroy_inode: Some(inode::destroy_union_inode),
+    free_inode: Some(inode::free_union_inode),
+    drop_inode: Some(bindings::generic_delete_inode),
+    statfs: Some(statfs),
+    show_options: Some(show_options),
+    // SAFETY: all-zero is a valid `super_operations`: optional pointers.
+    ..unsafe { core::mem::zeroed() }
+};
+
+/// # Safety
+/// VFS callback: `dentry` is on one of our superblocks, `buf` writable.
+unsafe extern "C" fn statfs(dentry: *mut bindings::dentry, buf: *mut bindings::kstatfs) -> ffi::c_int {
+    // SAFETY: per this function's contract.
+    let (fs, buf) = unsafe { (union_fs((*dentry).d_sb), &mut *buf) };
+    from_result(|| crate::super_block::statfs(fs, buf).map(|()| 0))
+}
+
+/// # Safety
+/// VFS callback: `m` is live, `root` is on one of our superblocks.
+unsafe extern "C" fn show_options(m: *mut bindings::seq_file, root: *mut bindings::dentry) -> ffi::c_int {
+    // SAFETY: per this function's contract.
+    let (fs, m) = unsafe { (union_fs((*root).d_sb), SeqFile::from_raw(m)) };
+    from_result(|| crate::super_block::show_options(fs, m).map(|()| 0))
+}
+
+/// # Safety
+/// `sb` is one of ours, filled (its `s_fs_info` is a `UnionFs`).
+pub(crate) unsafe fn union_fs<'a>(sb: *mut bindings::super_block) -> &'a UnionFs {
+    // SAFETY: `fill_super` set `s_fs_info` before any inode existed and
+    // `kill_sb` frees it after the last one is gone.
+    unsafe { &*(*sb).s_fs_info.cast::<UnionFs>() }
+}
+
+// ---- inode_operations ----
+
+const fn inode_ops(
+    lookup: bool,
+    get_link: bool,
+) -> bindings::inode_operations {
+    bindings::inode_operations {
+        lookup: if lookup { Some(lookup_op) } else { None },
+        get_link: if get_link { Some(get_link_op) } else { None },
+        permission: Some(permission),
+        getattr: Some(getattr),
+        // SAFETY: all-zero is a valid `inode_operations`.
+        ..unsafe { core::mem::zeroed() }
+    }
+}
+
+const DIR_IOPS: bindings::inode_operations = inode_ops(true, false);
+const FILE_IOPS: bindings::inode_operations = inode_ops(false, false);
+const LINK_IOPS: bindings::inode_operations = inode_ops(false, true);
+
+/// The tables for a union inode of `mode`'s type.
+pub(crate) fn ops_for_mode(mode: bindings::umode_t) -> InodeOps {
+    match u32::from(mode) & bindings::S_IFMT {
+        bindings::S_IFDIR => InodeOps { iop: &DIR_IOPS, fop: &DIR_FOPS },
+        bindings::S_IFREG => InodeOps { iop: &FILE_IOPS, fop: &FILE_FOPS },
+        bindings::S_IFLNK => InodeOps { iop: &LINK_IOPS, fop: core::ptr::null() },
+        // Devices, fifos and sockets: init_special_inode sets the fops.
+        _ => InodeOps { iop: &FILE_IOPS, fop: core::ptr::null() },
+    }
+}
+
+/// # Safety
+/// VFS callback: `dir` is one of our directories, `dentry` a new dentry in
+/// it, both locked as `->lookup` requires.
+unsafe extern "C" fn lookup_op(
+    dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+    _flags: ffi::c_uint,
+) -> *mut bindings::dentry {
+    // SAFETY: per this function's contract.
+    let (dir, d) = unsafe { (rs(dir), Dentry::from_raw(dentry)) };
+    match crate::namei::lookup(dir, d.name()) {
+        Ok(inode) => {
+            let inode = inode.map_or(core::ptr::null_mut(), |i| ARef::into_raw(i).as_ptr().cast());
+            // SAFETY: `d_splice_alias` consumes the inode reference, also
+            // on failure.
+            unsafe { bindings::d_splice_alias(inode, dentry) }
+        }
+        Err(e) => err_ptr(e),
+    }
+}
+
+/// # Safety
+/// VFS callback: `inode` is one of ours.
+unsafe extern "C" fn permission(
+    idmap: *mut bindings::mnt_idmap,
+    inode: *mut bindings::inode,
+    mask: ffi::c_int,
+) -> ffi::c_int {
+    // SAFETY: per this function's contract.
+    let rs = unsafe { rs(inode) };
+    from_result(|| crate::inode::permission(rs, idmap, mask).map(|()| 0))
+}
+
+/// # Safety
+/// VFS callback: `path` is on one of our mounts, `stat` writable.
+unsafe extern "C" fn getattr(
+    _idmap: *mut bindings::mnt_idmap,
+    path: *const bindings::path,
+    stat: *mut bindings::kstat,
+    request_mask: u32,
+    flags: ffi::c_uint,
+) -> ffi::c_int {
+    // SAFETY: per this function's contract; a positive union dentry's
+    // inode is one of ours.
+    let (rs, stat) = unsafe { (rs(bindings::d_inode((*path).dentry)), &mut *stat) };
+    from_result(|| crate::inode::getattr(rs, stat, request_mask, flags).map(|()| 0))
+}
+
+/// # Safety
+/// VFS callback: `inode` is one of our symlinks; `done` is live.
+unsafe extern "C" fn get_link_op(
+    dentry: *mut bindings::dentry,
+    inode: *mut bindings::inode,
+    done: *mut bindings::delayed_call,
+) -> *const ffi::c_char {
+    // RCU walk: reading the real link may sleep.
+    if dentry.is_null() {
+        return err_ptr(ECHILD);
+    }
+    // SAFETY: per this function's contract.
+    let rs = unsafe { rs(inode) };
+    let Some(real) = rs.top() else {
+        return err_ptr(EIO);
+    };
+    let _creds = rs.fs().creds.override_creds();
+    // SAFETY: `real.dentry` is a live symlink pinned by the union inode;
+    // the returned string lives until `done` runs.
+    unsafe { bindings::vfs_get_link(real.dentry.as_ptr(), done) }
+}
+
+// ---- file_operations: regular files ----
+
+const FILE_FOPS: bindings::file_operations = bindings::file_operations {
+    open: Some(file_open),
+    release: Some(file_release),
+    read_iter: Some(file_read_iter),
+    splice_read: Some(file_splice_read),
+    mmap: Some(file_mmap),
+    llseek: Some(file_llseek),
+    // SAFETY: all-zero is a valid `file_operations`.
+    ..unsafe { core::mem::zeroed() }
+};
+
+/// # Safety
+/// VFS callback: `file` is being opened on our regular `inode`.
+unsafe extern "C" fn file_open(inode: *mut bindings::inode, file: *mut bindings::file) -> ffi::c_int {
+    // SAFETY: per this function's contract.
+    let (rs, f) = unsafe { (rs(inode), File::from_raw(file)) };
+    from_result(|| {
+        let real = crate::file::open(rs, f)?;
+        // SAFETY: `file` is ours until `release`, which takes this back.
+        unsafe {
+            if (*real.as_ptr()).f_mode & bindings::FMODE_CAN_ODIRECT != 0 {
+                (*file).f_mode |= bindings::FMODE_CAN_ODIRECT;
+            }
+            (*file).private_data = real.into_raw().cast();
+        }
+        Ok(0)
+    })
+}
+
+/// # Safety
+/// VFS callback: last reference to a file `file_open` set up.
+unsafe extern "C" fn file_release(_inode: *mut bindings::inode, file: *mut bindings::file) -> ffi::c_int {
+    // SAFETY: `private_data` holds the real file `file_open` stored.
+    drop(unsafe { RealFile::from_raw((*file).private_data.cast()) });
+    0
+}
+
+/// The real file behind one of our open regular files, and the context
+/// the backing-file helpers need.
+///
+/// # Safety
+/// `file` was set up by `file_open`.
+unsafe fn backing(file: *mut bindings::file) -> (*mut bindings::file, bindings::backing_file_ctx) {
+    // SAFETY: per this function's contract.
+    let (real, fs) = unsafe { ((*file).private_data.cast(), rs(bindings::file_inode(file)).fs()) };
+    let ctx = bindings::backing_file_ctx {
+        cred: fs.creds.as_ptr(),
+        user_file: file,
+        accessed: None,
+        end_write: None,
+    };
+    (real, ctx)
+}
+
+/// # Safety
+/// VFS callback on one of our open regular files.
+unsafe extern "C" fn file_read_iter(iocb: *mut bindings::kiocb, iter: *mut bindings::iov_iter) -> isize {
+    // SAFETY: per this function's contract, `iocb` and `iter` are live.
+    unsafe {
+        let (real, mut ctx) = backing((*iocb).ki_filp);
+        bindings::backing_file_read_iter(real, iter, iocb, (*iocb).ki_flags, &mut ctx)
+    }
+}
+
+/// # Safety
+/// VFS callback on one of our open regular files.
+unsafe extern "C" fn file_splice_read(
+    file: *mut bindings::file,
+    ppos: *mut bindings::loff_t,
+    pipe: *mut bindings::pipe_inode_info,
+    len: usize,
+    flags: ffi::c_uint,
+) -> isize {
+    // SAFETY: per this function's contract.
+    unsafe {
+        let (real, mut ctx) = backing(file);
+        bindings::backing_file_splice_read(real, ppos, pipe, len, flags, &mut ctx)
+    }
+}
+
+/// # Safety
+/// VFS callback on one of our open regular files.
+unsafe extern "C" fn file_mmap(file: *mut bindings::file, vma: *mut bindings::vm_area_struct) -> ffi::c_int {
+    // SAFETY: per this function's contract.
+    unsafe {
+        let (real, mut ctx) = backing(file);
+        bindings::backing_file_mmap(real, vma, &mut ctx)
+    }
+}
+
+/// Seeks run on the real file, which alone knows SEEK_DATA/SEEK_HOLE and
+/// its own size limits; the union file's position stays the master copy.
+///
+/// # Safety
+/// VFS callback on one of our open regular files.
+unsafe extern "C" fn file_llseek(file: *mut bindings::file, offset: bindings::loff_t, whence: ffi::c_int) -> bindings::loff_t {
+    // SAFETY: per this function's contract.
+    unsafe {
+        let (real, _) = backing(file);
+        let inode = bindings::file_inode(file);
+        let _creds = rs(inode).fs().creds.override_creds();
+        bindings::inode_lock(inode);
+        (*real).f_pos = (*file).f_pos;
+        let ret = bindings::vfs_llseek(real, offset, whence);
+        (*file).f_pos = (*real).f_pos;
+        bindings::inode_unlock(inode);
+        ret
+    }
+}
+
+// ---- file_operations: directories ----
+
+const DIR_FOPS: bindings::file_operations = bindings::file_operations {
+    open: Some(dir_open),
+    release: Some(dir_release),
+    read: Some(bindings::generic_read_dir),
+    iterate_shared: Some(dir_iterate),
+    llseek: Some(dir_llseek),
+    // SAFETY: all-zero is a valid `file_operations`.
+    ..unsafe { core::mem::zeroed() }
+};
+
+/// # Safety
+/// VFS callback: `file` is being opened on our directory `inode`.
+unsafe extern "C" fn dir_open(_inode: *mut bindings::inode, file: *mut bindings::file) -> ffi::c_int {
+    from_result(|| {
+        let cache = KBox::new(DirCache::default(), GFP_KERNEL)?;
+        // SAFETY: `file` is ours until `release`, which takes this back.
+        unsafe { (*file).private_data = cache.into_foreign() as *mut ffi::c_void };
+        Ok(0)
+    })
+}
+
+/// # Safety
+/// VFS callback: last reference to a file `dir_open` set up.
+unsafe extern "C" fn dir_release(_inode: *mut bindings::inode, file: *mut bindings::file) -> ffi::c_int {
+    // SAFETY: `private_data` holds the box `dir_open` stored.
+    drop(unsafe { KBox::<DirCache>::from_foreign((*file).private_data) });
+    0
+}
+
+/// # Safety
+/// `file` was set up by `dir_open`; getdents and llseek on one file are
+/// serialised by its `f_pos_lock`, so the borrow is unique.
+unsafe fn dir_cache<'a>(file: *mut bindings::file) -> &'a mut DirCache {
+    // SAFETY: per this function's contract.
+    unsafe { &mut *(*file).private_data.cast::<DirCache>() }
+}
+
+/// # Safety
+/// VFS callback: getdents on one of our directories.
+unsafe extern "C" fn dir_iterate(file: *mut bindings::file, ctx: *mut bindings::dir_context) -> ffi::c_int {
+    // SAFETY: per this function's contract.
+    let (f, cache, ctx) = unsafe { (File::from_raw(file), dir_cache(file), DirContext::from_raw(ctx)) };
+    // SAFETY: `f` is one of our files.
+    let rs = unsafe { f.union_inode() };
+    from_result(|| crate::readdir::iterate(rs, f, cache, ctx).map(|()| 0))
+}
+
+/// # Safety
+/// VFS callback: lseek on one of our directories.
+unsafe extern "C" fn dir_llseek(file: *mut bindings::file, offset: bindings::loff_t, whence: ffi::c_int) -> bindings::loff_t {
+    // SAFETY: per this function's contract.
+    let (pos, cache) = unsafe { (&mut (*file).f_pos, dir_cache(file)) };
+    match crate::readdir::llseek(cache, pos, offset, whence as u32) {
+        Ok(pos) => pos,
+        Err(e) => e.to_errno() as bindings::loff_t,
+    }
+}

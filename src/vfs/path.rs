@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `struct path` and private mounts (linux/path.h, linux/namei.h,
+//! linux/mount.h).
+
+use super::{bindings, Dentry};
+use core::ptr::NonNull;
+use kernel::{error::from_err_ptr, error::to_result, prelude::*, str::CStr};
+
+/// A mount and a dentry on it, each with a reference (path_get/path_put).
+pub(crate) struct Path(bindings::path);
+
+// SAFETY: a `path` is two refcounted kernel objects usable from any thread.
+unsafe impl Send for Path {}
+// SAFETY: `&Path` only reads the two pointers.
+unsafe impl Sync for Path {}
+
+impl Path {
+    /// Resolves `name` as the current task sees it (its cwd and root),
+    /// following symlinks.
+    pub(crate) fn lookup(name: &CStr) -> Result<Self> {
+        let mut path = bindings::path::default();
+        // SAFETY: `name` is a C string; on success `path` holds references.
+        to_result(unsafe {
+            bindings::kern_path(name.as_char_ptr(), bindings::LOOKUP_FOLLOW, &mut path)
+        })?;
+        Ok(Self(path))
+    }
+
+    /// A path on `mnt` for `dentry`, taking a reference to both.
+    pub(crate) fn new(mnt: &PrivateMount, dentry: &Dentry) -> Self {
+        let path = bindings::path {
+            mnt: mnt.0.as_ptr(),
+            dentry: dentry.as_ptr(),
+        };
+        // SAFETY: both are live; `path_get` takes a reference on each.
+        unsafe { bindings::path_get(&path) };
+        Self(path)
+    }
+
+    pub(crate) fn as_ptr(&self) -> *const bindings::path {
+        &self.0
+    }
+
+    pub(crate) fn dentry(&self) -> &Dentry {
+        // SAFETY: `self` holds a reference to the dentry.
+        unsafe { Dentry::from_raw(self.0.dentry) }
+    }
+
+    /// `statfs` of the filesystem this path is on.
+    pub(crate) fn statfs(&self, buf: &mut bindings::kstatfs) -> Result {
+        // SAFETY: `self` is live; `buf` is writable.
+        to_result(unsafe { bindings::vfs_statfs(&self.0, buf) })
+    }
+
+    /// `stat` of the object at this path. A stacked getattr called by the
+    /// VFS without the security check (`AT_GETATTR_NOSEC`) passes that on.
+    pub(crate) fn getattr(&self, stat: &mut bindings::kstat, request_mask: u32, flags: u32) -> Result {
+        // SAFETY: `self` is live; `stat` is writable.
+        to_result(unsafe {
+            if flags & bindings::AT_GETATTR_NOSEC != 0 {
+                bindings::vfs_getattr_nosec(&self.0, stat, request_mask, flags)
+            } else {
+                bindings::vfs_getattr(&self.0, stat, request_mask, flags)
+            }
+        })
+    }
+
+    /// May the current credentials access the object at this path with
+    /// `mask` (`MAY_*`)?
+    pub(crate) fn permission(&self, mask: i32) -> Result {
+        // SAFETY: `self` is live and positive (callers pass real objects).
+        to_result(unsafe {
+            bindings::inode_permission(
+                bindings::mnt_idmap(self.0.mnt),
+                bindings::d_inode(self.0.dentry),
+                mask,
+            )
+        })
+    }
+
+    /// The mount's superblock, to tell whether two paths share a filesystem.
+    pub(crate) fn super_block(&self) -> *const bindings::super_block {
+        // SAFETY: `self` holds a reference to the mount.
+        unsafe { (*self.0.mnt).mnt_sb }
+    }
+
+    /// Is `self` at or below `other` (same mount, dentry descendant)?
+    pub(crate) fn is_within(&self, other: &Path) -> bool {
+        // SAFETY: both paths hold references to their dentries.
+        self.0.mnt == other.0.mnt
+            && unsafe { bindings::is_subdir(self.0.dentry, other.0.dentry) }
+    }
+
+    /// A private clone of this path's mount, rooted at its dentry: later
+    /// changes to the caller's mount tree do not move a layer.
+    pub(crate) fn clone_private_mount(&self) -> Result<PrivateMount> {
+        // SAFETY: `self` is a live path.
+        let mnt = from_err_ptr(unsafe { bindings::clone_private_mount(&self.0) })?;
+        NonNull::new(mnt).map(PrivateMount).ok_or(ENOMEM)
+    }
+}
+
+impl Drop for Path {
+    fn drop(&mut self) {
+        // SAFETY: `self` owns one reference to the mount and the dentry.
+        unsafe { bindings::path_put(&self.0) };
+    }
+}
+
+/// A mount made by `clone_private_mount`, unmounted on drop.
+pub(crate) struct PrivateMount(NonNull<bindings::vfsmount>);
+
+// SAFETY: a vfsmount is a refcounted kernel object usable from any thread.
+unsafe impl Send for PrivateMount {}
+// SAFETY: `&PrivateMount` only reads immutable fields.
+unsafe impl Sync for PrivateMount {}
+
+impl PrivateMount {
+    /// The mount's root dentry (the layer's directory).
+    pub(crate) fn root(&self) -> &Dentry {
+        // SAFETY: a mount holds a reference to its root while it lives.
+        unsafe { Dentry::from_raw((*self.0.as_ptr()).mnt_root) }
+    }
+
+    pub(crate) fn idmap(&self) -> *mut bindings::mnt_idmap {
+        // SAFETY: the mount is live.
+        unsafe { bindings::mnt_idmap(self.0.as_ptr()) }
+    }
+}
+
+impl Drop for PrivateMount {
+    fn drop(&mut self) {
+        // SAFETY: `clone_private_mount` gave us this mount to unmount once.
+        unsafe { bindings::kern_unmount(self.0.as_ptr()) };
+    }
+}
