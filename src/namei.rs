@@ -40,9 +40,12 @@ pub(crate) fn lookup(dir: &RsInode, name: &[u8]) -> Result<Option<ARef<Inode>>> 
     let fs = dir.fs();
     let _creds = fs.creds.override_creds();
     let mut found = KVec::new();
-    for parent in dir.stack() {
+    let stack = dir.stack();
+    for (i, parent) in stack.iter().enumerate() {
         let layer = fs.layers.get(parent.layer).ok_or(EIO)?;
-        match lookup_in_layer(layer, &parent.dentry, name)? {
+        // Whiteouts and opacity only matter to layers below this one.
+        let bottom = i + 1 == stack.len();
+        match lookup_in_layer(layer, &parent.dentry, name, bottom)? {
             Found::Nothing => continue,
             Found::Whiteout => break,
             Found::Object { dentry, last } => {
@@ -74,13 +77,16 @@ enum Found {
     Object { dentry: ARef<Dentry>, last: bool },
 }
 
-fn lookup_in_layer(layer: &Layer, parent: &Dentry, name: &[u8]) -> Result<Found> {
+fn lookup_in_layer(layer: &Layer, parent: &Dentry, name: &[u8], bottom: bool) -> Result<Found> {
     let idmap = layer.mnt.idmap();
     let real = parent.lookup_unlocked(idmap, name)?;
     if real.is_whiteout() {
         return Ok(Found::Whiteout);
     }
-    if !real.is_negative() && !real.is_dir() {
+    if real.is_negative() && bottom {
+        return Ok(Found::Nothing);
+    }
+    if !real.is_negative() && (bottom || !real.is_dir()) {
         return Ok(Found::Object { dentry: real, last: true });
     }
     // `.wh.NAME` beside a directory NAME in one layer hides what is below

@@ -123,9 +123,10 @@ impl NewInode {
         unsafe {
             let mode = (*real).i_mode;
             (*inode).i_ino = (*real).i_ino;
-            (*inode).i_flags |= bindings::S_NOCMTIME as u32;
             bindings::fsstack_copy_attr_all(inode, real);
             bindings::fsstack_copy_inode_size(inode, real);
+            // Times are the real object's business.
+            (*inode).i_flags |= bindings::S_NOCMTIME as u32;
             (*inode).i_op = ops.iop;
             match u32::from(mode) & bindings::S_IFMT {
                 bindings::S_IFREG | bindings::S_IFDIR | bindings::S_IFLNK => {
@@ -210,8 +211,6 @@ impl SuperBlock {
         // SAFETY: `self` is a live superblock.
         let inode = unsafe { bindings::new_inode(self.as_ptr()) };
         let inode = NonNull::new(inode).ok_or(ENOMEM)?;
-        // SAFETY: a fresh inode; `get_next_ino` has no preconditions.
-        unsafe { (*inode.as_ptr()).i_ino = bindings::get_next_ino() as _ };
         Ok(NewInode { inode, hashed: false })
     }
 }
