@@ -42,9 +42,16 @@ pub(crate) fn getattr(inode: &RsInode, stat: &mut bindings::kstat, request_mask:
 /// The caller is checked on the union inode, whose attributes are the real
 /// object's; the mounter, whose credentials every layer operation uses, is
 /// checked on the real object.
+///
+/// This runs in RCU path walks too: it takes no references and never
+/// sleeps.
 pub(crate) fn permission(inode: &RsInode, idmap: *mut bindings::mnt_idmap, mask: i32) -> Result {
     inode.inode().generic_permission(idmap, mask)?;
-    let path = top_path(inode)?;
-    let _creds = inode.fs().creds.override_creds();
-    path.permission(mask)
+    let fs = inode.fs();
+    let top = inode.top().ok_or(ECHILD)?;
+    // Evicted under an RCU walk: let the walk retry with references.
+    let real = top.dentry.inode().ok_or(ECHILD)?;
+    let layer = fs.layers.get(top.layer).ok_or(EIO)?;
+    let _creds = fs.creds.override_creds();
+    real.permission(layer.mnt.idmap(), mask)
 }

@@ -61,6 +61,13 @@ impl Inode {
         u32::from(self.mode()) & bindings::S_IFMT == bindings::S_IFDIR
     }
 
+    /// May the current credentials access this inode with `mask`
+    /// (`MAY_*`)? `idmap` is that of the mount it is reached through.
+    pub(crate) fn permission(&self, idmap: *mut bindings::mnt_idmap, mask: i32) -> Result {
+        // SAFETY: `self` is live (in RCU walk, RCU keeps it so).
+        kernel::error::to_result(unsafe { bindings::inode_permission(idmap, self.as_ptr(), mask) })
+    }
+
     /// The mode-bits check of `mask` (`MAY_*`) for the current task.
     pub(crate) fn generic_permission(&self, idmap: *mut bindings::mnt_idmap, mask: i32) -> Result {
         // SAFETY: `self` is live; `idmap` is the caller's mount's idmap.
@@ -259,15 +266,25 @@ pub(crate) unsafe extern "C" fn alloc_union_inode(
     }
 }
 
-/// `super_operations.destroy_inode`: drops the real objects. This may
-/// sleep (dput), so it is not left to `free_inode`, an RCU callback.
+/// `super_operations.destroy_inode`: drops the references to the real
+/// objects, which may sleep (dput), so it is not left to `free_inode`, an
+/// RCU callback. The stack's memory stays until `free_inode`: a path walk
+/// in RCU mode may still be reading it, as it may the dentries themselves,
+/// which the dcache frees after a grace period too.
 ///
 /// # Safety
 /// Called by the VFS once, for one of our inodes with no users left.
 pub(crate) unsafe extern "C" fn destroy_union_inode(inode: *mut bindings::inode) {
-    // SAFETY: ours, and nobody else can see it any more.
-    let stack = unsafe { &mut *(*inode.cast::<RsInode>()).stack.get() };
-    drop(core::mem::take(stack));
+    // SAFETY: ours, and no reference to it remains but RCU readers, which
+    // only read. The elements' `dentry` fields are dropped in place and
+    // never again (see `free_union_inode`).
+    unsafe {
+        let stack = (*inode.cast::<RsInode>()).stack.get();
+        let base = (*stack).as_ptr().cast_mut();
+        for i in 0..(*stack).len() {
+            core::ptr::drop_in_place(core::ptr::addr_of_mut!((*base.add(i)).dentry));
+        }
+    }
 }
 
 /// `super_operations.free_inode`: frees the memory after an RCU grace
@@ -276,6 +293,12 @@ pub(crate) unsafe extern "C" fn destroy_union_inode(inode: *mut bindings::inode)
 /// # Safety
 /// Called by the VFS once, after `destroy_union_inode`.
 pub(crate) unsafe extern "C" fn free_union_inode(inode: *mut bindings::inode) {
-    // SAFETY: `alloc_union_inode` made this with `KBox::into_raw`.
-    drop(unsafe { KBox::from_raw(inode.cast::<RsInode>()) });
+    // SAFETY: `alloc_union_inode` made this with `KBox::into_raw`; the
+    // stack's elements were dropped by `destroy_union_inode`, so only its
+    // memory is freed here.
+    unsafe {
+        let rs = KBox::from_raw(inode.cast::<RsInode>());
+        (*rs.stack.get()).set_len(0);
+        drop(rs);
+    }
 }

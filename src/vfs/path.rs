@@ -69,14 +69,9 @@ impl Path {
     /// May the current credentials access the object at this path with
     /// `mask` (`MAY_*`)?
     pub(crate) fn permission(&self, mask: i32) -> Result {
-        // SAFETY: `self` is live and positive (callers pass real objects).
-        to_result(unsafe {
-            bindings::inode_permission(
-                bindings::mnt_idmap(self.0.mnt),
-                bindings::d_inode(self.0.dentry),
-                mask,
-            )
-        })
+        let inode = self.dentry().inode().ok_or(ENOENT)?;
+        // SAFETY: `self` holds a reference to its mount.
+        inode.permission(unsafe { bindings::mnt_idmap(self.0.mnt) }, mask)
     }
 
     /// The mount's superblock, to tell whether two paths share a filesystem.
