@@ -38,3 +38,28 @@ fn access_mode(flags: u32) -> i32 {
     }
     mask as i32
 }
+
+/// Lower layers are never written, so there is nothing of theirs to sync
+/// (and overlayfs does not try: a read-only lower could answer EROFS).
+fn on_upper(inode: &RsInode) -> bool {
+    let fs = inode.fs();
+    inode.top().and_then(|t| fs.layers.get(t.layer)).is_some_and(|l| l.writable)
+}
+
+pub(crate) fn fsync(inode: &RsInode, real: &RealFile, start: i64, end: i64, datasync: bool) -> Result {
+    if !on_upper(inode) {
+        return Ok(());
+    }
+    let _creds = inode.fs().creds.override_creds();
+    real.fsync(start, end, datasync)
+}
+
+pub(crate) fn fsync_dir(inode: &RsInode, start: i64, end: i64, datasync: bool) -> Result {
+    if !on_upper(inode) {
+        return Ok(());
+    }
+    let fs = inode.fs();
+    let real = top_path(inode)?;
+    let _creds = fs.creds.override_creds();
+    RealFile::open_dir(&real, &fs.creds)?.fsync(start, end, datasync)
+}

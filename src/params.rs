@@ -95,7 +95,12 @@ fn resolve(fc: &FsContext, key: &CStr, escaped: &[u8]) -> Result<Path> {
     if escaped.is_empty() {
         return Err(fc.invalf(fmt!("{}: empty directory name", key)));
     }
-    let name = unescape(escaped)?;
+    let name = unescape(escaped).map_err(|e| {
+        if e == EINVAL {
+            fc.log_err(fmt!("{}: a directory name cannot contain NUL (\\000)", key));
+        }
+        e
+    })?;
     let name = CStr::from_bytes_with_nul(&name).map_err(|_| EINVAL)?;
     let path = Path::lookup(name).map_err(|e| {
         fc.log_err(fmt!("{}: cannot resolve '{}': error {}", key, name, e.to_errno()));

@@ -24,10 +24,11 @@ pub(crate) struct DirCache {
 }
 
 /// Names live in one arena: one allocation for a 100k-entry directory, not
-/// 100k.
+/// 100k. The vectors may outgrow what kmalloc can give (a few MiB):
+/// kvmalloc falls back to vmalloc.
 struct Merged {
-    names: KVec<u8>,
-    entries: KVec<Entry>,
+    names: KVVec<u8>,
+    entries: KVVec<Entry>,
 }
 
 struct Entry {
@@ -36,12 +37,11 @@ struct Entry {
     d_type: u32,
 }
 
-/// One name one layer shows, on the way to the merged list.
+/// One name one layer shows, on the way to the merged list; candidates
+/// are kept in discovery order: upper layers first, each in its own order.
 struct Candidate {
     entry: Entry,
     layer: usize,
-    /// Order of discovery: upper layers first, each in its own order.
-    seq: usize,
     whiteout: bool,
 }
 
@@ -84,8 +84,8 @@ pub(crate) fn llseek(cache: &mut DirCache, pos: &mut i64, offset: i64, whence: u
 
 /// Reads every layer of `inode` and merges what they show.
 fn merge(inode: &RsInode) -> Result<Merged> {
-    let mut names = KVec::new();
-    let mut cands = KVec::new();
+    let mut names = KVVec::new();
+    let mut cands = KVVec::new();
     for (depth, real) in inode.stack().iter().enumerate() {
         let start = cands.len();
         read_layer(inode, real, depth, &mut names, &mut cands)?;
@@ -93,35 +93,77 @@ fn merge(inode: &RsInode) -> Result<Merged> {
     }
     // Per name, the topmost layer decides; within one layer an object
     // beats a `.wh.` entry for the same name (that one hides the layers
-    // below).
-    cands.as_mut_slice().sort_unstable_by(|a, b| {
-        cmp_names(&names, a, b)
-            .then(a.layer.cmp(&b.layer))
-            .then(a.whiteout.cmp(&b.whiteout))
-            .then(a.seq.cmp(&b.seq))
-    });
-    let mut kept: KVec<Candidate> = KVec::new();
-    let mut last: Option<Range<usize>> = None;
-    for c in cands {
-        let same = last.as_ref().is_some_and(|l| names.get(l.clone()) == names.get(c.entry.name.clone()));
-        if same {
+    // below). Sort indexes by (name, layer, whiteout) and keep the first
+    // of each name.
+    let mut order = KVVec::with_capacity(cands.len(), GFP_KERNEL)?;
+    for i in 0..cands.len() {
+        order.push(i, GFP_KERNEL)?;
+    }
+    let rank = |&i: &usize, &j: &usize| -> Ordering {
+        match (cands.get(i), cands.get(j)) {
+            (Some(a), Some(b)) => cmp_names(&names, a, b)
+                .then(a.layer.cmp(&b.layer))
+                .then(a.whiteout.cmp(&b.whiteout)),
+            _ => Ordering::Equal,
+        }
+    };
+    heap_sort(order.as_mut_slice(), rank);
+    let mut keep = KVVec::from_elem(false, cands.len(), GFP_KERNEL)?;
+    let mut last: Option<usize> = None;
+    for &i in order.iter() {
+        if last.is_some_and(|l| same_name(&names, &cands, l, i)) {
             continue;
         }
-        last = Some(c.entry.name.clone());
-        if !c.whiteout {
-            kept.push(c, GFP_KERNEL)?;
+        last = Some(i);
+        let visible = cands.get(i).is_some_and(|c| !c.whiteout);
+        if let Some(k) = keep.get_mut(i) {
+            *k = visible;
         }
     }
-    kept.as_mut_slice().sort_unstable_by_key(|c| c.seq);
-    let mut entries = KVec::with_capacity(kept.len(), GFP_KERNEL)?;
-    for c in kept {
+    // Discovery order: upper layers' entries first.
+    let mut entries = KVVec::new();
+    for (c, _) in cands.into_iter().zip(keep.iter()).filter(|(_, &k)| k) {
         entries.push(c.entry, GFP_KERNEL)?;
     }
     Ok(Merged { names, entries })
 }
 
+fn same_name(names: &[u8], cands: &[Candidate], i: usize, j: usize) -> bool {
+    match (cands.get(i), cands.get(j)) {
+        (Some(a), Some(b)) => cmp_names(names, a, b) == Ordering::Equal,
+        _ => false,
+    }
+}
+
 fn cmp_names(names: &[u8], a: &Candidate, b: &Candidate) -> Ordering {
     names.get(a.entry.name.clone()).cmp(&names.get(b.entry.name.clone()))
+}
+
+/// Heapsort: in place, no recursion and a small stack frame, where
+/// `sort_unstable` would overflow a kernel stack on a 100k-entry
+/// directory. Every index is below `end <= v.len()`.
+fn heap_sort<T>(v: &mut [T], cmp: impl Fn(&T, &T) -> Ordering) {
+    let sift_down = |v: &mut [T], mut root: usize, end: usize| loop {
+        let mut child = 2 * root + 1;
+        if child >= end {
+            return;
+        }
+        if child + 1 < end && cmp(&v[child], &v[child + 1]) == Ordering::Less {
+            child += 1;
+        }
+        if cmp(&v[root], &v[child]) != Ordering::Less {
+            return;
+        }
+        v.swap(root, child);
+        root = child;
+    };
+    for start in (0..v.len() / 2).rev() {
+        sift_down(v, start, v.len());
+    }
+    for end in (1..v.len()).rev() {
+        v.swap(0, end);
+        sift_down(v, 0, end);
+    }
 }
 
 /// Appends what one real directory lists: objects, and `.wh.NAME`
@@ -130,8 +172,8 @@ fn read_layer(
     inode: &RsInode,
     real: &crate::entry::RealDentry,
     depth: usize,
-    names: &mut KVec<u8>,
-    cands: &mut KVec<Candidate>,
+    names: &mut KVVec<u8>,
+    cands: &mut KVVec<Candidate>,
 ) -> Result {
     let fs = inode.fs();
     let path = real_path(inode, real)?;
@@ -149,9 +191,8 @@ fn read_layer(
         };
         let start = names.len();
         names.extend_from_slice(name, GFP_KERNEL)?;
-        let seq = cands.len();
         let entry = Entry { name: start..names.len(), ino: e.ino, d_type: e.d_type };
-        cands.push(Candidate { entry, layer: depth, seq, whiteout }, GFP_KERNEL)?;
+        cands.push(Candidate { entry, layer: depth, whiteout }, GFP_KERNEL)?;
         Ok(())
     })
 }

@@ -76,6 +76,12 @@ impl RealFile {
         self.0.as_ptr()
     }
 
+    /// Writes the range's dirty data (and metadata unless `datasync`).
+    pub(crate) fn fsync(&self, start: i64, end: i64, datasync: bool) -> Result {
+        // SAFETY: `self` is an open file.
+        kernel::error::to_result(unsafe { bindings::vfs_fsync_range(self.as_ptr(), start, end, datasync as i32) })
+    }
+
     /// Hands the reference to C (`file->private_data`).
     pub(crate) fn into_raw(self) -> *mut bindings::file {
         core::mem::ManuallyDrop::new(self).0.as_ptr()

@@ -174,6 +174,7 @@ const FILE_FOPS: bindings::file_operations = bindings::file_operations {
     splice_read: Some(file_splice_read),
     mmap: Some(file_mmap),
     llseek: Some(file_llseek),
+    fsync: Some(file_fsync),
     // SAFETY: all-zero is a valid `file_operations`.
     ..unsafe { core::mem::zeroed() }
 };
@@ -277,6 +278,40 @@ unsafe extern "C" fn file_llseek(file: *mut bindings::file, offset: bindings::lo
     }
 }
 
+/// # Safety
+/// VFS callback on one of our open regular files.
+unsafe extern "C" fn file_fsync(
+    file: *mut bindings::file,
+    start: bindings::loff_t,
+    end: bindings::loff_t,
+    datasync: ffi::c_int,
+) -> ffi::c_int {
+    // SAFETY: per this function's contract; `private_data` is the real
+    // file `file_open` stored, whose reference `release` puts: borrow it
+    // without taking ownership.
+    let (rs, real) = unsafe {
+        let real = RealFile::from_raw((*file).private_data.cast());
+        (rs(bindings::file_inode(file)), core::mem::ManuallyDrop::new(real))
+    };
+    let Some(real) = real.as_ref() else {
+        return EIO.to_errno();
+    };
+    from_result(|| crate::file::fsync(rs, real, start, end, datasync != 0).map(|()| 0))
+}
+
+/// # Safety
+/// VFS callback on one of our open directories.
+unsafe extern "C" fn dir_fsync(
+    file: *mut bindings::file,
+    start: bindings::loff_t,
+    end: bindings::loff_t,
+    datasync: ffi::c_int,
+) -> ffi::c_int {
+    // SAFETY: per this function's contract.
+    let rs = unsafe { rs(bindings::file_inode(file)) };
+    from_result(|| crate::file::fsync_dir(rs, start, end, datasync != 0).map(|()| 0))
+}
+
 // ---- file_operations: directories ----
 
 const DIR_FOPS: bindings::file_operations = bindings::file_operations {
@@ -285,6 +320,7 @@ const DIR_FOPS: bindings::file_operations = bindings::file_operations {
     read: Some(bindings::generic_read_dir),
     iterate_shared: Some(dir_iterate),
     llseek: Some(dir_llseek),
+    fsync: Some(dir_fsync),
     // SAFETY: all-zero is a valid `file_operations`.
     ..unsafe { core::mem::zeroed() }
 };

@@ -1,0 +1,727 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Lookup across layers: names from every layer, the topmost object wins,
+ * the first non-directory hides everything below it, directories merge
+ * until a whiteout (char device 0/0 or .wh.NAME) or an opaque directory
+ * (xattr, .wh..wh..opq, or .wh.NAME beside NAME) stops them; .wh. names
+ * are never reachable; special files keep their type; what stat and
+ * statfs report.
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/xattr.h>
+
+#include "rsunion_test.h"
+#include "kselftest_harness.h"
+
+#define RSUNION_MAGIC 0x72737531
+
+/* PATH's parent directories, then PATH as a file holding CONTENT. */
+static int mkfile(const char *path, const char *content)
+{
+	char parent[PATH_MAX], *slash;
+
+	snprintf(parent, sizeof(parent), "%s", path);
+	slash = strrchr(parent, '/');
+	if (slash) {
+		*slash = '\0';
+		if (mkdirs(parent))
+			return -1;
+	}
+	return write_file(path, content);
+}
+
+/* An overlayfs whiteout: a char device 0/0 at PATH (parents made). */
+static int mkwhiteout(const char *path)
+{
+	char parent[PATH_MAX], *slash;
+
+	snprintf(parent, sizeof(parent), "%s", path);
+	slash = strrchr(parent, '/');
+	if (slash) {
+		*slash = '\0';
+		if (mkdirs(parent))
+			return -1;
+	}
+	return mknod(path, S_IFCHR | 0644, makedev(0, 0));
+}
+
+/* PATH's whole content into BUF (NUL-terminated); its length or -1. */
+static ssize_t read_text(const char *path, char *buf, size_t size)
+{
+	ssize_t n, len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[len] = '\0';
+	return len;
+}
+
+/* stat() errno for PATH, 0 if it exists. */
+static int stat_errno(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? errno : 0;
+}
+
+/*
+ * The names in directory PATH, sorted and joined by spaces, "." and ".."
+ * left out, into BUF; -1 on error.
+ */
+static int names_of(const char *path, char *buf, size_t size)
+{
+	char names[64][NAME_MAX + 1];
+	struct dirent *de;
+	int n = 0, i, j;
+	DIR *d = opendir(path);
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)) && n < 64) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(names[n++], NAME_MAX + 1, "%s", de->d_name);
+	}
+	closedir(d);
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+			char tmp[NAME_MAX + 1];
+
+			strcpy(tmp, names[j]);
+			strcpy(names[j], names[j - 1]);
+			strcpy(names[j - 1], tmp);
+		}
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i)
+			strncat(buf, " ", size - strlen(buf) - 1);
+		strncat(buf, names[i], size - strlen(buf) - 1);
+	}
+	return 0;
+}
+
+/*
+ * The seed's layout: a (a.log, x.log) over b (b.log, x.log), mounted with
+ * relative layer paths in both option syntaxes.
+ */
+FIXTURE(seed) {
+	char dir[PATH_MAX];
+};
+
+FIXTURE_VARIANT(seed) {
+	const char *opts;
+};
+
+FIXTURE_VARIANT_ADD(seed, dirs) {
+	.opts = "dirs=./a:./b",
+};
+
+FIXTURE_VARIANT_ADD(seed, lowerdir) {
+	.opts = "lowerdir=a:b",
+};
+
+FIXTURE_SETUP(seed)
+{
+	ASSERT_EQ(0, rsunion_ensure_loaded()) TH_LOG("load: %s", strerror(errno));
+	ASSERT_EQ(0, scratch_get(self->dir));
+	ASSERT_EQ(0, chdir(self->dir));
+	ASSERT_EQ(0, mkdir("mnt", 0755));
+	ASSERT_EQ(0, mkfile("a/a.log", "a.log in a\n"));
+	ASSERT_EQ(0, mkfile("a/x.log", "x.log in a\n"));
+	ASSERT_EQ(0, mkfile("b/b.log", "b.log in b\n"));
+	ASSERT_EQ(0, mkfile("b/x.log", "x.log in b, longer than a's\n"));
+	ASSERT_EQ(0, mount("none", "mnt", "rsunion", 0, variant->opts))
+		TH_LOG("mount %s: %s", variant->opts, strerror(errno));
+}
+
+FIXTURE_TEARDOWN(seed)
+{
+	char mnt[PATH_MAX + 8];
+
+	snprintf(mnt, sizeof(mnt), "%s/mnt", self->dir);
+	chdir("/");
+	umount2(mnt, MNT_DETACH);
+	scratch_put(self->dir);
+}
+
+TEST_F(seed, names_of_both_layers)
+{
+	char names[256];
+
+	ASSERT_EQ(0, names_of("mnt", names, sizeof(names)));
+	ASSERT_STREQ("a.log b.log x.log", names);
+	ASSERT_EQ(0, stat_errno("mnt/a.log"));
+	ASSERT_EQ(0, stat_errno("mnt/b.log"));
+	ASSERT_EQ(0, stat_errno("mnt/x.log"));
+}
+
+TEST_F(seed, missing_name_is_enoent)
+{
+	ASSERT_EQ(ENOENT, stat_errno("mnt/c.log"));
+}
+
+TEST_F(seed, each_layer_content)
+{
+	char buf[128];
+
+	ASSERT_EQ(11, read_text("mnt/a.log", buf, sizeof(buf)));
+	ASSERT_STREQ("a.log in a\n", buf);
+	ASSERT_EQ(11, read_text("mnt/b.log", buf, sizeof(buf)));
+	ASSERT_STREQ("b.log in b\n", buf);
+}
+
+TEST_F(seed, top_layer_content_wins)
+{
+	struct stat st;
+	char buf[128];
+
+	ASSERT_EQ(11, read_text("mnt/x.log", buf, sizeof(buf)));
+	ASSERT_STREQ("x.log in a\n", buf);
+	ASSERT_EQ(0, stat("mnt/x.log", &st));
+	ASSERT_EQ(11, st.st_size);
+}
+
+/*
+ * Three empty layers l1 (top), l2, l3 (bottom) on a scratch tmpfs; the
+ * cwd is the scratch directory, so paths below are relative to it. Each
+ * test fills the layers, then mounts them on mnt.
+ */
+FIXTURE(lookup) {
+	char dir[PATH_MAX];
+};
+
+FIXTURE_SETUP(lookup)
+{
+	ASSERT_EQ(0, rsunion_ensure_loaded()) TH_LOG("load: %s", strerror(errno));
+	ASSERT_EQ(0, scratch_get(self->dir));
+	ASSERT_EQ(0, chdir(self->dir));
+	ASSERT_EQ(0, mkdir("mnt", 0755));
+	ASSERT_EQ(0, mkdir("l1", 0755));
+	ASSERT_EQ(0, mkdir("l2", 0755));
+	ASSERT_EQ(0, mkdir("l3", 0755));
+}
+
+FIXTURE_TEARDOWN(lookup)
+{
+	char mnt[PATH_MAX + 8];
+
+	snprintf(mnt, sizeof(mnt), "%s/mnt", self->dir);
+	chdir("/");
+	umount2(mnt, MNT_DETACH);
+	scratch_put(self->dir);
+}
+
+/* lowerdir=l1:...:lLAYERS (absolute paths) on mnt. */
+static int mount_layers(const char *dir, int layers)
+{
+	char opts[3 * PATH_MAX + 64];
+	int i, len;
+
+	len = snprintf(opts, sizeof(opts), "lowerdir=");
+	for (i = 1; i <= layers; i++)
+		len += snprintf(opts + len, sizeof(opts) - len, "%s%s/l%d",
+				i > 1 ? ":" : "", dir, i);
+	return mount("none", "mnt", "rsunion", 0, opts);
+}
+
+TEST_F(lookup, file_on_top_hides_dir_below)
+{
+	struct stat st;
+	char buf[64];
+
+	ASSERT_EQ(0, mkfile("l1/n", "file on top\n"));
+	ASSERT_EQ(0, mkfile("l2/n/inner", "inside the dir below\n"));
+	ASSERT_EQ(0, mount_layers(self->dir, 2));
+
+	ASSERT_EQ(0, lstat("mnt/n", &st));
+	ASSERT_TRUE(S_ISREG(st.st_mode));
+	ASSERT_EQ(12, read_text("mnt/n", buf, sizeof(buf)));
+	ASSERT_STREQ("file on top\n", buf);
+	ASSERT_EQ(ENOTDIR, stat_errno("mnt/n/inner"));
+}
+
+TEST_F(lookup, file_in_middle_hides_dir_at_bottom)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, mkfile("l2/n", "middle\n"));
+	ASSERT_EQ(0, mkfile("l3/n/inner", "bottom\n"));
+	ASSERT_EQ(0, mount_layers(self->dir, 3));
+
+	ASSERT_EQ(0, lstat("mnt/n", &st));
+	ASSERT_TRUE(S_ISREG(st.st_mode));
+	ASSERT_EQ(7, st.st_size);
+	ASSERT_EQ(ENOTDIR, stat_errno("mnt/n/inner"));
+}
+
+/* d: a directory in l1, a file in l2, a directory in l3: no merge. */
+TEST_F(lookup, file_below_dir_stops_merge)
+{
+	struct stat st;
+	char buf[64];
+
+	ASSERT_EQ(0, mkfile("l1/d/own", "own\n"));
+	ASSERT_EQ(0, mkfile("l2/d", "a file\n"));
+	ASSERT_EQ(0, mkfile("l3/d/below", "below the file\n"));
+	ASSERT_EQ(0, mount_layers(self->dir, 3));
+
+	ASSERT_EQ(0, stat("mnt/d", &st));
+	ASSERT_TRUE(S_ISDIR(st.st_mode));
+	ASSERT_EQ(4, read_text("mnt/d/own", buf, sizeof(buf)));
+	ASSERT_EQ(ENOENT, stat_errno("mnt/d/below"));
+	ASSERT_EQ(0, names_of("mnt/d", buf, sizeof(buf)));
+	ASSERT_STREQ("own", buf);
+}
+
+/* d/e/f spread over three layers, each level merged. */
+TEST_F(lookup, dirs_merge_across_three_layers)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, mkfile("l1/d/e/f/one", "1 from l1\n"));
+	ASSERT_EQ(0, mkfile("l2/d/e/f/two", "2 from l2\n"));
+	ASSERT_EQ(0, mkfile("l3/d/e/f/three", "3 from l3\n"));
+	ASSERT_EQ(0, mkfile("l2/d/e/mid", "mid from l2\n"));
+	ASSERT_EQ(0, mkfile("l3/d/low", "low from l3\n"));
+	ASSERT_EQ(0, mkfile("l3/d/e/f/one", "1 from l3\n"));
+	ASSERT_EQ(0, mkfile("l2/d/e/f/three", "3 from l2\n"));
+	ASSERT_EQ(0, mount_layers(self->dir, 3));
+
+	ASSERT_EQ(10, read_text("mnt/d/e/f/one", buf, sizeof(buf)));
+	ASSERT_STREQ("1 from l1\n", buf);
+	ASSERT_EQ(10, read_text("mnt/d/e/f/two", buf, sizeof(buf)));
+	ASSERT_STREQ("2 from l2\n", buf);
+	ASSERT_EQ(10, read_text("mnt/d/e/f/three", buf, sizeof(buf)));
+	ASSERT_STREQ("3 from l2\n", buf);
+	ASSERT_EQ(12, read_text("mnt/d/e/mid", buf, sizeof(buf)));
+	ASSERT_STREQ("mid from l2\n", buf);
+	ASSERT_EQ(12, read_text("mnt/d/low", buf, sizeof(buf)));
+	ASSERT_STREQ("low from l3\n", buf);
+	ASSERT_EQ(0, names_of("mnt/d/e/f", buf, sizeof(buf)));
+	ASSERT_STREQ("one three two", buf);
+}
+
+TEST_F(lookup, chardev_whiteout_hides_lower_name)
+{
+	ASSERT_EQ(0, mkwhiteout("l2/w"));
+	ASSERT_EQ(0, mkfile("l3/w", "hidden\n"));
+	ASSERT_EQ(0, mkwhiteout("l2/wd"));
+	ASSERT_EQ(0, mkfile("l3/wd/inner", "hidden\n"));
+	ASSERT_EQ(0, mount_layers(self->dir, 3));
+
+	ASSERT_EQ(ENOENT, stat_errno("mnt/w"));
+	ASSERT_EQ(ENOENT, stat_errno("mnt/wd"));
+	ASSERT_EQ(ENOENT, stat_errno("mnt/wd/inner"));
+}
+
+TEST_F(lookup, chardev_whiteout_keeps_name_above)
+{
+	struct stat st;
+	char buf[64];
+
+	ASSERT_EQ(0, mkfile("l1/w", "above the whiteout\n"));
+	ASSERT_EQ(0, mkwhiteout("l2/w"));
+	ASSERT_EQ(0, mkfile("l3/w", "below\n"));
+	ASSERT_EQ(0, mount_layers(self->dir, 3));
+
+	ASSERT_EQ(0, lstat("mnt/w", &st));
+	ASSERT_TRUE(S_ISREG(st.st_mode));
+	ASSERT_EQ(19, read_text("mnt/w", buf, sizeof(buf)));
+	ASSERT_STREQ("above the whiteout\n", buf);
+}
+
+/* A directory above a whiteout of a directory: only its own content. */
+TEST_F(lookup, chardev_whiteout_stops_dir_merge)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, mkfile("l1/d/own", "own\n"));
+	ASSERT_EQ(0, mkwhiteout("l2/d"));
+	ASSERT_EQ(0, mkfile("l3/d/below", "below\n"));
+	ASSERT_EQ(0, mount_layers(self->dir, 3));
+
+	ASSERT_EQ(0, stat_errno("mnt/d/own"));
+	ASSERT_EQ(ENOENT, stat_errno("mnt/d/below"));
+	ASSERT_EQ(0, names_of("mnt/d", buf, sizeof(buf)));
+	ASSERT_STREQ("own", buf);
+}
+
+/* OCI image layer style: .wh.NAME in the layer above. */
+TEST_F(lookup, wh_whiteout_hides_lower_name)
+{
+	ASSERT_EQ(0, mkfile("l2/.wh.w", ""));
+	ASSERT_EQ(0, mkfile("l3/w", "hidden\n"));
+	ASSERT_EQ(0, mkfile("l2/.wh.wd", ""));
+	ASSERT_EQ(0, mkfile("l3/wd/inner", "hidden\n"));
+	ASSERT_EQ(0, mkfile("l2/d/.wh.x", ""));
+	ASSERT_EQ(0, mkfile("l2/d/kept", "kept\n"));
+	ASSERT_EQ(0, mkfile("l3/d/x", "hidden\n"));
+	ASSERT_EQ(0, mount_layers(self->dir, 3));
+
+	ASSERT_EQ(ENOENT, stat_errno("mnt/w"));
+	ASSERT_EQ(ENOENT, stat_errno("mnt/wd"));
+	ASSERT_EQ(ENOENT, stat_errno("mnt/wd/inner"));
+	ASSERT_EQ(ENOENT, stat_errno("mnt/d/x"));
+	ASSERT_EQ(0, stat_errno("mnt/d/kept"));
+}
+
+TEST_F(lookup, wh_whiteout_keeps_name_above)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, mkfile("l1/w", "above the whiteout\n"));
+	ASSERT_EQ(0, mkfile("l2/.wh.w", ""));
+	ASSERT_EQ(0, mkfile("l3/w", "below\n"));
+	ASSERT_EQ(0, mount_layers(self->dir, 3));
+
+	ASSERT_EQ(19, read_text("mnt/w", buf, sizeof(buf)));
+	ASSERT_STREQ("above the whiteout\n", buf);
+}
+
+TEST_F(lookup, wh_whiteout_stops_dir_merge)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, mkfile("l1/d/own", "own\n"));
+	ASSERT_EQ(0, mkfile("l2/.wh.d", ""));
+	ASSERT_EQ(0, mkfile("l3/d/below", "below\n"));
+	ASSERT_EQ(0, mount_layers(self->dir, 3));
+
+	ASSERT_EQ(0, stat_errno("mnt/d/own"));
+	ASSERT_EQ(ENOENT, stat_errno("mnt/d/below"));
+	ASSERT_EQ(0, names_of("mnt/d", buf, sizeof(buf)));
+	ASSERT_STREQ("own", buf);
+}
+
+TEST_F(lookup, opaque_xattr_hides_lower_content)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, mkfile("l1/d/own", "own\n"));
+	ASSERT_EQ(0, mkfile("l1/d/both", "both from l1\n"));
+	ASSERT_EQ(0, setxattr("l1/d", "trusted.overlay.opaque", "y", 1, 0));
+	ASSERT_EQ(0, mkfile("l2/d/below", "below\n"));
+	ASSERT_EQ(0, mkfile("l2/d/both", "both from l2\n"));
+	ASSERT_EQ(0, mount_layers(self->dir, 2));
+
+	ASSERT_EQ(4, read_text("mnt/d/own", buf, sizeof(buf)));
+	ASSERT_STREQ("own\n", buf);
+	ASSERT_EQ(13, read_text("mnt/d/both", buf, sizeof(buf)));
+	ASSERT_STREQ("both from l1\n", buf);
+	ASSERT_EQ(ENOENT, stat_errno("mnt/d/below"));
+	ASSERT_EQ(0, names_of("mnt/d", buf, sizeof(buf)));
+	ASSERT_STREQ("both own", buf);
+}
+
+/* Opaque in the middle: merges with what is above, not below. */
+TEST_F(lookup, opaque_xattr_in_middle_layer)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, mkfile("l1/d/top", "top\n"));
+	ASSERT_EQ(0, mkfile("l2/d/mid", "mid\n"));
+	ASSERT_EQ(0, setxattr("l2/d", "trusted.overlay.opaque", "y", 1, 0));
+	ASSERT_EQ(0, mkfile("l3/d/low", "low\n"));
+	ASSERT_EQ(0, mount_layers(self->dir, 3));
+
+	ASSERT_EQ(0, stat_errno("mnt/d/top"));
+	ASSERT_EQ(0, stat_errno("mnt/d/mid"));
+	ASSERT_EQ(ENOENT, stat_errno("mnt/d/low"));
+	ASSERT_EQ(0, names_of("mnt/d", buf, sizeof(buf)));
+	ASSERT_STREQ("mid top", buf);
+}
+
+/* Only "y" makes a directory opaque. */
+TEST_F(lookup, opaque_xattr_other_value_merges)
+{
+	ASSERT_EQ(0, mkfile("l1/d/own", "own\n"));
+	ASSERT_EQ(0, setxattr("l1/d", "trusted.overlay.opaque", "n", 1, 0));
+	ASSERT_EQ(0, mkfile("l2/d/below", "below\n"));
+	ASSERT_EQ(0, mount_layers(self->dir, 2));
+
+	ASSERT_EQ(0, stat_errno("mnt/d/own"));
+	ASSERT_EQ(0, stat_errno("mnt/d/below"));
+}
+
+TEST_F(lookup, opaque_wh_marker_hides_lower_content)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, mkfile("l1/d/own", "own\n"));
+	ASSERT_EQ(0, mkfile("l1/d/.wh..wh..opq", ""));
+	ASSERT_EQ(0, mkfile("l2/d/below", "below\n"));
+	ASSERT_EQ(0, mkfile("l2/d/own", "own from l2\n"));
+	ASSERT_EQ(0, mount_layers(self->dir, 2));
+
+	ASSERT_EQ(4, read_text("mnt/d/own", buf, sizeof(buf)));
+	ASSERT_STREQ("own\n", buf);
+	ASSERT_EQ(ENOENT, stat_errno("mnt/d/below"));
+	ASSERT_EQ(0, names_of("mnt/d", buf, sizeof(buf)));
+	ASSERT_STREQ("own", buf);
+}
+
+/* .wh.d beside directory d in one layer: d shows only its own content. */
+TEST_F(lookup, wh_beside_dir_makes_it_opaque)
+{
+	struct stat st;
+	char buf[64];
+
+	ASSERT_EQ(0, mkfile("l1/d/own", "own\n"));
+	ASSERT_EQ(0, mkfile("l1/.wh.d", ""));
+	ASSERT_EQ(0, mkfile("l2/d/below", "below\n"));
+	ASSERT_EQ(0, mount_layers(self->dir, 2));
+
+	ASSERT_EQ(0, stat("mnt/d", &st));
+	ASSERT_TRUE(S_ISDIR(st.st_mode));
+	ASSERT_EQ(0, stat_errno("mnt/d/own"));
+	ASSERT_EQ(ENOENT, stat_errno("mnt/d/below"));
+	ASSERT_EQ(0, names_of("mnt/d", buf, sizeof(buf)));
+	ASSERT_STREQ("own", buf);
+}
+
+TEST_F(lookup, wh_names_unreachable)
+{
+	ASSERT_EQ(0, mkfile("l1/.wh.x", ""));
+	ASSERT_EQ(0, mkfile("l1/.wh..wh..opq", ""));
+	ASSERT_EQ(0, mkfile("l2/.wh.y", "a file named like a whiteout\n"));
+	ASSERT_EQ(0, mkdir("l2/.wh.dir", 0755));
+	ASSERT_EQ(0, mkfile("l2/d/.wh..wh..opq", ""));
+	ASSERT_EQ(0, mkfile("l2/.wh.", "named just the prefix\n"));
+	ASSERT_EQ(0, mount_layers(self->dir, 2));
+
+	ASSERT_EQ(ENOENT, stat_errno("mnt/.wh.x"));
+	ASSERT_EQ(ENOENT, stat_errno("mnt/.wh..wh..opq"));
+	ASSERT_EQ(ENOENT, stat_errno("mnt/.wh.y"));
+	ASSERT_EQ(ENOENT, stat_errno("mnt/.wh.dir"));
+	ASSERT_EQ(ENOENT, stat_errno("mnt/d/.wh..wh..opq"));
+	ASSERT_EQ(ENOENT, stat_errno("mnt/.wh."));
+}
+
+/* Whiteouts in the bottom layer hide nothing and show nothing. */
+TEST_F(lookup, bottom_whiteout_harmless)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, mkfile("l1/top", "top\n"));
+	ASSERT_EQ(0, mkfile("l2/kept", "kept\n"));
+	ASSERT_EQ(0, mkwhiteout("l2/gone"));
+	ASSERT_EQ(0, mkfile("l2/.wh.gone2", ""));
+	ASSERT_EQ(0, mount_layers(self->dir, 2));
+
+	ASSERT_EQ(5, read_text("mnt/kept", buf, sizeof(buf)));
+	ASSERT_STREQ("kept\n", buf);
+	ASSERT_EQ(0, stat_errno("mnt/top"));
+	ASSERT_EQ(ENOENT, stat_errno("mnt/gone"));
+	ASSERT_EQ(ENOENT, stat_errno("mnt/gone2"));
+	ASSERT_EQ(0, names_of("mnt", buf, sizeof(buf)));
+	ASSERT_STREQ("kept top", buf);
+}
+
+TEST_F(lookup, symlink_readlink)
+{
+	struct stat st;
+	char buf[64];
+	ssize_t n;
+
+	ASSERT_EQ(0, symlink("no/such/target", "l2/link"));
+	ASSERT_EQ(0, mount_layers(self->dir, 2));
+
+	ASSERT_EQ(0, lstat("mnt/link", &st));
+	ASSERT_TRUE(S_ISLNK(st.st_mode));
+	ASSERT_EQ(14, st.st_size);
+	n = readlink("mnt/link", buf, sizeof(buf));
+	ASSERT_EQ(14, n);
+	buf[n] = '\0';
+	ASSERT_STREQ("no/such/target", buf);
+}
+
+/* A relative symlink from one layer resolves in the union. */
+TEST_F(lookup, symlink_resolves_in_union)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, symlink("d/target", "l2/link"));
+	ASSERT_EQ(0, mkfile("l1/d/target", "target in l1\n"));
+	ASSERT_EQ(0, mkdir("l2/d", 0755));
+	ASSERT_EQ(0, mount_layers(self->dir, 2));
+
+	ASSERT_EQ(13, read_text("mnt/link", buf, sizeof(buf)));
+	ASSERT_STREQ("target in l1\n", buf);
+}
+
+TEST_F(lookup, chardev_keeps_rdev)
+{
+	struct stat real, st;
+
+	ASSERT_EQ(0, mknod("l2/null", S_IFCHR | 0640, makedev(1, 3)));
+	ASSERT_EQ(0, lstat("l2/null", &real));
+	ASSERT_EQ(0, mount_layers(self->dir, 2));
+
+	ASSERT_EQ(0, lstat("mnt/null", &st));
+	ASSERT_TRUE(S_ISCHR(st.st_mode));
+	ASSERT_EQ(makedev(1, 3), st.st_rdev);
+	ASSERT_EQ(real.st_mode, st.st_mode);
+}
+
+TEST_F(lookup, blockdev_keeps_rdev)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, mknod("l2/loop", S_IFBLK | 0600, makedev(7, 5)));
+	ASSERT_EQ(0, mount_layers(self->dir, 2));
+
+	ASSERT_EQ(0, lstat("mnt/loop", &st));
+	ASSERT_TRUE(S_ISBLK(st.st_mode));
+	ASSERT_EQ(makedev(7, 5), st.st_rdev);
+}
+
+TEST_F(lookup, fifo_keeps_type)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, mkfifo("l2/fifo", 0640));
+	ASSERT_EQ(0, mount_layers(self->dir, 2));
+
+	ASSERT_EQ(0, lstat("mnt/fifo", &st));
+	ASSERT_TRUE(S_ISFIFO(st.st_mode));
+	ASSERT_EQ(0640, st.st_mode & 07777);
+}
+
+TEST_F(lookup, socket_keeps_type)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct stat st;
+	int sock;
+
+	strcpy(addr.sun_path, "l2/sock");
+	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_GE(sock, 0);
+	ASSERT_EQ(0, bind(sock, (struct sockaddr *)&addr, sizeof(addr)));
+	close(sock);
+	ASSERT_EQ(0, mount_layers(self->dir, 2));
+
+	ASSERT_EQ(0, lstat("mnt/sock", &st));
+	ASSERT_TRUE(S_ISSOCK(st.st_mode));
+}
+
+TEST_F(lookup, hard_links_share_ino)
+{
+	struct stat a, b, other;
+
+	ASSERT_EQ(0, mkfile("l2/h1", "linked\n"));
+	ASSERT_EQ(0, link("l2/h1", "l2/h2"));
+	ASSERT_EQ(0, mkfile("l2/other", "linked\n"));
+	ASSERT_EQ(0, mount_layers(self->dir, 2));
+
+	ASSERT_EQ(0, stat("mnt/h1", &a));
+	ASSERT_EQ(0, stat("mnt/h2", &b));
+	ASSERT_EQ(0, stat("mnt/other", &other));
+	ASSERT_EQ(a.st_dev, b.st_dev);
+	ASSERT_EQ(a.st_ino, b.st_ino);
+	ASSERT_NE(a.st_ino, other.st_ino);
+	ASSERT_EQ(2, a.st_nlink);
+	ASSERT_EQ(2, b.st_nlink);
+}
+
+/*
+ * Each layer on its own tmpfs, so each file's st_dev tells its layer: the
+ * union reports the real file's st_dev and st_ino.
+ */
+TEST_F(lookup, file_dev_ino_are_real)
+{
+	struct stat real1, real2, u1, u2;
+
+	ASSERT_EQ(0, mount("l1", "l1", "tmpfs", 0, NULL));
+	ASSERT_EQ(0, mount("l2", "l2", "tmpfs", 0, NULL));
+	ASSERT_EQ(0, mkfile("l1/f", "in l1\n"));
+	ASSERT_EQ(0, mkfile("l2/g", "in l2\n"));
+	ASSERT_EQ(0, mkfile("l2/f", "in l2, hidden\n"));
+	ASSERT_EQ(0, mount_layers(self->dir, 2));
+
+	ASSERT_EQ(0, stat("l1/f", &real1));
+	ASSERT_EQ(0, stat("l2/g", &real2));
+	ASSERT_NE(real1.st_dev, real2.st_dev);
+	ASSERT_EQ(0, stat("mnt/f", &u1));
+	ASSERT_EQ(0, stat("mnt/g", &u2));
+	ASSERT_EQ(real1.st_dev, u1.st_dev);
+	ASSERT_EQ(real1.st_ino, u1.st_ino);
+	ASSERT_EQ(real2.st_dev, u2.st_dev);
+	ASSERT_EQ(real2.st_ino, u2.st_ino);
+}
+
+TEST_F(lookup, dir_dev_is_union)
+{
+	struct stat root, layer, merged, single;
+
+	ASSERT_EQ(0, mkdir("l1/d", 0755));
+	ASSERT_EQ(0, mkdir("l2/d", 0755));
+	ASSERT_EQ(0, mkdir("l2/only", 0755));
+	ASSERT_EQ(0, mount_layers(self->dir, 2));
+
+	ASSERT_EQ(0, stat("l1/d", &layer));
+	ASSERT_EQ(0, stat("mnt", &root));
+	ASSERT_NE(layer.st_dev, root.st_dev);
+	ASSERT_EQ(0, stat("mnt/d", &merged));
+	ASSERT_EQ(0, stat("mnt/only", &single));
+	ASSERT_EQ(root.st_dev, merged.st_dev);
+	ASSERT_EQ(root.st_dev, single.st_dev);
+}
+
+TEST_F(lookup, merged_dir_nlink_one)
+{
+	struct stat layer, merged, root;
+
+	ASSERT_EQ(0, mkdirs("l1/d/s1"));
+	ASSERT_EQ(0, mkdirs("l1/d/s2"));
+	ASSERT_EQ(0, mkdirs("l2/d/s3"));
+	ASSERT_EQ(0, mount_layers(self->dir, 2));
+
+	ASSERT_EQ(0, stat("l1/d", &layer));
+	ASSERT_EQ(4, layer.st_nlink);
+	ASSERT_EQ(0, stat("mnt/d", &merged));
+	ASSERT_TRUE(S_ISDIR(merged.st_mode));
+	ASSERT_EQ(1, merged.st_nlink);
+	ASSERT_EQ(0, stat("mnt", &root));
+	ASSERT_EQ(1, root.st_nlink);
+}
+
+TEST_F(lookup, statfs_f_type)
+{
+	struct statfs sfs;
+
+	ASSERT_EQ(0, mount_layers(self->dir, 2));
+	ASSERT_EQ(0, statfs("mnt", &sfs));
+	ASSERT_EQ(RSUNION_MAGIC, sfs.f_type);
+}
+
+/* The other statfs fields are the top layer's filesystem's. */
+TEST_F(lookup, statfs_fields_of_top_layer)
+{
+	struct statfs top, other, sfs;
+
+	ASSERT_EQ(0, mount("l1", "l1", "tmpfs", 0, "size=1m,nr_inodes=1234"));
+	ASSERT_EQ(0, mount_layers(self->dir, 2));
+
+	ASSERT_EQ(0, statfs("l1", &top));
+	ASSERT_EQ(0, statfs("l2", &other));
+	ASSERT_NE(top.f_blocks, other.f_blocks);
+	ASSERT_EQ(0, statfs("mnt", &sfs));
+	ASSERT_EQ(top.f_bsize, sfs.f_bsize);
+	ASSERT_EQ(top.f_blocks, sfs.f_blocks);
+	ASSERT_EQ(top.f_files, sfs.f_files);
+	ASSERT_EQ(top.f_namelen, sfs.f_namelen);
+}
+
+TEST_HARNESS_MAIN

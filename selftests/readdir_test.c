@@ -1,0 +1,574 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Merged readdir: a directory merged from three layers lists each visible
+ * name once with its d_type, upper layers' entries first, "." and "..",
+ * whiteouts (char device 0/0 and .wh.NAME) and opaque directories applied,
+ * no .wh. name; the list is the same read one entry per getdents64, after
+ * telldir/seekdir and after rewinddir; a 100000-entry merged directory
+ * lists its 90000 distinct names once each.
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <time.h>
+
+#include "rsunion_test.h"
+#include "kselftest_harness.h"
+
+struct dirent64_raw {
+	unsigned long long d_ino;
+	long long d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+#define MAX_ENTRIES 64
+#define BIG_BUF 32768
+
+struct entry {
+	char name[NAME_MAX + 1];
+	unsigned char type;
+};
+
+struct listing {
+	struct entry e[MAX_ENTRIES];
+	int n;
+	int calls;	/* getdents64 calls, the last one returning 0 */
+};
+
+/* Every entry of directory PATH, getdents64 with BUFSIZE bytes a call. */
+static int list_getdents(const char *path, size_t bufsize, struct listing *l)
+{
+	char buf[32768] __attribute__((aligned(8)));
+	struct dirent64_raw *de;
+	long n, off;
+	int fd;
+
+	if (bufsize > sizeof(buf))
+		return -1;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	l->n = 0;
+	l->calls = 0;
+	for (;;) {
+		n = syscall(SYS_getdents64, fd, buf, bufsize);
+		if (n < 0)
+			break;
+		l->calls++;
+		if (n == 0)
+			break;
+		for (off = 0; off < n; off += de->d_reclen) {
+			de = (struct dirent64_raw *)(buf + off);
+			if (l->n == MAX_ENTRIES) {
+				close(fd);
+				errno = E2BIG;
+				return -1;
+			}
+			snprintf(l->e[l->n].name, NAME_MAX + 1, "%s", de->d_name);
+			l->e[l->n++].type = de->d_type;
+		}
+	}
+	close(fd);
+	return n < 0 ? -1 : 0;
+}
+
+/* How often NAME is listed. */
+static int count(const struct listing *l, const char *name)
+{
+	int i, c = 0;
+
+	for (i = 0; i < l->n; i++)
+		c += !strcmp(l->e[i].name, name);
+	return c;
+}
+
+/* The d_type NAME is listed with, or -1. */
+static int type_of(const struct listing *l, const char *name)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->e[i].name, name))
+			return l->e[i].type;
+	return -1;
+}
+
+/* Parent directories of PATH, then PATH as a file holding CONTENT. */
+static int mkfile(const char *path, const char *content)
+{
+	char parent[PATH_MAX], *slash;
+
+	snprintf(parent, sizeof(parent), "%s", path);
+	slash = strrchr(parent, '/');
+	if (slash) {
+		*slash = '\0';
+		if (mkdirs(parent))
+			return -1;
+	}
+	return write_file(path, content);
+}
+
+static int mkwhiteout(const char *path)
+{
+	return mknod(path, S_IFCHR | 0644, makedev(0, 0));
+}
+
+/*
+ * mnt/d, merged from l1 (top), l2, l3 (bottom). What each layer holds:
+ *
+ *   l1/d: top_only both12 all3/in1 sym1 reborn fifo1 .wh.l2file
+ *         opq/own1 (trusted.overlay.opaque=y) opq2/{own2,.wh..wh..opq}
+ *   l2/d: both12 all3 (a file) l2file mid_only/ reborn (0/0) chr13 (1/3)
+ *         gone_chr (0/0) .wh.gone_wh both23 opq/low2 opq2/low2
+ *   l3/d: all3/deep reborn gone_chr gone_wh/ bottom_only both23 l2file
+ *         .wh.nothing opq/low3 opq2/low3
+ */
+static const struct expect {
+	const char *name;
+	unsigned char type;
+	int layer;	/* the topmost layer showing it */
+} d_expect[] = {
+	{ "top_only", DT_REG, 1 },
+	{ "both12", DT_REG, 1 },
+	{ "all3", DT_DIR, 1 },
+	{ "sym1", DT_LNK, 1 },
+	{ "reborn", DT_REG, 1 },
+	{ "fifo1", DT_FIFO, 1 },
+	{ "opq", DT_DIR, 1 },
+	{ "opq2", DT_DIR, 1 },
+	{ "mid_only", DT_DIR, 2 },
+	{ "chr13", DT_CHR, 2 },
+	{ "both23", DT_REG, 2 },
+	{ "bottom_only", DT_REG, 3 },
+	{ NULL }
+};
+
+#define D_EXPECTED (sizeof(d_expect) / sizeof(d_expect[0]) - 1)
+
+static int layer_of(const char *name)
+{
+	const struct expect *e;
+
+	for (e = d_expect; e->name; e++)
+		if (!strcmp(e->name, name))
+			return e->layer;
+	return -1;
+}
+
+FIXTURE(readdir) {
+	char dir[PATH_MAX];
+	char mnt[PATH_MAX + 8];
+};
+
+FIXTURE_SETUP(readdir)
+{
+	char opts[3 * PATH_MAX + 64];
+
+	ASSERT_EQ(0, rsunion_ensure_loaded()) TH_LOG("load: %s", strerror(errno));
+	ASSERT_EQ(0, scratch_get(self->dir));
+	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->dir);
+	ASSERT_EQ(0, chdir(self->dir));
+	ASSERT_EQ(0, mkdir("mnt", 0755));
+
+	ASSERT_EQ(0, mkfile("l1/d/top_only", "l1\n"));
+	ASSERT_EQ(0, mkfile("l1/d/both12", "l1\n"));
+	ASSERT_EQ(0, mkfile("l1/d/all3/in1", "l1\n"));
+	ASSERT_EQ(0, symlink("top_only", "l1/d/sym1"));
+	ASSERT_EQ(0, mkfile("l1/d/reborn", "l1\n"));
+	ASSERT_EQ(0, mkfifo("l1/d/fifo1", 0644));
+	ASSERT_EQ(0, mkfile("l1/d/.wh.l2file", ""));
+	ASSERT_EQ(0, mkfile("l1/d/opq/own1", "l1\n"));
+	ASSERT_EQ(0, setxattr("l1/d/opq", "trusted.overlay.opaque", "y", 1, 0));
+	ASSERT_EQ(0, mkfile("l1/d/opq2/own2", "l1\n"));
+	ASSERT_EQ(0, mkfile("l1/d/opq2/.wh..wh..opq", ""));
+
+	ASSERT_EQ(0, mkfile("l2/d/both12", "l2\n"));
+	ASSERT_EQ(0, mkfile("l2/d/all3", "l2\n"));
+	ASSERT_EQ(0, mkfile("l2/d/l2file", "l2\n"));
+	ASSERT_EQ(0, mkdir("l2/d/mid_only", 0755));
+	ASSERT_EQ(0, mkwhiteout("l2/d/reborn"));
+	ASSERT_EQ(0, mknod("l2/d/chr13", S_IFCHR | 0666, makedev(1, 3)));
+	ASSERT_EQ(0, mkwhiteout("l2/d/gone_chr"));
+	ASSERT_EQ(0, mkfile("l2/d/.wh.gone_wh", ""));
+	ASSERT_EQ(0, mkfile("l2/d/both23", "l2\n"));
+	ASSERT_EQ(0, mkfile("l2/d/opq/low2", "l2\n"));
+	ASSERT_EQ(0, mkfile("l2/d/opq2/low2", "l2\n"));
+
+	ASSERT_EQ(0, mkfile("l3/d/all3/deep", "l3\n"));
+	ASSERT_EQ(0, mkfile("l3/d/reborn", "l3\n"));
+	ASSERT_EQ(0, mkfile("l3/d/gone_chr", "l3\n"));
+	ASSERT_EQ(0, mkdirs("l3/d/gone_wh/sub"));
+	ASSERT_EQ(0, mkfile("l3/d/bottom_only", "l3\n"));
+	ASSERT_EQ(0, mkfile("l3/d/both23", "l3\n"));
+	ASSERT_EQ(0, mkfile("l3/d/l2file", "l3\n"));
+	ASSERT_EQ(0, mkfile("l3/d/.wh.nothing", ""));
+	ASSERT_EQ(0, mkfile("l3/d/opq/low3", "l3\n"));
+	ASSERT_EQ(0, mkfile("l3/d/opq2/low3", "l3\n"));
+
+	snprintf(opts, sizeof(opts), "lowerdir=%s/l1:%s/l2:%s/l3",
+		 self->dir, self->dir, self->dir);
+	ASSERT_EQ(0, mount("none", "mnt", "rsunion", 0, opts))
+		TH_LOG("mount: %s", strerror(errno));
+}
+
+FIXTURE_TEARDOWN(readdir)
+{
+	chdir("/");
+	umount2(self->mnt, MNT_DETACH);
+	scratch_put(self->dir);
+}
+
+TEST_F(readdir, lists_each_visible_name_once)
+{
+	const struct expect *e;
+	struct listing l;
+	int i;
+
+	ASSERT_EQ(0, list_getdents("mnt/d", BIG_BUF, &l)) TH_LOG("%s", strerror(errno));
+	for (e = d_expect; e->name; e++) {
+		char name[NAME_MAX + 1];
+
+		strcpy(name, e->name);
+		EXPECT_EQ(1, count(&l, name))
+			TH_LOG("'%s' listed %d times", name, count(&l, name));
+	}
+	for (i = 0; i < l.n; i++)
+		EXPECT_TRUE(!strcmp(l.e[i].name, ".") || !strcmp(l.e[i].name, "..") ||
+			    layer_of(l.e[i].name) > 0)
+			TH_LOG("unexpected entry '%s'", l.e[i].name);
+	ASSERT_EQ(D_EXPECTED + 2, l.n);
+}
+
+TEST_F(readdir, d_types)
+{
+	const struct expect *e;
+	struct listing l;
+
+	ASSERT_EQ(0, list_getdents("mnt/d", BIG_BUF, &l));
+	for (e = d_expect; e->name; e++) {
+		char name[NAME_MAX + 1];
+
+		strcpy(name, e->name);
+		EXPECT_EQ(e->type, type_of(&l, name)) TH_LOG("'%s'", name);
+	}
+}
+
+TEST_F(readdir, dot_and_dotdot_listed)
+{
+	struct listing l;
+
+	ASSERT_EQ(0, list_getdents("mnt/d", BIG_BUF, &l));
+	ASSERT_EQ(1, count(&l, "."));
+	ASSERT_EQ(1, count(&l, ".."));
+	ASSERT_EQ(DT_DIR, type_of(&l, "."));
+	ASSERT_EQ(DT_DIR, type_of(&l, ".."));
+}
+
+/* Names only lower layers show come after those of the layers above. */
+TEST_F(readdir, upper_layer_entries_first)
+{
+	struct listing l;
+	int i, layer, prev = 1;
+
+	ASSERT_EQ(0, list_getdents("mnt/d", BIG_BUF, &l));
+	for (i = 0; i < l.n; i++) {
+		if (!strcmp(l.e[i].name, ".") || !strcmp(l.e[i].name, ".."))
+			continue;
+		layer = layer_of(l.e[i].name);
+		ASSERT_GT(layer, 0) TH_LOG("unexpected entry '%s'", l.e[i].name);
+		ASSERT_LE(prev, layer) TH_LOG("'%s' (layer %d) listed after a layer %d name",
+					      l.e[i].name, layer, prev);
+		prev = layer;
+	}
+	ASSERT_EQ(3, prev);
+}
+
+/*
+ * gone_chr: whited out by a 0/0 in l2. reborn: a 0/0 in l2 between files
+ * in l1 and l3: l1's file listed, once.
+ */
+TEST_F(readdir, chardev_whiteout_hides_lower_name)
+{
+	struct listing l;
+
+	ASSERT_EQ(0, list_getdents("mnt/d", BIG_BUF, &l));
+	ASSERT_EQ(0, count(&l, "gone_chr"));
+	ASSERT_EQ(1, count(&l, "reborn"));
+	ASSERT_EQ(DT_REG, type_of(&l, "reborn"));
+}
+
+/*
+ * l2file: a file in l2 and l3, whited out by .wh.l2file in l1. gone_wh: a
+ * directory in l3, whited out by .wh.gone_wh in l2. nothing: a whiteout
+ * in the bottom layer, with nothing to hide.
+ */
+TEST_F(readdir, wh_whiteout_hides_lower_name)
+{
+	struct listing l;
+
+	ASSERT_EQ(0, list_getdents("mnt/d", BIG_BUF, &l));
+	ASSERT_EQ(0, count(&l, "l2file"));
+	ASSERT_EQ(0, count(&l, "gone_wh"));
+	ASSERT_EQ(0, count(&l, "nothing"));
+}
+
+TEST_F(readdir, wh_names_never_listed)
+{
+	static const char * const dirs[] = {
+		"mnt", "mnt/d", "mnt/d/opq", "mnt/d/opq2", "mnt/d/all3",
+	};
+	struct listing l;
+	size_t d;
+	int i;
+
+	for (d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++) {
+		ASSERT_EQ(0, list_getdents(dirs[d], BIG_BUF, &l)) TH_LOG("%s", dirs[d]);
+		ASSERT_GT(l.n, 2) TH_LOG("%s", dirs[d]);
+		for (i = 0; i < l.n; i++)
+			EXPECT_NE(0, strncmp(l.e[i].name, ".wh.", 4))
+				TH_LOG("%s lists '%s'", dirs[d], l.e[i].name);
+	}
+}
+
+TEST_F(readdir, opaque_xattr_dir_lists_own_only)
+{
+	struct listing l;
+
+	ASSERT_EQ(0, list_getdents("mnt/d/opq", BIG_BUF, &l));
+	ASSERT_EQ(3, l.n);
+	ASSERT_EQ(1, count(&l, "."));
+	ASSERT_EQ(1, count(&l, ".."));
+	ASSERT_EQ(1, count(&l, "own1"));
+}
+
+TEST_F(readdir, opaque_wh_marker_dir_lists_own_only)
+{
+	struct listing l;
+
+	ASSERT_EQ(0, list_getdents("mnt/d/opq2", BIG_BUF, &l));
+	ASSERT_EQ(3, l.n);
+	ASSERT_EQ(1, count(&l, "."));
+	ASSERT_EQ(1, count(&l, ".."));
+	ASSERT_EQ(1, count(&l, "own2"));
+}
+
+/* all3: a directory in l1 and l3 with a file between: not merged. */
+TEST_F(readdir, dir_over_file_not_merged)
+{
+	struct listing l;
+
+	ASSERT_EQ(0, list_getdents("mnt/d/all3", BIG_BUF, &l));
+	ASSERT_EQ(3, l.n);
+	ASSERT_EQ(1, count(&l, "in1"));
+	ASSERT_EQ(0, count(&l, "deep"));
+}
+
+/*
+ * A 40-byte buffer holds one entry (24 bytes at least, names here are
+ * short enough to fit): one entry a call, and the same list, in the same
+ * order, as one big read.
+ */
+TEST_F(readdir, one_entry_per_getdents_same_list)
+{
+	struct listing big, tiny;
+	int i;
+
+	ASSERT_EQ(0, list_getdents("mnt/d", BIG_BUF, &big));
+	ASSERT_EQ(2, big.calls);
+	ASSERT_EQ(0, list_getdents("mnt/d", 40, &tiny)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(big.n, tiny.n);
+	ASSERT_EQ(tiny.n + 1, tiny.calls);
+	for (i = 0; i < big.n; i++) {
+		ASSERT_STREQ(big.e[i].name, tiny.e[i].name);
+		ASSERT_EQ(big.e[i].type, tiny.e[i].type);
+	}
+}
+
+/* Names readdir(3) gives from DIR's position on, into NAMES; how many. */
+static int read_rest(DIR *d, char names[][NAME_MAX + 1], int max)
+{
+	struct dirent *de;
+	int n = 0;
+
+	while (n < max && (de = readdir(d)))
+		snprintf(names[n++], NAME_MAX + 1, "%s", de->d_name);
+	return n;
+}
+
+TEST_F(readdir, telldir_seekdir_same_tail)
+{
+	char head[MAX_ENTRIES][NAME_MAX + 1];
+	char tail1[MAX_ENTRIES][NAME_MAX + 1];
+	char tail2[MAX_ENTRIES][NAME_MAX + 1];
+	int half = (D_EXPECTED + 2) / 2, n1, n2, i;
+	long pos;
+	DIR *d = opendir("mnt/d");
+
+	ASSERT_NE(NULL, d);
+	ASSERT_EQ(half, read_rest(d, head, half));
+	pos = telldir(d);
+	ASSERT_NE(-1, pos);
+	n1 = read_rest(d, tail1, MAX_ENTRIES);
+	ASSERT_EQ(D_EXPECTED + 2 - half, n1);
+	seekdir(d, pos);
+	n2 = read_rest(d, tail2, MAX_ENTRIES);
+	ASSERT_EQ(n1, n2);
+	for (i = 0; i < n1; i++)
+		ASSERT_STREQ(tail1[i], tail2[i]);
+	/* The head and the tail together: every name once. */
+	for (i = 0; i < half; i++) {
+		int j;
+
+		for (j = 0; j < n1; j++)
+			ASSERT_STRNE(head[i], tail1[j]);
+	}
+	closedir(d);
+}
+
+TEST_F(readdir, rewinddir_lists_all_again)
+{
+	char first[MAX_ENTRIES][NAME_MAX + 1];
+	char again[MAX_ENTRIES][NAME_MAX + 1];
+	int n1, n2, i;
+	DIR *d = opendir("mnt/d");
+
+	ASSERT_NE(NULL, d);
+	n1 = read_rest(d, first, MAX_ENTRIES);
+	ASSERT_EQ(D_EXPECTED + 2, n1);
+	ASSERT_EQ(NULL, readdir(d));
+	rewinddir(d);
+	n2 = read_rest(d, again, MAX_ENTRIES);
+	ASSERT_EQ(n1, n2);
+	for (i = 0; i < n1; i++)
+		ASSERT_STREQ(first[i], again[i]);
+	closedir(d);
+}
+
+/*
+ * A big merged directory: f00000..f49999 in l1, f40000..f89999 in l2
+ * (10000 names in both): 90000 names, each listed once.
+ */
+#define BIG_PER_LAYER 50000
+#define BIG_OVERLAP 10000
+#define BIG_TOTAL (2 * BIG_PER_LAYER - BIG_OVERLAP)
+
+FIXTURE(big) {
+	char dir[PATH_MAX];
+	char mnt[PATH_MAX + 8];
+};
+
+FIXTURE_SETUP(big)
+{
+	ASSERT_EQ(0, rsunion_ensure_loaded()) TH_LOG("load: %s", strerror(errno));
+	ASSERT_EQ(0, scratch_get(self->dir));
+	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->dir);
+	ASSERT_EQ(0, chdir(self->dir));
+	ASSERT_EQ(0, mkdir("mnt", 0755));
+	ASSERT_EQ(0, mkdirs("l1/big"));
+	ASSERT_EQ(0, mkdirs("l2/big"));
+}
+
+FIXTURE_TEARDOWN(big)
+{
+	chdir("/");
+	umount2(self->mnt, MNT_DETACH);
+	scratch_put(self->dir);
+}
+
+/* Empty files f<FIRST>..f<FIRST+N-1> in directory DIR. */
+static int make_names(const char *dir, int first, int n)
+{
+	char name[16];
+	int dfd, i;
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	for (i = first; i < first + n; i++) {
+		snprintf(name, sizeof(name), "f%05d", i);
+		if (mknodat(dfd, name, S_IFREG | 0644, 0)) {
+			close(dfd);
+			return -1;
+		}
+	}
+	return close(dfd);
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) + (t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+TEST_F_TIMEOUT(big, lists_90000_names_once, 1200)
+{
+	char buf[32768] __attribute__((aligned(8)));
+	char opts[2 * PATH_MAX + 64];
+	unsigned char *seen;
+	struct timespec t0;
+	int fd, names = 0, dots = 0, bad = 0, dups = 0, calls = 0, i;
+	double t_create, t_read;
+	long n, off;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_EQ(0, make_names("l1/big", 0, BIG_PER_LAYER));
+	ASSERT_EQ(0, make_names("l2/big", BIG_PER_LAYER - BIG_OVERLAP, BIG_PER_LAYER));
+	t_create = seconds_since(&t0);
+	ksft_print_msg("created 2 x %d files in %.1f s\n", BIG_PER_LAYER, t_create);
+
+	snprintf(opts, sizeof(opts), "lowerdir=%s/l1:%s/l2", self->dir, self->dir);
+	ASSERT_EQ(0, mount("none", "mnt", "rsunion", 0, opts));
+
+	seen = calloc(BIG_TOTAL, 1);
+	ASSERT_NE(NULL, seen);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fd = open("mnt/big", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		calls++;
+		for (off = 0; off < n; ) {
+			struct dirent64_raw *de = (struct dirent64_raw *)(buf + off);
+			char *end;
+			long k;
+
+			off += de->d_reclen;
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) {
+				dots++;
+				continue;
+			}
+			k = strtol(de->d_name + 1, &end, 10);
+			if (de->d_name[0] != 'f' || strlen(de->d_name) != 6 || *end ||
+			    k < 0 || k >= BIG_TOTAL || de->d_type != DT_REG) {
+				if (bad++ < 5)
+					TH_LOG("unexpected entry '%s' type %d",
+					       de->d_name, de->d_type);
+				continue;
+			}
+			if (seen[k]++ && dups++ < 5)
+				TH_LOG("'%s' listed again", de->d_name);
+			names++;
+		}
+	}
+	t_read = seconds_since(&t0);
+	ksft_print_msg("listed %d names in %.2f s (%d getdents64 calls)\n",
+		       names, t_read, calls);
+	ASSERT_EQ(0, n) TH_LOG("getdents64: %s", strerror(errno));
+	close(fd);
+
+	for (i = 0; i < BIG_TOTAL; i++)
+		if (!seen[i] && bad++ < 10)
+			TH_LOG("f%05d missing", i);
+	free(seen);
+	ASSERT_EQ(0, bad);
+	ASSERT_EQ(0, dups);
+	ASSERT_EQ(2, dots);
+	ASSERT_EQ(BIG_TOTAL, names);
+}
+
+TEST_HARNESS_MAIN
