@@ -5,7 +5,7 @@
 //! inode. Every other file reads these; only [`crate::vfs`] builds them.
 
 use crate::vfs::{bindings, Cred, Dentry, Path, PrivateMount};
-use core::cell::UnsafeCell;
+use core::{cell::UnsafeCell, sync::atomic::AtomicPtr};
 use kernel::{prelude::*, types::ARef, types::Opaque};
 
 /// The most lower layers one union may stack, as overlayfs.
@@ -53,44 +53,69 @@ pub(crate) struct RealDentry {
     pub(crate) dentry: ARef<Dentry>,
 }
 
+/// A borrowed [`RealDentry`]: what the union logic reads.
+#[derive(Clone, Copy)]
+pub(crate) struct Real<'a> {
+    pub(crate) layer: usize,
+    pub(crate) dentry: &'a Dentry,
+}
+
+impl RealDentry {
+    pub(crate) fn borrow(&self) -> Real<'_> {
+        Real { layer: self.layer, dentry: &self.dentry }
+    }
+}
+
 /// The union's inode: the VFS inode and the real objects it stands for.
 ///
 /// # Invariants
 ///
-/// `stack` and `real_key` are written only while the inode is new (locked
+/// `lowers` and `real_key` are written only while the inode is new (locked
 /// `I_NEW`, or not yet visible to anyone) and when it is destroyed, when no
-/// other reference exists; in between they are only read.
+/// other reference exists; in between they are only read. `upper` is set
+/// at most once, from NULL, and holds a reference until the inode is
+/// destroyed.
 #[repr(C)]
 pub(crate) struct RsInode {
     pub(crate) vfs_inode: Opaque<bindings::inode>,
-    /// The real objects, topmost first: several for a merged directory,
-    /// one for anything else.
-    pub(crate) stack: UnsafeCell<KVec<RealDentry>>,
+    /// The object in the upper layer (layer 0), once there is one: found
+    /// by lookup, or made by copy-up. Read without locks, as overlayfs
+    /// reads `__upperdentry`.
+    pub(crate) upper: AtomicPtr<bindings::dentry>,
+    /// The objects in lower layers, topmost first: several for a merged
+    /// directory, at most one for anything else.
+    pub(crate) lowers: UnsafeCell<KVec<RealDentry>>,
     /// For non-directories, the real inode this one is hashed on.
     pub(crate) real_key: UnsafeCell<usize>,
 }
 
 // SAFETY: per the invariants, the cells are only written while no other
-// thread can see the inode.
+// thread can see the inode, and `upper` is atomic.
 unsafe impl Sync for RsInode {}
 // SAFETY: the contents are kernel-refcounted objects.
 unsafe impl Send for RsInode {}
 
 impl RsInode {
-    /// The real objects behind this inode, topmost first.
-    pub(crate) fn stack(&self) -> &[RealDentry] {
-        // SAFETY: per the invariants, nothing writes `stack` while the
+    /// The objects in lower layers, topmost first.
+    pub(crate) fn lowers(&self) -> &[RealDentry] {
+        // SAFETY: per the invariants, nothing writes `lowers` while the
         // inode is reachable through a shared reference.
-        unsafe { &*self.stack.get() }
+        unsafe { &*self.lowers.get() }
+    }
+
+    /// Every real object behind this inode, topmost first.
+    pub(crate) fn reals(&self) -> impl Iterator<Item = Real<'_>> {
+        let upper = self.upper().map(|dentry| Real { layer: 0, dentry });
+        Iterator::chain(upper.into_iter(), self.lowers().iter().map(RealDentry::borrow))
     }
 
     /// The topmost real object.
-    pub(crate) fn top(&self) -> Option<&RealDentry> {
-        self.stack().first()
+    pub(crate) fn top(&self) -> Option<Real<'_>> {
+        self.reals().next()
     }
 
     /// A directory whose contents come from more than one layer.
     pub(crate) fn is_merged(&self) -> bool {
-        self.stack().len() > 1
+        self.reals().nth(1).is_some()
     }
 }

@@ -10,7 +10,7 @@
 //! overlayfs does without xino), and a merged directory `st_nlink` 1, since
 //! no single layer's link count describes it.
 
-use crate::entry::{RealDentry, RsInode};
+use crate::entry::{Real, RsInode};
 use crate::vfs::{bindings, Path};
 use kernel::prelude::*;
 
@@ -19,9 +19,9 @@ pub(crate) fn top_path(inode: &RsInode) -> Result<Path> {
     real_path(inode, inode.top().ok_or(EIO)?)
 }
 
-pub(crate) fn real_path(inode: &RsInode, real: &RealDentry) -> Result<Path> {
+pub(crate) fn real_path(inode: &RsInode, real: Real<'_>) -> Result<Path> {
     let layer = inode.fs().layers.get(real.layer).ok_or(EIO)?;
-    Ok(Path::new(&layer.mnt, &real.dentry))
+    Ok(Path::new(&layer.mnt, real.dentry))
 }
 
 pub(crate) fn getattr(inode: &RsInode, stat: &mut bindings::kstat, request_mask: u32, flags: u32) -> Result {

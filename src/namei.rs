@@ -10,7 +10,7 @@
 
 use crate::entry::{Layer, RealDentry, RsInode, UnionFs};
 use crate::super_block::layer_roots;
-use crate::vfs::{errno, ops_for_mode, Dentry, Iget, Inode, SuperBlock};
+use crate::vfs::{bindings, errno, ops_for_mode, Dentry, Iget, Inode, SuperBlock};
 use kernel::{c_str, prelude::*, types::ARef};
 
 /// The prefix of aufs/OCI whiteouts and markers.
@@ -25,10 +25,9 @@ pub(crate) fn is_wh_name(name: &[u8]) -> bool {
 
 /// The union's root: every layer's root directory, merged.
 pub(crate) fn root_inode(sb: &SuperBlock, fs: &UnionFs) -> Result<ARef<Inode>> {
-    let stack = layer_roots(fs)?;
-    let mode = stack.first().and_then(|r| r.dentry.inode()).ok_or(EIO)?.mode();
+    let (upper, lowers) = split_upper(fs, layer_roots(fs)?)?;
     let mut inode = sb.new_union_inode()?;
-    inode.init(stack, &ops_for_mode(mode))?;
+    inode.init(upper, lowers, &ops_for_mode(bindings::S_IFDIR as _))?;
     Ok(inode.unlock())
 }
 
@@ -40,12 +39,12 @@ pub(crate) fn lookup(dir: &RsInode, name: &[u8]) -> Result<Option<ARef<Inode>>> 
     let fs = dir.fs();
     let _creds = fs.creds.override_creds();
     let mut found = KVec::new();
-    let stack = dir.stack();
-    for (i, parent) in stack.iter().enumerate() {
+    let parents = dir.reals().count();
+    for (i, parent) in dir.reals().enumerate() {
         let layer = fs.layers.get(parent.layer).ok_or(EIO)?;
         // Whiteouts and opacity only matter to layers below this one.
-        let bottom = i + 1 == stack.len();
-        match lookup_in_layer(layer, &parent.dentry, name, bottom)? {
+        let bottom = i + 1 == parents;
+        match lookup_in_layer(layer, parent.dentry, name, bottom)? {
             Found::Nothing => continue,
             Found::Whiteout => break,
             Found::Object { dentry, last } => {
@@ -63,7 +62,25 @@ pub(crate) fn lookup(dir: &RsInode, name: &[u8]) -> Result<Option<ARef<Inode>>> 
     if found.is_empty() {
         return Ok(None);
     }
-    union_inode(dir.inode().super_block(), found).map(Some)
+    union_inode(dir.inode().super_block(), fs, found).map(Some)
+}
+
+/// Splits a found stack into the upper layer's object and the lowers'.
+fn split_upper(fs: &UnionFs, mut found: KVec<RealDentry>) -> Result<(Option<ARef<Dentry>>, KVec<RealDentry>)> {
+    let has_upper = found.first().is_some_and(|r| fs.layers.get(r.layer).is_some_and(|l| l.writable));
+    if !has_upper {
+        return Ok((None, found));
+    }
+    let mut lowers = KVec::with_capacity(found.len().saturating_sub(1), GFP_KERNEL)?;
+    let mut upper = None;
+    for r in core::mem::replace(&mut found, KVec::new()) {
+        if upper.is_none() {
+            upper = Some(r.dentry);
+        } else {
+            lowers.push(r, GFP_KERNEL)?;
+        }
+    }
+    Ok((upper, lowers))
 }
 
 /// What one layer says about a name.
@@ -126,8 +143,8 @@ fn is_opaque(layer: &Layer, dir: &Dentry) -> Result<bool> {
 
 /// The union inode for a found stack: one per directory dentry, and for a
 /// non-directory the one already standing for its real inode, if any.
-fn union_inode(sb: &SuperBlock, stack: KVec<RealDentry>) -> Result<ARef<Inode>> {
-    let top = stack.first().and_then(|r| r.dentry.inode()).ok_or(EIO)?;
+fn union_inode(sb: &SuperBlock, fs: &UnionFs, found: KVec<RealDentry>) -> Result<ARef<Inode>> {
+    let top = found.first().and_then(|r| r.dentry.inode()).ok_or(EIO)?;
     let ops = ops_for_mode(top.mode());
     let mut inode = if top.is_dir() {
         sb.new_union_inode()?
@@ -137,6 +154,7 @@ fn union_inode(sb: &SuperBlock, stack: KVec<RealDentry>) -> Result<ARef<Inode>> 
             Iget::New(inode) => inode,
         }
     };
-    inode.init(stack, &ops)?;
+    let (upper, lowers) = split_upper(fs, found)?;
+    inode.init(upper, lowers, &ops)?;
     Ok(inode.unlock())
 }

@@ -9,7 +9,7 @@
 //! and `..`), so small getdents buffers and seekdir/telldir stay
 //! consistent; seeking back to 0 reads the layers afresh.
 
-use crate::entry::RsInode;
+use crate::entry::{Real, RsInode};
 use crate::inode::real_path;
 use crate::namei::{is_wh_name, WH_PREFIX};
 use crate::vfs::{bindings, read_real_dir, DirContext, File, RawEntry, RealFile};
@@ -86,7 +86,7 @@ pub(crate) fn llseek(cache: &mut DirCache, pos: &mut i64, offset: i64, whence: u
 fn merge(inode: &RsInode) -> Result<Merged> {
     let mut names = KVVec::new();
     let mut cands = KVVec::new();
-    for (depth, real) in inode.stack().iter().enumerate() {
+    for (depth, real) in inode.reals().enumerate() {
         let start = cands.len();
         read_layer(inode, real, depth, &mut names, &mut cands)?;
         mark_char_whiteouts(inode, real, &names, cands.get_mut(start..).ok_or(EIO)?)?;
@@ -170,7 +170,7 @@ fn heap_sort<T>(v: &mut [T], cmp: impl Fn(&T, &T) -> Ordering) {
 /// whiteouts as whiteouts of NAME; markers (`.wh..wh.*`) are dropped.
 fn read_layer(
     inode: &RsInode,
-    real: &crate::entry::RealDentry,
+    real: Real<'_>,
     depth: usize,
     names: &mut KVVec<u8>,
     cands: &mut KVVec<Candidate>,
@@ -201,7 +201,7 @@ fn read_layer(
 /// that `iterate_dir` no longer holds the real directory's lock.
 fn mark_char_whiteouts(
     inode: &RsInode,
-    real: &crate::entry::RealDentry,
+    real: Real<'_>,
     names: &[u8],
     cands: &mut [Candidate],
 ) -> Result {

@@ -3,9 +3,13 @@
 //! `struct inode` (linux/fs.h): any inode, and the union's own inodes,
 //! which embed one in [`RsInode`].
 
-use super::{bindings, SuperBlock};
+use super::{bindings, Dentry, SuperBlock};
 use crate::entry::{RealDentry, RsInode};
-use core::{cell::UnsafeCell, ptr::NonNull};
+use core::{
+    cell::UnsafeCell,
+    ptr::NonNull,
+    sync::atomic::{AtomicPtr, Ordering},
+};
 use kernel::{
     prelude::*,
     types::{ARef, AlwaysRefCounted, Opaque},
@@ -92,6 +96,15 @@ impl Inode {
 }
 
 impl RsInode {
+    /// The object in the upper layer, if there is one yet.
+    pub(crate) fn upper(&self) -> Option<&Dentry> {
+        let upper = self.upper.load(Ordering::Acquire);
+        // SAFETY: a non-NULL `upper` holds a reference until the inode is
+        // destroyed (see the type's invariants), and was published with
+        // `Release` after it was set up.
+        (!upper.is_null()).then(|| unsafe { Dentry::from_raw(upper) })
+    }
+
     /// The VFS inode.
     pub(crate) fn inode(&self) -> &Inode {
         // SAFETY: `vfs_inode` was initialised by `alloc_union_inode`.
@@ -122,11 +135,12 @@ impl NewInode {
     /// Sets the real objects behind the inode and copies the topmost one's
     /// type, permissions, owner, size, times and device number, so that
     /// the caller's rights are checked on the union inode itself.
-    pub(crate) fn init(&mut self, stack: KVec<RealDentry>, ops: &InodeOps) -> Result {
-        let real = stack.first().and_then(|r| r.dentry.inode()).ok_or(EIO)?.as_ptr();
+    pub(crate) fn init(&mut self, upper: Option<ARef<Dentry>>, lowers: KVec<RealDentry>, ops: &InodeOps) -> Result {
+        let top = upper.as_deref().or_else(|| lowers.first().map(|r| &*r.dentry));
+        let real = top.and_then(|d| d.inode()).ok_or(EIO)?.as_ptr();
         let inode = self.inode.as_ptr();
         // SAFETY: `inode` is new and ours; `real` is a live inode pinned
-        // by `stack`; the operation tables are static.
+        // by `upper` or `lowers`; the operation tables are static.
         unsafe {
             let mode = (*real).i_mode;
             (*inode).i_ino = (*real).i_ino;
@@ -143,7 +157,11 @@ impl NewInode {
                 _ => bindings::init_special_inode(inode, mode, (*real).i_rdev),
             }
         }
-        *self.rs().stack.get_mut() = stack;
+        let rs = self.rs();
+        *rs.lowers.get_mut() = lowers;
+        if let Some(upper) = upper {
+            *rs.upper.get_mut() = ARef::into_raw(upper).as_ptr().cast();
+        }
         Ok(())
     }
 
@@ -250,7 +268,8 @@ pub(crate) unsafe extern "C" fn alloc_union_inode(
 ) -> *mut bindings::inode {
     let rs = RsInode {
         vfs_inode: Opaque::uninit(),
-        stack: UnsafeCell::new(KVec::new()),
+        upper: AtomicPtr::new(core::ptr::null_mut()),
+        lowers: UnsafeCell::new(KVec::new()),
         real_key: UnsafeCell::new(0),
     };
     match KBox::new(rs, GFP_KERNEL) {
@@ -276,12 +295,17 @@ pub(crate) unsafe extern "C" fn alloc_union_inode(
 /// Called by the VFS once, for one of our inodes with no users left.
 pub(crate) unsafe extern "C" fn destroy_union_inode(inode: *mut bindings::inode) {
     // SAFETY: ours, and no reference to it remains but RCU readers, which
-    // only read. The elements' `dentry` fields are dropped in place and
-    // never again (see `free_union_inode`).
+    // only read. The references are dropped here and never again (see
+    // `free_union_inode`); the pointers stay, as in overlayfs.
     unsafe {
-        let stack = (*inode.cast::<RsInode>()).stack.get();
-        let base = (*stack).as_ptr().cast_mut();
-        for i in 0..(*stack).len() {
+        let rs = inode.cast::<RsInode>();
+        let upper = (*rs).upper.load(Ordering::Acquire);
+        if let Some(upper) = NonNull::new(upper) {
+            drop(Dentry::from_owned(upper));
+        }
+        let lowers = (*rs).lowers.get();
+        let base = (*lowers).as_ptr().cast_mut();
+        for i in 0..(*lowers).len() {
             core::ptr::drop_in_place(core::ptr::addr_of_mut!((*base.add(i)).dentry));
         }
     }
@@ -298,7 +322,7 @@ pub(crate) unsafe extern "C" fn free_union_inode(inode: *mut bindings::inode) {
     // memory is freed here.
     unsafe {
         let rs = KBox::from_raw(inode.cast::<RsInode>());
-        (*rs.stack.get()).set_len(0);
+        (*rs.lowers.get()).set_len(0);
         drop(rs);
     }
 }
