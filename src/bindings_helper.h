@@ -7,6 +7,7 @@
 #include <linux/backing-file.h>
 #include <linux/cred.h>
 #include <linux/dcache.h>
+#include <linux/delayed_call.h>
 #include <linux/errno.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -24,6 +25,12 @@
 #include <linux/statfs.h>
 #include <linux/uio.h>
 #include <linux/xattr.h>
+
+/* The caller's credentials (current_cred() is a macro). */
+static inline const struct cred *rsunion_current_cred(void)
+{
+	return current_cred();
+}
 
 /*
  * Constants bindgen cannot evaluate (they use BIT() and friends). Only

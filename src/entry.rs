@@ -6,7 +6,7 @@
 
 use crate::vfs::{bindings, Cred, Dentry, Path, PrivateMount};
 use core::{cell::UnsafeCell, sync::atomic::AtomicPtr};
-use kernel::{prelude::*, types::ARef, types::Opaque};
+use kernel::{prelude::*, sync::Mutex, types::ARef, types::Opaque};
 
 /// The most lower layers one union may stack, as overlayfs.
 pub(crate) const MAX_LOWER_LAYERS: usize = 500;
@@ -17,6 +17,15 @@ pub(crate) enum Syntax {
     /// `lowerdir=…,upperdir=…,workdir=…`
     Overlay,
     /// `br=`/`dirs=` `path[=rw|=ro]:…`
+    Aufs,
+}
+
+/// How the union writes whiteouts and opaque markers (it reads both).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum WhiteoutFormat {
+    /// A char device 0/0; `trusted.overlay.opaque=y`.
+    Overlay,
+    /// A `.wh.NAME` file; a `.wh..wh..opq` file.
     Aufs,
 }
 
@@ -31,6 +40,7 @@ pub(crate) struct Layer {
 }
 
 /// A mounted union (`sb->s_fs_info`).
+#[pin_data]
 pub(crate) struct UnionFs {
     /// Top first: the upper layer when there is one, then the lowers.
     pub(crate) layers: KVec<Layer>,
@@ -39,6 +49,10 @@ pub(crate) struct UnionFs {
     /// The mounter's credentials: every layer operation runs with them.
     pub(crate) creds: Cred,
     pub(crate) syntax: Syntax,
+    pub(crate) whiteout: WhiteoutFormat,
+    /// Serialises copy-ups: whoever comes second finds the copy made.
+    #[pin]
+    pub(crate) copy_up_lock: Mutex<()>,
 }
 
 impl UnionFs {

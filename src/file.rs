@@ -5,6 +5,7 @@
 //! backing-file helpers (see `vfs::ops`), so reads cost almost nothing
 //! over the real filesystem's.
 
+use crate::copy_up::copy_up;
 use crate::entry::RsInode;
 use crate::inode::top_path;
 use crate::vfs::{bindings, File, RealFile};
@@ -15,9 +16,14 @@ use kernel::prelude::*;
 const UNION_ONLY_FLAGS: u32 = bindings::O_CREAT | bindings::O_EXCL | bindings::O_NOCTTY | bindings::O_TRUNC;
 
 /// Opens the real file behind `file` with the mounter's credentials, after
-/// checking that the mounter may open it so.
+/// checking that the mounter may open it so. An open that may write copies
+/// a lower file up first: writes only ever reach the upper layer.
 pub(crate) fn open(inode: &RsInode, file: &File) -> Result<RealFile> {
     let fs = inode.fs();
+    let wants_write = file.flags() & bindings::O_ACCMODE != bindings::O_RDONLY || file.flags() & bindings::O_TRUNC != 0;
+    if wants_write && inode.upper().is_none() {
+        copy_up(file.dentry())?;
+    }
     let real = top_path(inode)?;
     let flags = file.flags() & !UNION_ONLY_FLAGS;
     let _creds = fs.creds.override_creds();
@@ -42,8 +48,7 @@ fn access_mode(flags: u32) -> i32 {
 /// Lower layers are never written, so there is nothing of theirs to sync
 /// (and overlayfs does not try: a read-only lower could answer EROFS).
 fn on_upper(inode: &RsInode) -> bool {
-    let fs = inode.fs();
-    inode.top().and_then(|t| fs.layers.get(t.layer)).is_some_and(|l| l.writable)
+    inode.upper().is_some()
 }
 
 pub(crate) fn fsync(inode: &RsInode, real: &RealFile, start: i64, end: i64, datasync: bool) -> Result {

@@ -10,8 +10,9 @@
 //! overlayfs does without xino), and a merged directory `st_nlink` 1, since
 //! no single layer's link count describes it.
 
+use crate::copy_up::copy_up;
 use crate::entry::{Real, RsInode};
-use crate::vfs::{bindings, Path};
+use crate::vfs::{bindings, Dentry, MntWrite, Path};
 use kernel::prelude::*;
 
 /// The topmost real object of `inode` as a path on its layer's mount.
@@ -54,4 +55,28 @@ pub(crate) fn permission(inode: &RsInode, idmap: *mut bindings::mnt_idmap, mask:
     let layer = fs.layers.get(top.layer).ok_or(EIO)?;
     let _creds = fs.creds.override_creds();
     real.permission(layer.mnt.idmap(), mask)
+}
+
+/// Changes attributes: the caller is checked on the union inode, the
+/// object is copied up, and the change made to the upper copy.
+pub(crate) fn setattr(dentry: &Dentry, idmap: *mut bindings::mnt_idmap, attr: &mut bindings::iattr) -> Result {
+    dentry.setattr_prepare(idmap, attr)?;
+    copy_up(dentry)?;
+    let inode = dentry.union_inode().ok_or(ENOENT)?;
+    let fs = inode.fs();
+    let layer = fs.upper().ok_or(EROFS)?;
+    let upper = inode.upper().ok_or(EIO)?;
+    // The mode is recomputed by the upper filesystem when privileges are
+    // dropped; the union file means nothing to it.
+    if attr.ia_valid & (bindings::ATTR_KILL_SUID | bindings::ATTR_KILL_SGID) != 0 {
+        attr.ia_valid &= !bindings::ATTR_MODE;
+    }
+    attr.ia_valid &= !(bindings::ATTR_FILE | bindings::ATTR_OPEN);
+    let _write = MntWrite::get(&layer.mnt)?;
+    let result = {
+        let _creds = fs.creds.override_creds();
+        upper.notify_change(&layer.mnt, attr)
+    };
+    inode.copy_attr();
+    result
 }

@@ -143,7 +143,7 @@ fn is_opaque(layer: &Layer, dir: &Dentry) -> Result<bool> {
 
 /// The union inode for a found stack: one per directory dentry, and for a
 /// non-directory the one already standing for its real inode, if any.
-fn union_inode(sb: &SuperBlock, fs: &UnionFs, found: KVec<RealDentry>) -> Result<ARef<Inode>> {
+pub(crate) fn union_inode(sb: &SuperBlock, fs: &UnionFs, found: KVec<RealDentry>) -> Result<ARef<Inode>> {
     let top = found.first().and_then(|r| r.dentry.inode()).ok_or(EIO)?;
     let ops = ops_for_mode(top.mode());
     let mut inode = if top.is_dir() {

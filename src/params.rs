@@ -5,7 +5,7 @@
 //! (`br=`/`dirs=` `path[=rw|=ro]:…`, leftmost on top and writable unless
 //! marked). Paths are resolved when given, as the caller sees them.
 
-use crate::entry::{Syntax, MAX_LOWER_LAYERS};
+use crate::entry::{Syntax, WhiteoutFormat, MAX_LOWER_LAYERS};
 use crate::vfs::{errno::enoparam, FsContext, FsParameter, Path};
 use kernel::{fmt, prelude::*, str::CStr};
 
@@ -17,6 +17,7 @@ pub(crate) struct Params {
     pub(crate) lowers: KVec<Path>,
     pub(crate) upper: Option<Path>,
     pub(crate) work: Option<Path>,
+    pub(crate) whiteout: Option<WhiteoutFormat>,
 }
 
 /// Takes one option; refuses, with a dmesg line, anything it cannot use.
@@ -25,6 +26,7 @@ pub(crate) fn parse_param(fc: &FsContext, params: &mut Params, param: &FsParamet
     let syntax = match key.as_bytes() {
         // The VFS records `source` itself (mount(2)'s first argument).
         b"source" => return Err(enoparam()),
+        b"whiteout" => return parse_whiteout(fc, params, param),
         b"lowerdir" | b"upperdir" | b"workdir" => Syntax::Overlay,
         b"br" | b"dirs" => Syntax::Aufs,
         _ => return Err(fc.invalf(fmt!("unknown mount option '{}'", key))),
@@ -46,6 +48,16 @@ pub(crate) fn parse_param(fc: &FsContext, params: &mut Params, param: &FsParamet
         b"workdir" => params.work = Some(resolve(fc, key, value)?),
         _ => parse_branches(fc, params, key, value)?,
     }
+    Ok(())
+}
+
+/// `whiteout=overlay|aufs`: the format written; both are always read.
+fn parse_whiteout(fc: &FsContext, params: &mut Params, param: &FsParameter) -> Result {
+    params.whiteout = Some(match param.string().map(|v| v.as_bytes()) {
+        Some(b"overlay") => WhiteoutFormat::Overlay,
+        Some(b"aufs") => WhiteoutFormat::Aufs,
+        _ => return Err(fc.invalf(fmt!("whiteout= takes 'overlay' or 'aufs'"))),
+    });
     Ok(())
 }
 

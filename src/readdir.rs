@@ -12,7 +12,7 @@
 use crate::entry::{Real, RsInode};
 use crate::inode::real_path;
 use crate::namei::{is_wh_name, WH_PREFIX};
-use crate::vfs::{bindings, read_real_dir, DirContext, File, RawEntry, RealFile};
+use crate::vfs::{bindings, errno, read_real_dir, Dentry, DirContext, File, LockedDir, Path, PrivateMount, RawEntry, RealFile};
 use core::cmp::Ordering;
 use core::ops::Range;
 use kernel::prelude::*;
@@ -214,6 +214,48 @@ fn mark_char_whiteouts(
         }
         let name = names.get(c.entry.name.clone()).ok_or(EIO)?;
         c.whiteout = real.dentry.lookup_unlocked(idmap, name)?.is_whiteout();
+    }
+    Ok(())
+}
+
+/// `rmdir` may remove a union directory only when it shows nothing.
+pub(crate) fn check_empty(inode: &RsInode) -> Result {
+    if merge(inode)?.entries.is_empty() {
+        Ok(())
+    } else {
+        Err(errno::enotempty())
+    }
+}
+
+/// Empties the upper directory of an (empty-looking) union directory
+/// before it is removed: what is left there are whiteouts and markers.
+pub(crate) fn clear_whiteouts(inode: &RsInode, upper: &Dentry, mnt: &PrivateMount) -> Result {
+    let fs = inode.fs();
+    let mut names = KVVec::new();
+    let mut ends = KVVec::new();
+    {
+        let dir = RealFile::open_dir(&Path::new(mnt, upper), &fs.creds)?;
+        read_real_dir(&dir, &mut |e: RawEntry<'_>| {
+            if e.name != b"." && e.name != b".." {
+                names.extend_from_slice(e.name, GFP_KERNEL)?;
+                ends.push(names.len(), GFP_KERNEL)?;
+            }
+            Ok(())
+        })?;
+    }
+    let locked = LockedDir::lock(upper, mnt)?;
+    let mut start = 0;
+    for &end in ends.iter() {
+        let name = names.get(start..end).ok_or(EIO)?;
+        start = end;
+        let d = locked.lookup(name)?;
+        if d.is_negative() {
+            continue;
+        }
+        if !d.is_whiteout() && !is_wh_name(name) {
+            return Err(errno::enotempty());
+        }
+        locked.unlink(&d)?;
     }
     Ok(())
 }

@@ -5,6 +5,8 @@
 //! layers. The crate is split by VFS concern as fs/overlayfs is; all raw
 //! pointer work lives in [`vfs`].
 
+mod copy_up;
+mod dir;
 mod entry;
 mod file;
 mod inode;

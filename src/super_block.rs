@@ -3,12 +3,12 @@
 //! Setting up a union's superblock from its layers, statfs and
 //! show_options (fs/overlayfs/super.c's concern).
 
-use crate::entry::{Layer, RealDentry, Syntax, UnionFs};
+use crate::entry::{Layer, RealDentry, Syntax, UnionFs, WhiteoutFormat};
 use crate::params::{self, Params};
 use crate::vfs::{
     bindings, Cred, FileSystem, FsContext, FsParameter, Path, SeqFile, SuperBlock,
 };
-use kernel::{c_str, ffi, fmt, prelude::*, str::CStr, types::ARef};
+use kernel::{c_str, ffi, fmt, new_mutex, prelude::*, str::CStr, types::ARef};
 
 /// `statfs` `f_type` of an rsunion mount: "rsu1".
 const RSUNION_MAGIC: ffi::c_ulong = 0x7273_7531;
@@ -25,7 +25,7 @@ impl FileSystem for Rsunion {
         params::parse_param(fc, params, param)
     }
 
-    fn new_data(fc: &FsContext, params: &mut Params) -> Result<KBox<UnionFs>> {
+    fn new_data(fc: &FsContext, params: &mut Params) -> Result<Pin<KBox<UnionFs>>> {
         check_layers(fc, params)?;
         let mut layers = KVec::new();
         if let Some(upper) = params.upper.take() {
@@ -34,17 +34,25 @@ impl FileSystem for Rsunion {
         for lower in core::mem::replace(&mut params.lowers, KVec::new()) {
             layers.push(new_layer(lower, false)?, GFP_KERNEL)?;
         }
-        let work = match params.syntax {
-            Some(Syntax::Overlay) => params.work.take(),
+        let work = match (params.syntax, layers.first().filter(|l| l.writable)) {
+            (Some(Syntax::Overlay), _) => params.work.take(),
+            (_, Some(upper)) => Some(aufs_work_dir(upper)),
             _ => None,
         };
-        let fs = UnionFs {
-            layers,
-            work,
-            creds: Cred::prepare()?,
-            syntax: params.syntax.unwrap_or(Syntax::Overlay),
-        };
-        Ok(KBox::new(fs, GFP_KERNEL)?)
+        let creds = Cred::prepare()?;
+        let syntax = params.syntax.unwrap_or(Syntax::Overlay);
+        let whiteout = params.whiteout.unwrap_or(default_whiteout(syntax));
+        KBox::pin_init(
+            pin_init!(UnionFs {
+                layers,
+                work,
+                creds,
+                syntax,
+                whiteout,
+                copy_up_lock <- new_mutex!(()),
+            }),
+            GFP_KERNEL,
+        )
     }
 
     fn fill_super(sb: &SuperBlock, fs: &UnionFs) -> Result {
@@ -65,10 +73,18 @@ impl FileSystem for Rsunion {
             .map(|l| SuperBlock::max_bytes(l.path.super_block()))
             .max()
             .unwrap_or(0);
-        // Writes come with the write-path issue: until then every union is
-        // read-only, and writes fail with EROFS.
-        sb.init_union(RSUNION_MAGIC, depth, maxbytes, true);
+        sb.init_union(RSUNION_MAGIC, depth, maxbytes, fs.upper().is_none());
         sb.set_root(crate::namei::root_inode(sb, fs)?)
+    }
+}
+
+/// Each syntax writes its own family's whiteouts unless told otherwise:
+/// the seed's aufs walkthrough leaves `.wh.` files, overlayfs tools expect
+/// char devices.
+fn default_whiteout(syntax: Syntax) -> WhiteoutFormat {
+    match syntax {
+        Syntax::Overlay => WhiteoutFormat::Overlay,
+        Syntax::Aufs => WhiteoutFormat::Aufs,
     }
 }
 
@@ -105,6 +121,13 @@ fn check_work(fc: &FsContext, upper: &Path, work: &Path) -> Result {
         return Err(fc.invalf(fmt!("workdir and upperdir must be separate subtrees")));
     }
     Ok(())
+}
+
+/// With aufs's syntax copies are prepared in the writable branch's root,
+/// under `.wh..wh.` names, which never show in the union: no directory of
+/// the union's own is left in the branch, as in the seed's walkthrough.
+fn aufs_work_dir(upper: &Layer) -> Path {
+    Path::new(&upper.mnt, upper.mnt.root())
 }
 
 fn new_layer(path: Path, writable: bool) -> Result<Layer> {
@@ -157,6 +180,12 @@ pub(crate) fn show_options(fs: &UnionFs, m: &SeqFile) -> Result {
                 m.puts(if layer.writable { c_str!("=rw") } else { c_str!("=ro") });
             }
         }
+    }
+    if fs.whiteout != default_whiteout(fs.syntax) {
+        m.puts(match fs.whiteout {
+            WhiteoutFormat::Overlay => c_str!(",whiteout=overlay"),
+            WhiteoutFormat::Aufs => c_str!(",whiteout=aufs"),
+        });
     }
     Ok(())
 }

@@ -24,6 +24,16 @@ impl Cred {
         NonNull::new(cred).map(Self).ok_or(ENOMEM)
     }
 
+    /// The current task's filesystem uid and gid: who owns what it
+    /// creates.
+    pub(crate) fn current_fs_owner() -> Owner {
+        // SAFETY: the current task's credentials are live while it runs.
+        unsafe {
+            let cred = bindings::rsunion_current_cred();
+            Owner { uid: (*cred).fsuid, gid: (*cred).fsgid }
+        }
+    }
+
     /// Runs as these credentials until the guard is dropped.
     pub(crate) fn override_creds(&self) -> CredGuard<'_> {
         // SAFETY: `self` holds a reference; `override_creds` takes its own.
@@ -41,6 +51,13 @@ impl Drop for Cred {
         // SAFETY: `self` owns one reference, given back here once.
         unsafe { bindings::put_cred(self.0.as_ptr()) };
     }
+}
+
+/// A uid and gid pair, as the kernel keeps them.
+#[derive(Clone, Copy)]
+pub(crate) struct Owner {
+    pub(crate) uid: bindings::kuid_t,
+    pub(crate) gid: bindings::kgid_t,
 }
 
 /// The current task runs as other credentials while this lives.

@@ -7,6 +7,7 @@ use core::ptr::NonNull;
 use kernel::{
     error::from_err_ptr,
     prelude::*,
+    str::{CStr, CString},
     types::{ARef, AlwaysRefCounted, Opaque},
 };
 
@@ -51,6 +52,109 @@ impl Dentry {
 
     pub(crate) fn as_ptr(&self) -> *mut bindings::dentry {
         self.0.get()
+    }
+
+    /// The parent directory (the dentry itself at a root).
+    pub(crate) fn parent(&self) -> ARef<Dentry> {
+        // SAFETY: `dget_parent` returns a referenced, live dentry.
+        unsafe { Dentry::from_owned(NonNull::new_unchecked(bindings::dget_parent(self.as_ptr()))) }
+    }
+
+    /// The union inode, for a positive dentry of an rsunion mount; `None`
+    /// for anything else.
+    pub(crate) fn union_inode(&self) -> Option<&crate::entry::RsInode> {
+        // SAFETY: `d_sb` of a live dentry is live; an inode of a
+        // superblock with our operations is one of ours.
+        unsafe {
+            let ours = core::ptr::eq((*(*self.as_ptr()).d_sb).s_op, &super::ops::SUPER_OPS);
+            ours.then(|| self.inode()).flatten().map(|i| i.union())
+        }
+    }
+
+    /// A symlink's target.
+    pub(crate) fn link_target(&self) -> Result<CString> {
+        let mut done = bindings::delayed_call::default();
+        // SAFETY: `self` is live; the string lives until `done` runs.
+        let target = from_err_ptr(unsafe { bindings::vfs_get_link(self.as_ptr(), &mut done) }.cast_mut());
+        let copy = target.and_then(|t| {
+            // SAFETY: `vfs_get_link` returned a C string.
+            let t = unsafe { CStr::from_char_ptr(t) };
+            CString::try_from_fmt(kernel::fmt!("{}", t))
+        });
+        // SAFETY: `done` was set up by `vfs_get_link` (or is empty).
+        unsafe { bindings::do_delayed_call(&mut done) };
+        copy
+    }
+
+    /// Gives this real object `src`'s owner, times, and (but for
+    /// symlinks) mode, and for a regular file its size.
+    pub(crate) fn copy_attrs_from(&self, src: &Inode, mnt: &super::PrivateMount) -> Result {
+        let src = src.as_ptr();
+        let mut attr = bindings::iattr::default();
+        // SAFETY: `src` is live.
+        unsafe {
+            attr.ia_valid = bindings::ATTR_UID
+                | bindings::ATTR_GID
+                | bindings::ATTR_ATIME
+                | bindings::ATTR_MTIME
+                | bindings::ATTR_ATIME_SET
+                | bindings::ATTR_MTIME_SET;
+            attr.__bindgen_anon_1.ia_vfsuid.val = (*src).i_uid.val;
+            attr.__bindgen_anon_2.ia_vfsgid.val = (*src).i_gid.val;
+            attr.ia_atime = bindings::inode_get_atime(src);
+            attr.ia_mtime = bindings::inode_get_mtime(src);
+            let mode = u32::from((*src).i_mode);
+            if mode & bindings::S_IFMT != bindings::S_IFLNK {
+                attr.ia_valid |= bindings::ATTR_MODE;
+                attr.ia_mode = (*src).i_mode;
+            }
+            if mode & bindings::S_IFMT == bindings::S_IFREG {
+                attr.ia_valid |= bindings::ATTR_SIZE;
+                attr.ia_size = bindings::i_size_read(src);
+            }
+        }
+        self.notify_change(mnt, &mut attr)
+    }
+
+    /// Gives this real object to `owner`.
+    pub(crate) fn set_owner(&self, mnt: &super::PrivateMount, owner: super::cred::Owner) -> Result {
+        let mut attr = bindings::iattr { ia_valid: bindings::ATTR_UID | bindings::ATTR_GID, ..Default::default() };
+        attr.__bindgen_anon_1.ia_vfsuid.val = owner.uid.val;
+        attr.__bindgen_anon_2.ia_vfsgid.val = owner.gid.val;
+        self.notify_change(mnt, &mut attr)
+    }
+
+    /// Makes this negative union dentry stand for `inode`.
+    pub(crate) fn instantiate(&self, inode: ARef<Inode>) {
+        // SAFETY: `d_instantiate` takes over the inode reference.
+        unsafe { bindings::d_instantiate(self.as_ptr(), ARef::into_raw(inode).as_ptr().cast()) };
+    }
+
+    /// Checks that the caller may change `attr` on this (union) object.
+    pub(crate) fn setattr_prepare(&self, idmap: *mut bindings::mnt_idmap, attr: &mut bindings::iattr) -> Result {
+        // SAFETY: `self` is live and positive (setattr is called on one).
+        kernel::error::to_result(unsafe { bindings::setattr_prepare(idmap, self.as_ptr(), attr) })
+    }
+
+    /// Changes attributes of this real object, with its inode locked.
+    /// A size change holds write access to the inode meanwhile.
+    pub(crate) fn notify_change(&self, mnt: &super::PrivateMount, attr: &mut bindings::iattr) -> Result {
+        let inode = self.inode().ok_or(ENOENT)?.as_ptr();
+        let truncating = attr.ia_valid & bindings::ATTR_SIZE != 0;
+        // SAFETY: `inode` is live; `notify_change` runs with it locked;
+        // write access is taken and given back around it.
+        unsafe {
+            if truncating {
+                kernel::error::to_result(bindings::get_write_access(inode))?;
+            }
+            bindings::inode_lock(inode);
+            let ret = bindings::notify_change(mnt.idmap(), self.as_ptr(), attr, core::ptr::null_mut());
+            bindings::inode_unlock(inode);
+            if truncating {
+                bindings::put_write_access(inode);
+            }
+            kernel::error::to_result(ret)
+        }
     }
 
     /// The inode, or `None` for a negative dentry.

@@ -30,6 +30,12 @@ impl File {
         unsafe { (*self.as_ptr()).f_flags }
     }
 
+    /// The dentry the file was opened at (for ours, a union dentry).
+    pub(crate) fn dentry(&self) -> &super::Dentry {
+        // SAFETY: a live file pins its path.
+        unsafe { super::Dentry::from_raw((*self.as_ptr()).f_path.dentry) }
+    }
+
     pub(crate) fn inode(&self) -> &Inode {
         // SAFETY: a live file pins its inode.
         unsafe { Inode::from_raw(bindings::file_inode(self.as_ptr())) }
@@ -64,12 +70,54 @@ impl RealFile {
         NonNull::new(f).map(Self).ok_or(ENOMEM)
     }
 
-    /// Opens directory `real` for reading its entries, as the caller is.
-    pub(crate) fn open_dir(real: &Path, cred: &Cred) -> Result<Self> {
-        let flags = bindings::O_RDONLY | bindings::O_DIRECTORY | bindings::O_LARGEFILE;
+    /// Opens `real` with `flags`, as `cred`.
+    pub(crate) fn open(real: &Path, flags: u32, cred: &Cred) -> Result<Self> {
         // SAFETY: `real` is a live path and `cred` live credentials.
         let f = from_err_ptr(unsafe { bindings::dentry_open(real.as_ptr(), flags as i32, cred.as_ptr()) })?;
         NonNull::new(f).map(Self).ok_or(ENOMEM)
+    }
+
+    /// Opens directory `real` for reading its entries, as `cred`.
+    pub(crate) fn open_dir(real: &Path, cred: &Cred) -> Result<Self> {
+        Self::open(real, bindings::O_RDONLY | bindings::O_DIRECTORY | bindings::O_LARGEFILE, cred)
+    }
+
+    /// Seeks (`SEEK_DATA`, `SEEK_HOLE`, ...) and returns the position.
+    pub(crate) fn llseek(&self, offset: i64, whence: u32) -> Result<i64> {
+        // SAFETY: `self` is an open file.
+        let pos = unsafe { bindings::vfs_llseek(self.as_ptr(), offset, whence as i32) };
+        if pos < 0 {
+            return Err(Error::from_errno(pos as i32));
+        }
+        Ok(pos)
+    }
+
+    /// Shares `len` bytes of `src` from offset 0 (reflink); `false` when
+    /// the filesystems cannot.
+    pub(crate) fn clone_range(&self, src: &RealFile, len: i64) -> Result<bool> {
+        // SAFETY: both files are open.
+        let cloned = unsafe { bindings::vfs_clone_file_range(src.as_ptr(), 0, self.as_ptr(), 0, len, 0) };
+        Ok(cloned == len)
+    }
+
+    /// Copies `len` bytes at `pos` to the same offset of `dst`, through the
+    /// page cache (splice), between any two filesystems.
+    pub(crate) fn splice_to(&self, dst: &RealFile, pos: i64, len: usize) -> Result {
+        let (mut from, mut to) = (pos, pos);
+        let end = pos.saturating_add(len as i64);
+        while from < end {
+            // SAFETY: both files are open; the offsets are ours.
+            let n = unsafe {
+                bindings::do_splice_direct(self.as_ptr(), &mut from, dst.as_ptr(), &mut to, (end - from) as usize, 0)
+            };
+            if n < 0 {
+                return Err(Error::from_errno(n as i32));
+            }
+            if n == 0 {
+                return Err(EIO);
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn as_ptr(&self) -> *mut bindings::file {

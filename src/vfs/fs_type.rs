@@ -31,7 +31,7 @@ pub(crate) trait FileSystem {
     fn parse_param(fc: &FsContext, params: &mut Self::Params, param: &FsParameter) -> Result;
 
     /// Checks the parameters as a whole and builds the superblock's data.
-    fn new_data(fc: &FsContext, params: &mut Self::Params) -> Result<KBox<Self::Data>>;
+    fn new_data(fc: &FsContext, params: &mut Self::Params) -> Result<Pin<KBox<Self::Data>>>;
 
     /// Sets up a new superblock whose data is already in place.
     fn fill_super(sb: &SuperBlock, data: &Self::Data) -> Result;
@@ -173,8 +173,8 @@ impl<T: FileSystem> Context<T> {
             // data, also when filling fails from here on.
             unsafe { (*sb.as_ptr()).s_fs_info = data_ptr as *mut ffi::c_void };
             // SAFETY: `data_ptr` stays valid until `kill_sb`.
-            let data = unsafe { <KBox<T::Data>>::borrow(data_ptr) };
-            T::fill_super(sb, data).map(|()| 0)
+            let data = unsafe { <Pin<KBox<T::Data>>>::borrow(data_ptr) };
+            T::fill_super(sb, &data).map(|()| 0)
         })
     }
 
@@ -187,7 +187,7 @@ impl<T: FileSystem> Context<T> {
             let data = (*sb).s_fs_info;
             bindings::kill_anon_super(sb);
             if !data.is_null() {
-                drop(KBox::<T::Data>::from_foreign(data));
+                drop(<Pin<KBox<T::Data>>>::from_foreign(data));
             }
         }
     }

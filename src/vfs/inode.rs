@@ -61,6 +61,32 @@ impl Inode {
         u32::from(self.mode()) & bindings::S_IFMT == bindings::S_IFCHR && rdev == bindings::WHITEOUT_DEV
     }
 
+    /// One link fewer (an unlinked name).
+    pub(crate) fn drop_nlink(&self) {
+        // SAFETY: `self` is live; the VFS holds its lock around unlink.
+        unsafe { bindings::drop_nlink(self.as_ptr()) };
+    }
+
+    /// No links left (a removed directory).
+    pub(crate) fn clear_nlink(&self) {
+        // SAFETY: as above, around rmdir.
+        unsafe { bindings::clear_nlink(self.as_ptr()) };
+    }
+
+    pub(crate) fn is_regular(&self) -> bool {
+        u32::from(self.mode()) & bindings::S_IFMT == bindings::S_IFREG
+    }
+
+    pub(crate) fn size(&self) -> i64 {
+        // SAFETY: `self` is live.
+        unsafe { bindings::i_size_read(self.as_ptr()) }
+    }
+
+    pub(crate) fn rdev(&self) -> bindings::dev_t {
+        // SAFETY: `i_rdev` of a live inode is readable.
+        unsafe { (*self.as_ptr()).i_rdev }
+    }
+
     pub(crate) fn is_dir(&self) -> bool {
         u32::from(self.mode()) & bindings::S_IFMT == bindings::S_IFDIR
     }
@@ -103,6 +129,58 @@ impl RsInode {
         // destroyed (see the type's invariants), and was published with
         // `Release` after it was set up.
         (!upper.is_null()).then(|| unsafe { Dentry::from_raw(upper) })
+    }
+
+    /// Records the inode's upper object (after a copy-up). Fails with
+    /// `EEXIST`, dropping `upper`, if it already has one: callers serialise
+    /// copy-ups, so that means a bug, not a race.
+    pub(crate) fn set_upper(&self, upper: ARef<Dentry>) -> Result {
+        let ptr = ARef::into_raw(upper).as_ptr().cast::<bindings::dentry>();
+        match self.upper.compare_exchange(core::ptr::null_mut(), ptr, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => Ok(()),
+            Err(_) => {
+                // SAFETY: we still own the reference `into_raw` gave up.
+                drop(unsafe { Dentry::from_owned(NonNull::new_unchecked(ptr)) });
+                Err(EEXIST)
+            }
+        }
+    }
+
+    /// Before a copy-up makes `upper` this inode's upper object: a
+    /// non-directory is hashed on its topmost real inode, so it moves to
+    /// the upper one, and a later lookup that finds the copy finds this
+    /// union inode.
+    pub(crate) fn prepare_upper(&self, upper: &Inode) -> Result {
+        let inode = self.vfs_inode.get();
+        // SAFETY: `inode` is live. While unhashed, nobody's `inode_test`
+        // reads `real_key`; `__insert_inode_hash` publishes it under the
+        // hash lock.
+        unsafe {
+            if bindings::inode_unhashed(inode) != 0 {
+                return Ok(());
+            }
+            bindings::remove_inode_hash(inode);
+            let key = upper.as_ptr() as usize;
+            *self.real_key.get() = key;
+            bindings::__insert_inode_hash(inode, key as _);
+        }
+        Ok(())
+    }
+
+    /// Copies the topmost real object's attributes to the union inode
+    /// again, after a change (write, setattr, copy-up).
+    pub(crate) fn copy_attr(&self) {
+        let Some(real) = self.top().and_then(|r| r.dentry.inode()) else {
+            return;
+        };
+        let inode = self.vfs_inode.get();
+        // SAFETY: both inodes are live; the VFS updates these fields of a
+        // union inode the same way (racily, as overlayfs does).
+        unsafe {
+            bindings::fsstack_copy_attr_all(inode, real.as_ptr());
+            bindings::fsstack_copy_inode_size(inode, real.as_ptr());
+            (*inode).i_flags |= bindings::S_NOCMTIME as u32;
+        }
     }
 
     /// The VFS inode.

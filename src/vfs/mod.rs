@@ -16,10 +16,12 @@ mod file;
 mod fs_context;
 mod fs_type;
 mod inode;
+mod namei;
 mod ops;
 mod path;
 mod seq_file;
 mod super_block;
+mod xattr;
 
 pub(crate) use cred::Cred;
 pub(crate) use dentry::Dentry;
@@ -28,10 +30,12 @@ pub(crate) use file::{File, RealFile};
 pub(crate) use fs_context::{FsContext, FsParameter};
 pub(crate) use fs_type::{FileSystem, Registration};
 pub(crate) use inode::{Iget, Inode, InodeOps};
+pub(crate) use namei::{LockedDir, MntWrite, RenameLock};
 pub(crate) use ops::ops_for_mode;
 pub(crate) use path::{Path, PrivateMount};
 pub(crate) use seq_file::SeqFile;
 pub(crate) use super_block::SuperBlock;
+pub(crate) use xattr::XattrList;
 
 
 /// The errnos `kernel::error::code` does not name, from the headers.
@@ -58,5 +62,13 @@ pub(crate) mod errno {
 
     pub(crate) fn eopnotsupp() -> Error {
         err(bindings::EOPNOTSUPP)
+    }
+
+    pub(crate) fn enotempty() -> Error {
+        err(bindings::ENOTEMPTY)
+    }
+
+    pub(crate) fn estale() -> Error {
+        err(bindings::ESTALE)
     }
 }

@@ -8,6 +8,7 @@ use super::{
     bindings, inode, Dentry, DirContext, File, Inode, InodeOps, RealFile, SeqFile,
 };
 use crate::entry::{RsInode, UnionFs};
+use crate::dir::NewObject;
 use crate::readdir::DirCache;
 use kernel::{
     error::{from_result, Error},
@@ -72,9 +73,18 @@ const fn inode_ops(
 ) -> bindings::inode_operations {
     bindings::inode_operations {
         lookup: if lookup { Some(lookup_op) } else { None },
+        create: if lookup { Some(create_op) } else { None },
+        mkdir: if lookup { Some(mkdir_op) } else { None },
+        mknod: if lookup { Some(mknod_op) } else { None },
+        symlink: if lookup { Some(symlink_op) } else { None },
+        link: if lookup { Some(link_op) } else { None },
+        unlink: if lookup { Some(unlink_op) } else { None },
+        rmdir: if lookup { Some(rmdir_op) } else { None },
+        rename: if lookup { Some(rename_op) } else { None },
         get_link: if get_link { Some(get_link_op) } else { None },
         permission: Some(permission),
         getattr: Some(getattr),
+        setattr: Some(setattr),
         // SAFETY: all-zero is a valid `inode_operations`.
         ..unsafe { core::mem::zeroed() }
     }
@@ -116,6 +126,106 @@ unsafe extern "C" fn lookup_op(
     }
 }
 
+// Namespace operations. The VFS calls each with the union directory
+// locked, a union dentry of it, and the caller's rights already checked.
+
+/// # Safety
+/// VFS callback: `dentry` is a negative dentry in our locked directory.
+unsafe extern "C" fn create_op(
+    _idmap: *mut bindings::mnt_idmap,
+    _dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+    mode: bindings::umode_t,
+    _excl: bool,
+) -> ffi::c_int {
+    // SAFETY: per this function's contract.
+    let d = unsafe { Dentry::from_raw(dentry) };
+    from_result(|| crate::dir::create(d, NewObject::File(u32::from(mode))).map(|()| 0))
+}
+
+/// # Safety
+/// As `create_op`.
+unsafe extern "C" fn mkdir_op(
+    _idmap: *mut bindings::mnt_idmap,
+    _dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+    mode: bindings::umode_t,
+) -> ffi::c_int {
+    // SAFETY: per this function's contract.
+    let d = unsafe { Dentry::from_raw(dentry) };
+    from_result(|| crate::dir::create(d, NewObject::Dir(u32::from(mode))).map(|()| 0))
+}
+
+/// # Safety
+/// As `create_op`.
+unsafe extern "C" fn mknod_op(
+    _idmap: *mut bindings::mnt_idmap,
+    _dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+    mode: bindings::umode_t,
+    dev: bindings::dev_t,
+) -> ffi::c_int {
+    // SAFETY: per this function's contract.
+    let d = unsafe { Dentry::from_raw(dentry) };
+    from_result(|| crate::dir::create(d, NewObject::Node(u32::from(mode), dev)).map(|()| 0))
+}
+
+/// # Safety
+/// As `create_op`; `target` is a C string.
+unsafe extern "C" fn symlink_op(
+    _idmap: *mut bindings::mnt_idmap,
+    _dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+    target: *const ffi::c_char,
+) -> ffi::c_int {
+    // SAFETY: per this function's contract.
+    let (d, target) = unsafe { (Dentry::from_raw(dentry), kernel::str::CStr::from_char_ptr(target)) };
+    from_result(|| crate::dir::create(d, NewObject::Symlink(target)).map(|()| 0))
+}
+
+/// # Safety
+/// As `create_op`; `old` is a positive dentry of ours.
+unsafe extern "C" fn link_op(
+    old: *mut bindings::dentry,
+    _dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+) -> ffi::c_int {
+    // SAFETY: per this function's contract.
+    let (old, d) = unsafe { (Dentry::from_raw(old), Dentry::from_raw(dentry)) };
+    from_result(|| crate::dir::create(d, NewObject::Link(old)).map(|()| 0))
+}
+
+/// # Safety
+/// VFS callback: `dentry` is a positive dentry in our locked directory.
+unsafe extern "C" fn unlink_op(_dir: *mut bindings::inode, dentry: *mut bindings::dentry) -> ffi::c_int {
+    // SAFETY: per this function's contract.
+    let d = unsafe { Dentry::from_raw(dentry) };
+    from_result(|| crate::dir::remove(d, false).map(|()| 0))
+}
+
+/// # Safety
+/// As `unlink_op`, for a directory.
+unsafe extern "C" fn rmdir_op(_dir: *mut bindings::inode, dentry: *mut bindings::dentry) -> ffi::c_int {
+    // SAFETY: per this function's contract.
+    let d = unsafe { Dentry::from_raw(dentry) };
+    from_result(|| crate::dir::remove(d, true).map(|()| 0))
+}
+
+/// # Safety
+/// VFS callback: both directories of ours are locked (lock_rename).
+unsafe extern "C" fn rename_op(
+    _idmap: *mut bindings::mnt_idmap,
+    _old_dir: *mut bindings::inode,
+    old: *mut bindings::dentry,
+    _new_dir: *mut bindings::inode,
+    new: *mut bindings::dentry,
+    flags: ffi::c_uint,
+) -> ffi::c_int {
+    // SAFETY: per this function's contract.
+    let (old, new) = unsafe { (Dentry::from_raw(old), Dentry::from_raw(new)) };
+    from_result(|| crate::dir::rename(old, new, flags).map(|()| 0))
+}
+
 /// # Safety
 /// VFS callback: `inode` is one of ours.
 unsafe extern "C" fn permission(
@@ -141,6 +251,18 @@ unsafe extern "C" fn getattr(
     // inode is one of ours.
     let (rs, stat) = unsafe { (rs(bindings::d_inode((*path).dentry)), &mut *stat) };
     from_result(|| crate::inode::getattr(rs, stat, request_mask, flags).map(|()| 0))
+}
+
+/// # Safety
+/// VFS callback: `dentry` is a positive dentry of ours, `attr` live.
+unsafe extern "C" fn setattr(
+    idmap: *mut bindings::mnt_idmap,
+    dentry: *mut bindings::dentry,
+    attr: *mut bindings::iattr,
+) -> ffi::c_int {
+    // SAFETY: per this function's contract.
+    let (d, attr) = unsafe { (Dentry::from_raw(dentry), &mut *attr) };
+    from_result(|| crate::inode::setattr(d, idmap, attr).map(|()| 0))
 }
 
 /// # Safety
@@ -175,6 +297,9 @@ const FILE_FOPS: bindings::file_operations = bindings::file_operations {
     mmap: Some(file_mmap),
     llseek: Some(file_llseek),
     fsync: Some(file_fsync),
+    write_iter: Some(file_write_iter),
+    splice_write: Some(file_splice_write),
+    fallocate: Some(file_fallocate),
     // SAFETY: all-zero is a valid `file_operations`.
     ..unsafe { core::mem::zeroed() }
 };
@@ -229,6 +354,80 @@ unsafe extern "C" fn file_read_iter(iocb: *mut bindings::kiocb, iter: *mut bindi
     unsafe {
         let (real, mut ctx) = backing((*iocb).ki_filp);
         bindings::backing_file_read_iter(real, iter, iocb, (*iocb).ki_flags, &mut ctx)
+    }
+}
+
+/// After a write, the union inode takes the real one's size and times.
+///
+/// # Safety
+/// Called by the backing-file helpers with one of our files.
+unsafe extern "C" fn file_end_write(file: *mut bindings::file, _pos: bindings::loff_t, _ret: isize) {
+    // SAFETY: per this function's contract.
+    unsafe { rs(bindings::file_inode(file)) }.copy_attr();
+}
+
+/// # Safety
+/// VFS callback on one of our open regular files.
+unsafe extern "C" fn file_write_iter(iocb: *mut bindings::kiocb, iter: *mut bindings::iov_iter) -> isize {
+    // SAFETY: per this function's contract, `iocb` and `iter` are live;
+    // writes to one union inode are serialised by its lock, as the real
+    // filesystem serialises them on the real inode.
+    unsafe {
+        let file = (*iocb).ki_filp;
+        let inode = bindings::file_inode(file);
+        let (real, mut ctx) = backing(file);
+        ctx.end_write = Some(file_end_write);
+        bindings::inode_lock(inode);
+        rs(inode).copy_attr();
+        let ret = bindings::backing_file_write_iter(real, iter, iocb, (*iocb).ki_flags, &mut ctx);
+        bindings::inode_unlock(inode);
+        ret
+    }
+}
+
+/// # Safety
+/// VFS callback on one of our open regular files.
+unsafe extern "C" fn file_splice_write(
+    pipe: *mut bindings::pipe_inode_info,
+    out: *mut bindings::file,
+    ppos: *mut bindings::loff_t,
+    len: usize,
+    flags: ffi::c_uint,
+) -> isize {
+    // SAFETY: per this function's contract.
+    unsafe {
+        let inode = bindings::file_inode(out);
+        let (real, mut ctx) = backing(out);
+        ctx.end_write = Some(file_end_write);
+        bindings::inode_lock(inode);
+        rs(inode).copy_attr();
+        let ret = bindings::backing_file_splice_write(pipe, real, ppos, len, flags, &mut ctx);
+        bindings::inode_unlock(inode);
+        ret
+    }
+}
+
+/// # Safety
+/// VFS callback on one of our open regular files.
+unsafe extern "C" fn file_fallocate(
+    file: *mut bindings::file,
+    mode: ffi::c_int,
+    offset: bindings::loff_t,
+    len: bindings::loff_t,
+) -> ffi::c_long {
+    // SAFETY: per this function's contract.
+    unsafe {
+        let inode = bindings::file_inode(file);
+        let (real, _) = backing(file);
+        let rs = rs(inode);
+        bindings::inode_lock(inode);
+        let ret = {
+            let _creds = rs.fs().creds.override_creds();
+            bindings::vfs_fallocate(real, mode, offset, len)
+        };
+        rs.copy_attr();
+        bindings::inode_unlock(inode);
+        ret as ffi::c_long
     }
 }
 

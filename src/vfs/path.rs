@@ -112,6 +112,10 @@ unsafe impl Send for PrivateMount {}
 unsafe impl Sync for PrivateMount {}
 
 impl PrivateMount {
+    pub(crate) fn as_ptr(&self) -> *mut bindings::vfsmount {
+        self.0.as_ptr()
+    }
+
     /// The mount's root dentry (the layer's directory).
     pub(crate) fn root(&self) -> &Dentry {
         // SAFETY: a mount holds a reference to its root while it lives.

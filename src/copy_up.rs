@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Copy-up (fs/overlayfs/copy_up.c's concern): before the first change to
+//! an object that lives only in lower layers, copy it (data, mode, owner,
+//! times, xattrs) into the upper layer, parents first.
+//!
+//! The copy is built under a temporary name in the work directory and
+//! renamed into place, so a failure half-way leaves the lower object
+//! visible and nothing partial in the upper layer. Copy-ups of one union
+//! serialise on a mutex: the second copier of an object finds it done.
+
+use crate::entry::{RsInode, UnionFs};
+use crate::vfs::{bindings, Dentry, LockedDir, MntWrite, PrivateMount, RealFile, RenameLock, XattrList};
+use core::sync::atomic::{AtomicU32, Ordering};
+use kernel::{fmt, prelude::*, str::CString, types::ARef};
+
+/// Data moves in chunks, so that a huge copy-up can be interrupted.
+const CHUNK: usize = 1 << 20;
+
+/// Private xattrs: the union's own bookkeeping, never copied or shown.
+pub(crate) const PRIVATE_XATTR_PREFIX: &[u8] = b"trusted.overlay.";
+
+/// Gives the object at union dentry `dentry` an upper copy, copying up its
+/// ancestors first.
+pub(crate) fn copy_up(dentry: &Dentry) -> Result {
+    loop {
+        // The topmost ancestor still lacking an upper copy goes first.
+        let mut next: ARef<Dentry> = dentry.into();
+        let mut parent = next.parent();
+        while !has_upper(&parent) {
+            next = parent;
+            parent = next.parent();
+        }
+        copy_up_one(&next, &parent)?;
+        if next.as_ptr() == dentry.as_ptr() {
+            return Ok(());
+        }
+    }
+}
+
+fn has_upper(d: &Dentry) -> bool {
+    d.union_inode().is_some_and(|i| i.upper().is_some())
+}
+
+/// Copies up `d`, whose union parent `parent` has an upper directory.
+fn copy_up_one(d: &Dentry, parent: &Dentry) -> Result {
+    let rs = d.union_inode().ok_or(ENOENT)?;
+    let fs = rs.fs();
+    let _serial = fs.copy_up_lock.lock();
+    if rs.upper().is_some() {
+        return Ok(());
+    }
+    let upper = fs.upper().ok_or(EROFS)?;
+    let work = fs.work.as_ref().ok_or(EROFS)?;
+    let upper_parent = parent.union_inode().and_then(|p| p.upper()).ok_or(EIO)?;
+    let lower = rs.top().ok_or(EIO)?;
+    let _creds = fs.creds.override_creds();
+    let _write = MntWrite::get(&upper.mnt)?;
+
+    let temp = make_temp(fs, rs, lower.dentry)?;
+    let result = fill_temp(fs, rs, lower.dentry, &temp).and_then(|()| {
+        let lock = RenameLock::lock(work.dentry(), upper_parent, &upper.mnt)?;
+        let target = lock.lookup(true, d.name())?;
+        if !target.is_negative() {
+            return Err(EEXIST);
+        }
+        rs.prepare_upper(temp.inode().ok_or(EIO)?)?;
+        lock.rename(&temp, &target, 0)?;
+        let placed = lock.lookup(true, d.name())?;
+        rs.set_upper(placed)
+    });
+    if result.is_err() {
+        remove_temp(fs, &temp);
+    }
+    result
+}
+
+/// A new object in the work directory of `rs`'s type: an empty file or
+/// directory, the same symlink or device.
+fn make_temp(fs: &UnionFs, rs: &RsInode, lower: &Dentry) -> Result<ARef<Dentry>> {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let upper = fs.upper().ok_or(EROFS)?;
+    let work = fs.work.as_ref().ok_or(EROFS)?;
+    // A `.wh..wh.` name: hidden from the union even where the work
+    // directory is the upper root (aufs syntax), and after a crash.
+    let name = CString::try_from_fmt(fmt!(".wh..wh.rsunion.{:x}", COUNTER.fetch_add(1, Ordering::Relaxed)))?;
+    let dir = LockedDir::lock(work.dentry(), &upper.mnt)?;
+    let temp = dir.lookup(name.as_bytes())?;
+    let mode = u32::from(rs.inode().mode());
+    // Owner-only until the attributes are copied: nobody may use a
+    // half-made copy.
+    match mode & bindings::S_IFMT {
+        bindings::S_IFREG => dir.create(&temp, bindings::S_IFREG | 0o600)?,
+        bindings::S_IFDIR => dir.mkdir(&temp, 0o700)?,
+        bindings::S_IFLNK => dir.symlink(&temp, &lower.link_target()?)?,
+        _ => dir.mknod(&temp, mode, rs.inode().rdev())?,
+    }
+    Ok(temp)
+}
+
+/// Copies data, xattrs and attributes into the temporary object.
+fn fill_temp(fs: &UnionFs, rs: &RsInode, lower: &Dentry, temp: &Dentry) -> Result {
+    let upper = fs.upper().ok_or(EROFS)?;
+    let lower_path = crate::inode::real_path(rs, rs.top().ok_or(EIO)?)?;
+    if rs.inode().is_regular() {
+        let temp_path = crate::vfs::Path::new(&upper.mnt, temp);
+        let src = RealFile::open(&lower_path, bindings::O_RDONLY | bindings::O_LARGEFILE, &fs.creds)?;
+        let dst = RealFile::open(&temp_path, bindings::O_WRONLY | bindings::O_LARGEFILE, &fs.creds)?;
+        copy_data(&src, &dst, rs.inode().size())?;
+    }
+    let lower_layer = fs.layers.get(rs.top().ok_or(EIO)?.layer).ok_or(EIO)?;
+    copy_xattrs(lower, &lower_layer.mnt, temp, &upper.mnt)?;
+    temp.copy_attrs_from(lower.inode().ok_or(EIO)?, &upper.mnt)
+}
+
+/// Copies `len` bytes, skipping the holes `SEEK_DATA` finds; the final
+/// size is set with the attributes, which also covers a trailing hole.
+fn copy_data(src: &RealFile, dst: &RealFile, len: i64) -> Result {
+    if dst.clone_range(src, len)? {
+        return Ok(());
+    }
+    let mut pos = 0;
+    while pos < len {
+        let data = match src.llseek(pos, bindings::SEEK_DATA) {
+            Ok(data) => data,
+            Err(e) if e == ENXIO => break,
+            // No SEEK_DATA here: copy everything.
+            Err(_) => pos,
+        };
+        let chunk_end = data.saturating_add(CHUNK as i64).min(len);
+        let end = match src.llseek(data, bindings::SEEK_HOLE) {
+            Ok(hole) => hole.min(chunk_end),
+            Err(_) => chunk_end,
+        };
+        if end <= data {
+            break;
+        }
+        src.splice_to(dst, data, (end - data) as usize)?;
+        pos = end;
+        if kernel::current!().signal_pending() {
+            return Err(EINTR);
+        }
+    }
+    Ok(())
+}
+
+/// Copies every xattr but the union's private ones.
+fn copy_xattrs(lower: &Dentry, lower_mnt: &PrivateMount, temp: &Dentry, mnt: &PrivateMount) -> Result {
+    let list = XattrList::read(lower)?;
+    for name in list.names() {
+        if name.as_bytes().starts_with(PRIVATE_XATTR_PREFIX) {
+            continue;
+        }
+        let value = match lower.getxattr_alloc(lower_mnt, name)? {
+            Some(v) => v,
+            None => continue,
+        };
+        match temp.setxattr(mnt, name, &value) {
+            // A security module may refuse a label it manages itself.
+            Err(e) if e == EPERM && name.as_bytes().starts_with(b"security.") => continue,
+            r => r?,
+        }
+    }
+    Ok(())
+}
+
+/// Removes a temporary object after a failed copy-up.
+fn remove_temp(fs: &UnionFs, temp: &Dentry) {
+    let (Some(upper), Some(work)) = (fs.upper(), fs.work.as_ref()) else {
+        return;
+    };
+    let Ok(dir) = LockedDir::lock(work.dentry(), &upper.mnt) else {
+        return;
+    };
+    if temp.is_negative() {
+        return;
+    }
+    let removed = if temp.is_dir() { dir.rmdir(temp) } else { dir.unlink(temp) };
+    if removed.is_err() {
+        pr_warn!("could not remove a temporary copy-up object from the work directory\n");
+    }
+}

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Namespace operations (fs/overlayfs/dir.c's concern): they change the
+//! upper layer only, copying parents up first, and leave a whiteout where
+//! a name must disappear from the lower layers.
+
+use crate::copy_up::copy_up;
+use crate::entry::{RealDentry, RsInode, UnionFs, WhiteoutFormat};
+use crate::namei::{is_wh_name, union_inode, WH_OPAQUE, WH_PREFIX};
+use crate::vfs::{bindings, errno, Cred, Dentry, LockedDir, MntWrite, PrivateMount};
+use kernel::{c_str, prelude::*, str::CStr};
+
+/// What a namespace operation creates.
+pub(crate) enum NewObject<'a> {
+    File(u32),
+    Dir(u32),
+    Node(u32, bindings::dev_t),
+    Symlink(&'a CStr),
+    /// A hard link to this union object.
+    Link(&'a Dentry),
+}
+
+/// The union directory's upper directory, copied up if need be.
+fn upper_dir(parent: &Dentry) -> Result<(&RsInode, &Dentry)> {
+    copy_up(parent)?;
+    let dir = parent.union_inode().ok_or(ENOENT)?;
+    Ok((dir, dir.upper().ok_or(EIO)?))
+}
+
+/// Creates `what` at negative union dentry `dentry` and instantiates it.
+pub(crate) fn create(dentry: &Dentry, what: NewObject<'_>) -> Result {
+    // A `.wh.` name would be read as a whiteout or marker, not content.
+    if is_wh_name(dentry.name()) {
+        return Err(EPERM);
+    }
+    let parent = dentry.parent();
+    if let NewObject::Link(old) = what {
+        copy_up(old)?;
+    }
+    let (dir, upper_parent) = upper_dir(&parent)?;
+    let fs = dir.fs();
+    let layer = fs.upper().ok_or(EROFS)?;
+    // The object belongs to the caller, though the mounter makes it.
+    let owner = Cred::current_fs_owner();
+    let _creds = fs.creds.override_creds();
+    let _write = MntWrite::get(&layer.mnt)?;
+    let locked = LockedDir::lock(upper_parent, &layer.mnt)?;
+    let target = locked.lookup(dentry.name())?;
+    // A whiteout here hides the name in lower layers: the new object
+    // replaces it, and a new directory must keep hiding what is below.
+    let over_whiteout = remove_whiteout(fs, &locked, &target, dentry.name())?;
+    let target = if over_whiteout { locked.lookup(dentry.name())? } else { target };
+    if !target.is_negative() {
+        return Err(EEXIST);
+    }
+    match what {
+        NewObject::File(mode) => locked.create(&target, mode)?,
+        NewObject::Dir(mode) => locked.mkdir(&target, mode)?,
+        NewObject::Node(mode, dev) => locked.mknod(&target, mode, dev)?,
+        NewObject::Symlink(link) => locked.symlink(&target, link)?,
+        NewObject::Link(old) => {
+            let old_upper = old.union_inode().and_then(|i| i.upper()).ok_or(EIO)?;
+            locked.link(old_upper, &target)?;
+        }
+    }
+    let target = locked.lookup(dentry.name())?;
+    if !matches!(what, NewObject::Link(_)) {
+        target.set_owner(&layer.mnt, owner)?;
+    }
+    if over_whiteout && target.is_dir() {
+        make_opaque(fs, &target, &layer.mnt)?;
+    }
+    drop(locked);
+    dir.copy_attr();
+    let mut found = KVec::new();
+    found.push(RealDentry { layer: 0, dentry: target }, GFP_KERNEL)?;
+    // For a link, this is the old name's union inode (hashed on the same
+    // real inode), with one more link now.
+    let inode = union_inode(dir.inode().super_block(), fs, found)?;
+    dentry.instantiate(inode);
+    if let Some(inode) = dentry.union_inode() {
+        inode.copy_attr();
+    }
+    Ok(())
+}
+
+/// Removes a whiteout for `name` in the locked upper directory, of either
+/// format; says whether there was one.
+fn remove_whiteout(fs: &UnionFs, dir: &LockedDir<'_>, target: &Dentry, name: &[u8]) -> Result<bool> {
+    let _ = fs;
+    if target.is_whiteout() {
+        dir.unlink(target)?;
+        return Ok(true);
+    }
+    let wh = dir.lookup(&wh_name(name)?)?;
+    if wh.is_negative() {
+        return Ok(false);
+    }
+    dir.unlink(&wh)?;
+    Ok(true)
+}
+
+fn wh_name(name: &[u8]) -> Result<KVec<u8>> {
+    let mut wh = KVec::with_capacity(WH_PREFIX.len() + name.len(), GFP_KERNEL)?;
+    wh.extend_from_slice(WH_PREFIX, GFP_KERNEL)?;
+    wh.extend_from_slice(name, GFP_KERNEL)?;
+    Ok(wh)
+}
+
+/// Marks a new upper directory opaque, in the union's whiteout format.
+fn make_opaque(fs: &UnionFs, dir: &Dentry, mnt: &PrivateMount) -> Result {
+    match fs.whiteout {
+        WhiteoutFormat::Overlay => dir.setxattr(mnt, c_str!("trusted.overlay.opaque"), b"y"),
+        WhiteoutFormat::Aufs => {
+            let locked = LockedDir::lock(dir, mnt)?;
+            let marker = locked.lookup(WH_OPAQUE)?;
+            locked.create(&marker, bindings::S_IFREG | 0o444)
+        }
+    }
+}
+
+/// Writes a whiteout for `name` in the locked upper directory.
+fn write_whiteout(fs: &UnionFs, dir: &LockedDir<'_>, name: &[u8]) -> Result {
+    match fs.whiteout {
+        WhiteoutFormat::Overlay => {
+            let d = dir.lookup(name)?;
+            dir.whiteout(&d)
+        }
+        WhiteoutFormat::Aufs => {
+            let d = dir.lookup(&wh_name(name)?)?;
+            // As aufs and OCI layers write them: an empty regular file.
+            dir.create(&d, bindings::S_IFREG | 0o644)
+        }
+    }
+}
+
+/// Removes the object at union dentry `dentry` (`rmdir` when `is_dir`):
+/// its upper copy goes, and a whiteout stays where lower layers have it.
+pub(crate) fn remove(dentry: &Dentry, is_dir: bool) -> Result {
+    let parent = dentry.parent();
+    let victim = dentry.union_inode().ok_or(ENOENT)?;
+    if is_dir {
+        crate::readdir::check_empty(victim)?;
+    }
+    let (dir, upper_parent) = upper_dir(&parent)?;
+    let fs = dir.fs();
+    let layer = fs.upper().ok_or(EROFS)?;
+    let _creds = fs.creds.override_creds();
+    let _write = MntWrite::get(&layer.mnt)?;
+    let locked = LockedDir::lock(upper_parent, &layer.mnt)?;
+    if let Some(upper) = victim.upper() {
+        let target = locked.lookup(dentry.name())?;
+        if target.as_ptr() != upper.as_ptr() {
+            return Err(errno::estale());
+        }
+        if is_dir {
+            crate::readdir::clear_whiteouts(victim, upper, &layer.mnt)?;
+            locked.rmdir(&target)?;
+        } else {
+            locked.unlink(&target)?;
+        }
+    }
+    if !victim.lowers().is_empty() {
+        write_whiteout(fs, &locked, dentry.name())?;
+    }
+    drop(locked);
+    dir.copy_attr();
+    if is_dir {
+        victim.inode().clear_nlink();
+    } else {
+        victim.inode().drop_nlink();
+    }
+    Ok(())
+}
+
+/// Renames within the union. Only objects without lower content move as
+/// such (a directory with lower content answers EXDEV, as overlayfs with
+/// redirect_dir off, and `mv` copies instead); a lower non-directory is
+/// copied up first and a whiteout stays at its old name.
+pub(crate) fn rename(old: &Dentry, new: &Dentry, flags: u32) -> Result {
+    let _ = (old, new, flags);
+    Err(EXDEV)
+}

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Changing a real directory (fs/namei.c's exported operations): lock
+//! guards that follow the VFS lock order, and the `vfs_*` namespace
+//! operations on a locked directory.
+
+use super::{bindings, errno, Dentry, PrivateMount};
+use core::ptr::NonNull;
+use kernel::{
+    error::{from_err_ptr, to_result},
+    prelude::*,
+    str::CStr,
+    types::ARef,
+};
+
+/// Write access to a mount while the guard lives (mnt_want_write).
+pub(crate) struct MntWrite<'a>(&'a PrivateMount);
+
+impl<'a> MntWrite<'a> {
+    pub(crate) fn get(mnt: &'a PrivateMount) -> Result<Self> {
+        // SAFETY: `mnt` is a live mount.
+        to_result(unsafe { bindings::mnt_want_write(mnt.as_ptr()) })?;
+        Ok(Self(mnt))
+    }
+}
+
+impl Drop for MntWrite<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `get` took write access on this mount.
+        unsafe { bindings::mnt_drop_write(self.0.as_ptr()) };
+    }
+}
+
+/// A real directory locked for changes in it (`inode_lock_nested`,
+/// `I_MUTEX_PARENT`), with the idmap of its layer's mount.
+pub(crate) struct LockedDir<'a> {
+    dir: &'a Dentry,
+    idmap: *mut bindings::mnt_idmap,
+}
+
+impl<'a> LockedDir<'a> {
+    pub(crate) fn lock(dir: &'a Dentry, mnt: &PrivateMount) -> Result<Self> {
+        let inode = dir.inode().ok_or(ENOENT)?;
+        // SAFETY: `inode` is a live directory inode.
+        unsafe { bindings::inode_lock_nested(inode.as_ptr(), bindings::inode_i_mutex_lock_class_I_MUTEX_PARENT) };
+        Ok(Self { dir, idmap: mnt.idmap() })
+    }
+
+    fn dir_inode(&self) -> *mut bindings::inode {
+        // SAFETY: a locked directory dentry stays positive.
+        unsafe { bindings::d_inode(self.dir.as_ptr()) }
+    }
+
+    /// The entry `name` in this directory, positive or negative.
+    pub(crate) fn lookup(&self, name: &[u8]) -> Result<ARef<Dentry>> {
+        let len = i32::try_from(name.len()).map_err(|_| errno::enametoolong())?;
+        // SAFETY: the directory is locked as `lookup_one` requires.
+        let d = from_err_ptr(unsafe { bindings::lookup_one(self.idmap, name.as_ptr(), self.dir.as_ptr(), len) })?;
+        // SAFETY: a successful lookup returns a referenced dentry.
+        NonNull::new(d).map(|d| unsafe { Dentry::from_owned(d) }).ok_or(ENOENT)
+    }
+
+    pub(crate) fn create(&self, d: &Dentry, mode: u32) -> Result {
+        // SAFETY: `d` is a negative child of this locked directory.
+        to_result(unsafe { bindings::vfs_create(self.idmap, self.dir_inode(), d.as_ptr(), mode as _, true) })
+    }
+
+    pub(crate) fn mkdir(&self, d: &Dentry, mode: u32) -> Result {
+        // SAFETY: as above.
+        to_result(unsafe { bindings::vfs_mkdir(self.idmap, self.dir_inode(), d.as_ptr(), mode as _) })
+    }
+
+    pub(crate) fn mknod(&self, d: &Dentry, mode: u32, dev: bindings::dev_t) -> Result {
+        // SAFETY: as above.
+        to_result(unsafe { bindings::vfs_mknod(self.idmap, self.dir_inode(), d.as_ptr(), mode as _, dev) })
+    }
+
+    pub(crate) fn symlink(&self, d: &Dentry, target: &CStr) -> Result {
+        // SAFETY: as above; `target` is a C string.
+        to_result(unsafe { bindings::vfs_symlink(self.idmap, self.dir_inode(), d.as_ptr(), target.as_char_ptr()) })
+    }
+
+    /// Makes `d` an overlayfs-format whiteout (char device 0/0).
+    pub(crate) fn whiteout(&self, d: &Dentry) -> Result {
+        // SAFETY: as above.
+        to_result(unsafe { bindings::vfs_whiteout(self.idmap, self.dir_inode(), d.as_ptr()) })
+    }
+
+    /// Hard-links `old` (anywhere on this mount) as `d` here.
+    pub(crate) fn link(&self, old: &Dentry, d: &Dentry) -> Result {
+        // SAFETY: `d` is a negative child of this locked directory; `old`
+        // is a live positive dentry on the same mount.
+        to_result(unsafe {
+            bindings::vfs_link(old.as_ptr(), self.idmap, self.dir_inode(), d.as_ptr(), core::ptr::null_mut())
+        })
+    }
+
+    pub(crate) fn unlink(&self, d: &Dentry) -> Result {
+        // SAFETY: `d` is a positive child of this locked directory.
+        to_result(unsafe { bindings::vfs_unlink(self.idmap, self.dir_inode(), d.as_ptr(), core::ptr::null_mut()) })
+    }
+
+    pub(crate) fn rmdir(&self, d: &Dentry) -> Result {
+        // SAFETY: as above.
+        to_result(unsafe { bindings::vfs_rmdir(self.idmap, self.dir_inode(), d.as_ptr()) })
+    }
+}
+
+impl Drop for LockedDir<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `lock` locked this inode.
+        unsafe { bindings::inode_unlock(self.dir_inode()) };
+    }
+}
+
+/// Two real directories of one mount locked for a rename (`lock_rename`,
+/// which orders the locks by ancestry).
+pub(crate) struct RenameLock<'a> {
+    old_dir: &'a Dentry,
+    new_dir: &'a Dentry,
+    trap: *mut bindings::dentry,
+    idmap: *mut bindings::mnt_idmap,
+}
+
+impl<'a> RenameLock<'a> {
+    pub(crate) fn lock(old_dir: &'a Dentry, new_dir: &'a Dentry, mnt: &PrivateMount) -> Result<Self> {
+        // SAFETY: both are live directories.
+        let trap = from_err_ptr(unsafe { bindings::lock_rename(old_dir.as_ptr(), new_dir.as_ptr()) })?;
+        Ok(Self { old_dir, new_dir, trap, idmap: mnt.idmap() })
+    }
+
+    /// Looks `name` up in the old (`new == false`) or new directory.
+    pub(crate) fn lookup(&self, new: bool, name: &[u8]) -> Result<ARef<Dentry>> {
+        let dir = if new { self.new_dir } else { self.old_dir };
+        let len = i32::try_from(name.len()).map_err(|_| errno::enametoolong())?;
+        // SAFETY: both directories are locked.
+        let d = from_err_ptr(unsafe { bindings::lookup_one(self.idmap, name.as_ptr(), dir.as_ptr(), len) })?;
+        // SAFETY: a successful lookup returns a referenced dentry.
+        NonNull::new(d).map(|d| unsafe { Dentry::from_owned(d) }).ok_or(ENOENT)
+    }
+
+    /// Renames `old` (in the old directory) to `new` (in the new one).
+    /// Refuses to move a directory into itself: `lock_rename`'s trap.
+    pub(crate) fn rename(&self, old: &Dentry, new: &Dentry, flags: u32) -> Result {
+        if old.as_ptr() == self.trap || new.as_ptr() == self.trap {
+            return Err(EINVAL);
+        }
+        let mut rd = bindings::renamedata {
+            old_mnt_idmap: self.idmap,
+            // SAFETY: locked directories stay positive.
+            old_dir: unsafe { bindings::d_inode(self.old_dir.as_ptr()) },
+            old_dentry: old.as_ptr(),
+            new_mnt_idmap: self.idmap,
+            // SAFETY: as above.
+            new_dir: unsafe { bindings::d_inode(self.new_dir.as_ptr()) },
+            new_dentry: new.as_ptr(),
+            delegated_inode: core::ptr::null_mut(),
+            flags,
+        };
+        // SAFETY: both parents are locked by `lock_rename`; the dentries
+        // are their children.
+        to_result(unsafe { bindings::vfs_rename(&mut rd) })
+    }
+}
+
+impl Drop for RenameLock<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `lock` locked these two directories.
+        unsafe { bindings::unlock_rename(self.old_dir.as_ptr(), self.new_dir.as_ptr()) };
+    }
+}
