@@ -60,13 +60,13 @@ fn copy_up_one(d: &Dentry, parent: &Dentry) -> Result {
     let temp = make_temp(fs, rs, lower.dentry)?;
     let result = fill_temp(fs, rs, lower.dentry, &temp).and_then(|()| {
         let lock = RenameLock::lock(work.dentry(), upper_parent, &upper.mnt)?;
-        let target = lock.lookup(true, d.name())?;
+        let target = lock.new_dir().lookup(d.name())?;
         if !target.is_negative() {
             return Err(EEXIST);
         }
         rs.prepare_upper(temp.inode().ok_or(EIO)?)?;
         lock.rename(&temp, &target, 0)?;
-        let placed = lock.lookup(true, d.name())?;
+        let placed = lock.new_dir().lookup(d.name())?;
         rs.set_upper(placed)
     });
     if result.is_err() {

@@ -7,7 +7,7 @@
 use crate::copy_up::copy_up;
 use crate::entry::{RealDentry, RsInode, UnionFs, WhiteoutFormat};
 use crate::namei::{is_wh_name, union_inode, WH_OPAQUE, WH_PREFIX};
-use crate::vfs::{bindings, errno, Cred, Dentry, LockedDir, MntWrite, PrivateMount};
+use crate::vfs::{bindings, errno, Cred, DirOps, Dentry, LockedDir, MntWrite, PrivateMount, RenameLock};
 use kernel::{c_str, prelude::*, str::CStr};
 
 /// What a namespace operation creates.
@@ -48,7 +48,7 @@ pub(crate) fn create(dentry: &Dentry, what: NewObject<'_>) -> Result {
     let target = locked.lookup(dentry.name())?;
     // A whiteout here hides the name in lower layers: the new object
     // replaces it, and a new directory must keep hiding what is below.
-    let over_whiteout = remove_whiteout(fs, &locked, &target, dentry.name())?;
+    let over_whiteout = remove_whiteout(&locked, &target, dentry.name())?;
     let target = if over_whiteout { locked.lookup(dentry.name())? } else { target };
     if !target.is_negative() {
         return Err(EEXIST);
@@ -86,8 +86,7 @@ pub(crate) fn create(dentry: &Dentry, what: NewObject<'_>) -> Result {
 
 /// Removes a whiteout for `name` in the locked upper directory, of either
 /// format; says whether there was one.
-fn remove_whiteout(fs: &UnionFs, dir: &LockedDir<'_>, target: &Dentry, name: &[u8]) -> Result<bool> {
-    let _ = fs;
+fn remove_whiteout(dir: &DirOps<'_>, target: &Dentry, name: &[u8]) -> Result<bool> {
     if target.is_whiteout() {
         dir.unlink(target)?;
         return Ok(true);
@@ -120,7 +119,7 @@ fn make_opaque(fs: &UnionFs, dir: &Dentry, mnt: &PrivateMount) -> Result {
 }
 
 /// Writes a whiteout for `name` in the locked upper directory.
-fn write_whiteout(fs: &UnionFs, dir: &LockedDir<'_>, name: &[u8]) -> Result {
+fn write_whiteout(fs: &UnionFs, dir: &DirOps<'_>, name: &[u8]) -> Result {
     match fs.whiteout {
         WhiteoutFormat::Overlay => {
             let d = dir.lookup(name)?;
@@ -160,7 +159,7 @@ pub(crate) fn remove(dentry: &Dentry, is_dir: bool) -> Result {
             locked.unlink(&target)?;
         }
     }
-    if !victim.lowers().is_empty() {
+    if lower_positive(dir, dentry.name())? {
         write_whiteout(fs, &locked, dentry.name())?;
     }
     drop(locked);
@@ -173,11 +172,94 @@ pub(crate) fn remove(dentry: &Dentry, is_dir: bool) -> Result {
     Ok(())
 }
 
-/// Renames within the union. Only objects without lower content move as
-/// such (a directory with lower content answers EXDEV, as overlayfs with
-/// redirect_dir off, and `mv` copies instead); a lower non-directory is
-/// copied up first and a whiteout stays at its old name.
+/// `renameat2` flags, as the VFS passes them (uapi/linux/fs.h; the AT_
+/// names share the values).
+const RENAME_NOREPLACE: u32 = bindings::AT_RENAME_NOREPLACE;
+const RENAME_EXCHANGE: u32 = bindings::AT_RENAME_EXCHANGE;
+const RENAME_WHITEOUT: u32 = bindings::AT_RENAME_WHITEOUT;
+
+/// Renames within the union, in the upper layer. A directory with lower
+/// content cannot move there as such: EXDEV, as overlayfs answers with
+/// redirect_dir off, and `mv` copies instead. A lower non-directory is
+/// copied up first, and a whiteout stays at its old name.
 pub(crate) fn rename(old: &Dentry, new: &Dentry, flags: u32) -> Result {
-    let _ = (old, new, flags);
-    Err(EXDEV)
+    if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT) != 0 {
+        return Err(EINVAL);
+    }
+    let exchange = flags & RENAME_EXCHANGE != 0;
+    let source = old.union_inode().ok_or(ENOENT)?;
+    let target = new.union_inode();
+    if has_lower_dir(source) || (exchange && target.is_some_and(has_lower_dir)) {
+        return Err(EXDEV);
+    }
+    // Replacing a directory that has lower content would need it emptied
+    // of whiteouts first: refused the same way for now.
+    if target.is_some_and(|t| t.inode().is_dir() && !t.lowers().is_empty()) {
+        return Err(EXDEV);
+    }
+    copy_up(old)?;
+    if exchange {
+        copy_up(new)?;
+    }
+    let (old_parent, new_parent) = (old.parent(), new.parent());
+    let (old_dir, old_upper_dir) = upper_dir(&old_parent)?;
+    let (new_dir, new_upper_dir) = upper_dir(&new_parent)?;
+    let fs = old_dir.fs();
+    let layer = fs.upper().ok_or(EROFS)?;
+    let old_lower = lower_positive(old_dir, old.name())?;
+    let new_lower = lower_positive(new_dir, new.name())?;
+    let _creds = fs.creds.override_creds();
+    let _write = MntWrite::get(&layer.mnt)?;
+    let lock = RenameLock::lock(old_upper_dir, new_upper_dir, &layer.mnt)?;
+    let upper_old = lock.old_dir().lookup(old.name())?;
+    if Some(upper_old.as_ptr()) != source.upper().map(|u| u.as_ptr()) {
+        return Err(errno::estale());
+    }
+    let mut upper_new = lock.new_dir().lookup(new.name())?;
+    if !exchange && remove_whiteout(lock.new_dir(), &upper_new, new.name())? {
+        // The new name was whited out: what comes now takes its place.
+        upper_new = lock.new_dir().lookup(new.name())?;
+    }
+    lock.rename(&upper_old, &upper_new, flags & (RENAME_EXCHANGE | RENAME_NOREPLACE))?;
+    // A directory arriving where lower layers have the name must not
+    // merge with them.
+    if new_lower && source.inode().is_dir() {
+        make_opaque(fs, &upper_old, &layer.mnt)?;
+    }
+    if exchange && old_lower && target.is_some_and(|t| t.inode().is_dir()) {
+        make_opaque(fs, &upper_new, &layer.mnt)?;
+    }
+    if !exchange && (old_lower || flags & RENAME_WHITEOUT != 0) {
+        write_whiteout(fs, lock.old_dir(), old.name())?;
+    }
+    drop(lock);
+    old_dir.copy_attr();
+    new_dir.copy_attr();
+    Ok(())
+}
+
+fn has_lower_dir(inode: &RsInode) -> bool {
+    inode.inode().is_dir() && !inode.lowers().is_empty()
+}
+
+/// Does a lower layer of union directory `dir` show `name`? Then removing
+/// or moving it away needs a whiteout.
+fn lower_positive(dir: &RsInode, name: &[u8]) -> Result<bool> {
+    let fs = dir.fs();
+    let _creds = fs.creds.override_creds();
+    for parent in dir.lowers() {
+        let layer = fs.layers.get(parent.layer).ok_or(EIO)?;
+        let d = parent.dentry.lookup_unlocked(layer.mnt.idmap(), name)?;
+        if d.is_whiteout() {
+            return Ok(false);
+        }
+        if !d.is_negative() {
+            return Ok(true);
+        }
+        let wh = parent.dentry.lookup_unlocked(layer.mnt.idmap(), &wh_name(name)?)?;
+        if !wh.is_negative() {
+            return Ok(false);
+        }
+    }
+    Ok(false)
 }

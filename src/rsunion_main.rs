@@ -15,6 +15,7 @@ mod params;
 mod readdir;
 mod super_block;
 mod vfs;
+mod xattr;
 
 use kernel::prelude::*;
 

@@ -214,16 +214,11 @@ impl Dentry {
         name: &kernel::str::CStr,
         buf: &mut [u8],
     ) -> Result<Option<usize>> {
-        // SAFETY: `self` is live; `buf` is writable for its length.
-        let ret = unsafe {
-            bindings::vfs_getxattr(
-                idmap,
-                self.as_ptr(),
-                name.as_char_ptr(),
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-            )
-        };
+        // An empty buffer asks for the size: it must be NULL, or the
+        // filesystem answers ERANGE.
+        let ptr = if buf.is_empty() { core::ptr::null_mut() } else { buf.as_mut_ptr().cast() };
+        // SAFETY: `self` is live; `ptr` is NULL or writable for `buf.len()`.
+        let ret = unsafe { bindings::vfs_getxattr(idmap, self.as_ptr(), name.as_char_ptr(), ptr, buf.len()) };
         if ret >= 0 {
             return Ok(Some(ret as usize));
         }

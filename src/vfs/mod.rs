@@ -30,7 +30,7 @@ pub(crate) use file::{File, RealFile};
 pub(crate) use fs_context::{FsContext, FsParameter};
 pub(crate) use fs_type::{FileSystem, Registration};
 pub(crate) use inode::{Iget, Inode, InodeOps};
-pub(crate) use namei::{LockedDir, MntWrite, RenameLock};
+pub(crate) use namei::{DirOps, LockedDir, MntWrite, RenameLock};
 pub(crate) use ops::ops_for_mode;
 pub(crate) use path::{Path, PrivateMount};
 pub(crate) use seq_file::SeqFile;

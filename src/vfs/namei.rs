@@ -32,20 +32,42 @@ impl Drop for MntWrite<'_> {
 }
 
 /// A real directory locked for changes in it (`inode_lock_nested`,
-/// `I_MUTEX_PARENT`), with the idmap of its layer's mount.
-pub(crate) struct LockedDir<'a> {
-    dir: &'a Dentry,
-    idmap: *mut bindings::mnt_idmap,
-}
+/// `I_MUTEX_PARENT`); the operations are those of [`DirOps`].
+pub(crate) struct LockedDir<'a>(DirOps<'a>);
 
 impl<'a> LockedDir<'a> {
     pub(crate) fn lock(dir: &'a Dentry, mnt: &PrivateMount) -> Result<Self> {
         let inode = dir.inode().ok_or(ENOENT)?;
         // SAFETY: `inode` is a live directory inode.
         unsafe { bindings::inode_lock_nested(inode.as_ptr(), bindings::inode_i_mutex_lock_class_I_MUTEX_PARENT) };
-        Ok(Self { dir, idmap: mnt.idmap() })
+        Ok(Self(DirOps { dir, idmap: mnt.idmap() }))
     }
+}
 
+impl<'a> core::ops::Deref for LockedDir<'a> {
+    type Target = DirOps<'a>;
+
+    fn deref(&self) -> &DirOps<'a> {
+        &self.0
+    }
+}
+
+impl Drop for LockedDir<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `lock` locked this inode.
+        unsafe { bindings::inode_unlock(self.0.dir_inode()) };
+    }
+}
+
+/// The namespace operations on a real directory that a guard here
+/// ([`LockedDir`], [`RenameLock`]) holds locked, with the idmap of its
+/// layer's mount.
+pub(crate) struct DirOps<'a> {
+    dir: &'a Dentry,
+    idmap: *mut bindings::mnt_idmap,
+}
+
+impl<'a> DirOps<'a> {
     fn dir_inode(&self) -> *mut bindings::inode {
         // SAFETY: a locked directory dentry stays positive.
         unsafe { bindings::d_inode(self.dir.as_ptr()) }
@@ -106,18 +128,11 @@ impl<'a> LockedDir<'a> {
     }
 }
 
-impl Drop for LockedDir<'_> {
-    fn drop(&mut self) {
-        // SAFETY: `lock` locked this inode.
-        unsafe { bindings::inode_unlock(self.dir_inode()) };
-    }
-}
-
 /// Two real directories of one mount locked for a rename (`lock_rename`,
 /// which orders the locks by ancestry).
 pub(crate) struct RenameLock<'a> {
-    old_dir: &'a Dentry,
-    new_dir: &'a Dentry,
+    old_dir: DirOps<'a>,
+    new_dir: DirOps<'a>,
     trap: *mut bindings::dentry,
     idmap: *mut bindings::mnt_idmap,
 }
@@ -126,17 +141,23 @@ impl<'a> RenameLock<'a> {
     pub(crate) fn lock(old_dir: &'a Dentry, new_dir: &'a Dentry, mnt: &PrivateMount) -> Result<Self> {
         // SAFETY: both are live directories.
         let trap = from_err_ptr(unsafe { bindings::lock_rename(old_dir.as_ptr(), new_dir.as_ptr()) })?;
-        Ok(Self { old_dir, new_dir, trap, idmap: mnt.idmap() })
+        let idmap = mnt.idmap();
+        Ok(Self {
+            old_dir: DirOps { dir: old_dir, idmap },
+            new_dir: DirOps { dir: new_dir, idmap },
+            trap,
+            idmap,
+        })
     }
 
-    /// Looks `name` up in the old (`new == false`) or new directory.
-    pub(crate) fn lookup(&self, new: bool, name: &[u8]) -> Result<ARef<Dentry>> {
-        let dir = if new { self.new_dir } else { self.old_dir };
-        let len = i32::try_from(name.len()).map_err(|_| errno::enametoolong())?;
-        // SAFETY: both directories are locked.
-        let d = from_err_ptr(unsafe { bindings::lookup_one(self.idmap, name.as_ptr(), dir.as_ptr(), len) })?;
-        // SAFETY: a successful lookup returns a referenced dentry.
-        NonNull::new(d).map(|d| unsafe { Dentry::from_owned(d) }).ok_or(ENOENT)
+    /// The source directory, locked.
+    pub(crate) fn old_dir(&self) -> &DirOps<'a> {
+        &self.old_dir
+    }
+
+    /// The target directory, locked.
+    pub(crate) fn new_dir(&self) -> &DirOps<'a> {
+        &self.new_dir
     }
 
     /// Renames `old` (in the old directory) to `new` (in the new one).
@@ -147,12 +168,10 @@ impl<'a> RenameLock<'a> {
         }
         let mut rd = bindings::renamedata {
             old_mnt_idmap: self.idmap,
-            // SAFETY: locked directories stay positive.
-            old_dir: unsafe { bindings::d_inode(self.old_dir.as_ptr()) },
+            old_dir: self.old_dir.dir_inode(),
             old_dentry: old.as_ptr(),
             new_mnt_idmap: self.idmap,
-            // SAFETY: as above.
-            new_dir: unsafe { bindings::d_inode(self.new_dir.as_ptr()) },
+            new_dir: self.new_dir.dir_inode(),
             new_dentry: new.as_ptr(),
             delegated_inode: core::ptr::null_mut(),
             flags,
@@ -166,6 +185,6 @@ impl<'a> RenameLock<'a> {
 impl Drop for RenameLock<'_> {
     fn drop(&mut self) {
         // SAFETY: `lock` locked these two directories.
-        unsafe { bindings::unlock_rename(self.old_dir.as_ptr(), self.new_dir.as_ptr()) };
+        unsafe { bindings::unlock_rename(self.old_dir.dir.as_ptr(), self.new_dir.dir.as_ptr()) };
     }
 }

@@ -85,6 +85,7 @@ const fn inode_ops(
         permission: Some(permission),
         getattr: Some(getattr),
         setattr: Some(setattr),
+        listxattr: Some(super::xattr::listxattr),
         // SAFETY: all-zero is a valid `inode_operations`.
         ..unsafe { core::mem::zeroed() }
     }

@@ -36,6 +36,7 @@ impl SuperBlock {
         unsafe {
             (*sb).s_magic = magic;
             (*sb).s_op = &ops::SUPER_OPS;
+            (*sb).s_xattr = super::xattr::HANDLERS.as_ptr();
             (*sb).s_stack_depth = stack_depth;
             (*sb).s_maxbytes = maxbytes;
             (*sb).s_time_gran = 1;

@@ -3,7 +3,7 @@
 //! Extended attributes of real objects (linux/xattr.h).
 
 use super::{bindings, errno, Dentry, PrivateMount};
-use kernel::{error::to_result, prelude::*, str::CStr};
+use kernel::{error::to_result, ffi, prelude::*, str::CStr};
 
 /// The names `listxattr` returns for one object.
 pub(crate) struct XattrList(KVec<u8>);
@@ -69,16 +69,162 @@ impl Dentry {
     }
 
     pub(crate) fn setxattr(&self, mnt: &PrivateMount, name: &CStr, value: &[u8]) -> Result {
+        self.setxattr_flags(mnt, name, value, 0)
+    }
+}
+
+/// An xattr handler table entry the VFS reads from any thread.
+#[repr(transparent)]
+struct Handler(bindings::xattr_handler);
+
+// SAFETY: immutable after initialisation; the pointers are to statics.
+unsafe impl Sync for Handler {}
+
+/// The NULL-terminated handler list of `sb->s_xattr`.
+#[repr(transparent)]
+pub(crate) struct Handlers([*const bindings::xattr_handler; 3]);
+
+// SAFETY: as above.
+unsafe impl Sync for Handlers {}
+
+impl Handlers {
+    pub(crate) fn as_ptr(&self) -> *const *const bindings::xattr_handler {
+        self.0.as_ptr()
+    }
+}
+
+/// The union's own names (`trusted.overlay.*`): refused.
+static PRIVATE: Handler = Handler(bindings::xattr_handler {
+    name: core::ptr::null(),
+    prefix: c"trusted.overlay.".as_ptr().cast(),
+    flags: 0,
+    list: None,
+    get: Some(private_get),
+    set: Some(private_set),
+});
+
+/// Every other name (an empty prefix matches all): passed through.
+static OTHER: Handler = Handler(bindings::xattr_handler {
+    name: core::ptr::null(),
+    prefix: c"".as_ptr().cast(),
+    flags: 0,
+    list: None,
+    get: Some(other_get),
+    set: Some(other_set),
+});
+
+pub(crate) static HANDLERS: Handlers = Handlers([&PRIVATE.0, &OTHER.0, core::ptr::null()]);
+
+/// # Safety
+/// VFS callback; reads nothing.
+unsafe extern "C" fn private_get(
+    _h: *const bindings::xattr_handler,
+    _dentry: *mut bindings::dentry,
+    _inode: *mut bindings::inode,
+    _name: *const ffi::c_char,
+    _buffer: *mut ffi::c_void,
+    _size: usize,
+) -> ffi::c_int {
+    errno::eopnotsupp().to_errno()
+}
+
+/// # Safety
+/// VFS callback; reads nothing.
+unsafe extern "C" fn private_set(
+    _h: *const bindings::xattr_handler,
+    _idmap: *mut bindings::mnt_idmap,
+    _dentry: *mut bindings::dentry,
+    _inode: *mut bindings::inode,
+    _name: *const ffi::c_char,
+    _value: *const ffi::c_void,
+    _size: usize,
+    _flags: ffi::c_int,
+) -> ffi::c_int {
+    errno::eopnotsupp().to_errno()
+}
+
+/// # Safety
+/// VFS callback: `dentry` is a positive dentry of ours; `name` is a C
+/// string; `buffer` is writable for `size` bytes (or `size` is 0).
+unsafe extern "C" fn other_get(
+    h: *const bindings::xattr_handler,
+    dentry: *mut bindings::dentry,
+    _inode: *mut bindings::inode,
+    name: *const ffi::c_char,
+    buffer: *mut ffi::c_void,
+    size: usize,
+) -> ffi::c_int {
+    // SAFETY: per this function's contract; the VFS strips the handler's
+    // (empty) prefix, so `name` is the whole name.
+    let (d, name, buf) = unsafe {
+        let _ = h;
+        let buf: &mut [u8] = if size == 0 { &mut [] } else { core::slice::from_raw_parts_mut(buffer.cast(), size) };
+        (Dentry::from_raw(dentry), CStr::from_char_ptr(name), buf)
+    };
+    kernel::error::from_result(|| crate::xattr::get(d, name, buf).map(|n| n as ffi::c_int))
+}
+
+/// # Safety
+/// VFS callback: as `other_get`; `value` is readable for `size` bytes, or
+/// NULL to remove the name.
+unsafe extern "C" fn other_set(
+    _h: *const bindings::xattr_handler,
+    _idmap: *mut bindings::mnt_idmap,
+    dentry: *mut bindings::dentry,
+    _inode: *mut bindings::inode,
+    name: *const ffi::c_char,
+    value: *const ffi::c_void,
+    size: usize,
+    flags: ffi::c_int,
+) -> ffi::c_int {
+    // SAFETY: per this function's contract.
+    let (d, name, value) = unsafe {
+        let value = (!value.is_null()).then(|| core::slice::from_raw_parts(value.cast::<u8>(), size));
+        (Dentry::from_raw(dentry), CStr::from_char_ptr(name), value)
+    };
+    kernel::error::from_result(|| crate::xattr::set(d, name, value, flags).map(|()| 0))
+}
+
+/// `inode_operations.listxattr`.
+///
+/// # Safety
+/// VFS callback: `dentry` is a positive dentry of ours; `list` is writable
+/// for `size` bytes (or `size` is 0).
+pub(crate) unsafe extern "C" fn listxattr(dentry: *mut bindings::dentry, list: *mut ffi::c_char, size: usize) -> isize {
+    // SAFETY: per this function's contract.
+    let (d, buf) = unsafe {
+        let buf: &mut [u8] = if size == 0 { &mut [] } else { core::slice::from_raw_parts_mut(list, size) };
+        (Dentry::from_raw(dentry), buf)
+    };
+    match crate::xattr::list(d, buf) {
+        Ok(n) => n as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+impl Dentry {
+    /// Lists this real object's xattr names into `buf` (or, when `buf` is
+    /// empty, says how long the list is).
+    pub(crate) fn listxattr(&self, buf: &mut [u8]) -> Result<usize> {
+        let ptr = if buf.is_empty() { core::ptr::null_mut() } else { buf.as_mut_ptr().cast() };
+        // SAFETY: `self` is live; `ptr` is writable for `buf.len()` bytes.
+        let n = unsafe { bindings::vfs_listxattr(self.as_ptr(), ptr, buf.len()) };
+        if n < 0 {
+            return Err(Error::from_errno(n as i32));
+        }
+        Ok(n as usize)
+    }
+
+    pub(crate) fn removexattr(&self, mnt: &PrivateMount, name: &CStr) -> Result {
+        // SAFETY: `self` is live; `name` is a C string.
+        to_result(unsafe { bindings::vfs_removexattr(mnt.idmap(), self.as_ptr(), name.as_char_ptr()) })
+    }
+
+    /// Sets xattr `name` with `flags` (`XATTR_CREATE`, `XATTR_REPLACE`).
+    pub(crate) fn setxattr_flags(&self, mnt: &PrivateMount, name: &CStr, value: &[u8], flags: i32) -> Result {
         // SAFETY: `self` is live; `value` is readable for its length.
         to_result(unsafe {
-            bindings::vfs_setxattr(
-                mnt.idmap(),
-                self.as_ptr(),
-                name.as_char_ptr(),
-                value.as_ptr().cast(),
-                value.len(),
-                0,
-            )
+            bindings::vfs_setxattr(mnt.idmap(), self.as_ptr(), name.as_char_ptr(), value.as_ptr().cast(), value.len(), flags)
         })
     }
 }

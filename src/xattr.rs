@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Extended attributes of union objects (fs/overlayfs/xattrs.c's concern):
+//! read from the topmost real object, changed on the upper copy (a change
+//! copies up), and never showing the union's private names.
+
+use crate::copy_up::{copy_up, PRIVATE_XATTR_PREFIX};
+use crate::vfs::{Dentry, MntWrite};
+use kernel::{prelude::*, str::CStr};
+
+pub(crate) fn get(dentry: &Dentry, name: &CStr, buf: &mut [u8]) -> Result<usize> {
+    let inode = dentry.union_inode().ok_or(ENOENT)?;
+    let fs = inode.fs();
+    let top = inode.top().ok_or(EIO)?;
+    let layer = fs.layers.get(top.layer).ok_or(EIO)?;
+    let _creds = fs.creds.override_creds();
+    match top.dentry.getxattr(layer.mnt.idmap(), name, buf)? {
+        Some(n) => Ok(n),
+        None => Err(crate::vfs::errno::enodata()),
+    }
+}
+
+/// Sets (or with `None` removes) an xattr, on the upper copy.
+pub(crate) fn set(dentry: &Dentry, name: &CStr, value: Option<&[u8]>, flags: i32) -> Result {
+    copy_up(dentry)?;
+    let inode = dentry.union_inode().ok_or(ENOENT)?;
+    let fs = inode.fs();
+    let layer = fs.upper().ok_or(EROFS)?;
+    let upper = inode.upper().ok_or(EIO)?;
+    let _write = MntWrite::get(&layer.mnt)?;
+    let result = {
+        let _creds = fs.creds.override_creds();
+        match value {
+            Some(v) => upper.setxattr_flags(&layer.mnt, name, v, flags),
+            None => upper.removexattr(&layer.mnt, name),
+        }
+    };
+    inode.copy_attr();
+    result
+}
+
+/// The topmost real object's names, less the private ones. A size query
+/// (empty `buf`) may over-estimate, as overlayfs's does.
+pub(crate) fn list(dentry: &Dentry, buf: &mut [u8]) -> Result<usize> {
+    let inode = dentry.union_inode().ok_or(ENOENT)?;
+    let fs = inode.fs();
+    let top = inode.top().ok_or(EIO)?;
+    let len = {
+        let _creds = fs.creds.override_creds();
+        top.dentry.listxattr(buf)?
+    };
+    if buf.is_empty() {
+        return Ok(len);
+    }
+    let list = buf.get_mut(..len).ok_or(EIO)?;
+    Ok(remove_private_names(list))
+}
+
+/// Drops private names from a NUL-separated list in place; returns the new
+/// length.
+fn remove_private_names(list: &mut [u8]) -> usize {
+    let (mut read, mut write) = (0, 0);
+    while read < list.len() {
+        let end = list.get(read..).and_then(|r| r.iter().position(|&c| c == 0)).map_or(list.len(), |p| read + p + 1);
+        let private = list.get(read..end).is_some_and(|n| n.starts_with(PRIVATE_XATTR_PREFIX));
+        if !private {
+            list.copy_within(read..end, write);
+            write += end - read;
+        }
+        read = end;
+    }
+    write
+}
