@@ -6,7 +6,7 @@
 
 use crate::copy_up::copy_up;
 use crate::entry::{RealDentry, RsInode, UnionFs, WhiteoutFormat};
-use crate::namei::{is_wh_name, union_inode, WH_OPAQUE, WH_PREFIX};
+use crate::namei::{is_wh_name, union_inode, wh_name, WH_OPAQUE};
 use crate::vfs::{bindings, errno, Cred, DirOps, Dentry, LockedDir, MntWrite, PrivateMount, RenameLock};
 use kernel::{c_str, prelude::*, str::CStr};
 
@@ -97,13 +97,6 @@ fn remove_whiteout(dir: &DirOps<'_>, target: &Dentry, name: &[u8]) -> Result<boo
     }
     dir.unlink(&wh)?;
     Ok(true)
-}
-
-fn wh_name(name: &[u8]) -> Result<KVec<u8>> {
-    let mut wh = KVec::with_capacity(WH_PREFIX.len() + name.len(), GFP_KERNEL)?;
-    wh.extend_from_slice(WH_PREFIX, GFP_KERNEL)?;
-    wh.extend_from_slice(name, GFP_KERNEL)?;
-    Ok(wh)
 }
 
 /// Marks a new upper directory opaque, in the union's whiteout format.

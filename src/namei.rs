@@ -116,12 +116,17 @@ fn lookup_in_layer(layer: &Layer, parent: &Dentry, name: &[u8], bottom: bool) ->
     Ok(Found::Object { dentry: real, last })
 }
 
-/// Is there a `.wh.NAME` entry in `parent`?
-fn has_wh_entry(layer: &Layer, parent: &Dentry, name: &[u8]) -> Result<bool> {
+/// `.wh.NAME`, the aufs/OCI whiteout of NAME.
+pub(crate) fn wh_name(name: &[u8]) -> Result<KVec<u8>> {
     let mut wh = KVec::with_capacity(WH_PREFIX.len() + name.len(), GFP_KERNEL)?;
     wh.extend_from_slice(WH_PREFIX, GFP_KERNEL)?;
     wh.extend_from_slice(name, GFP_KERNEL)?;
-    match parent.lookup_unlocked(layer.mnt.idmap(), &wh) {
+    Ok(wh)
+}
+
+/// Is there a `.wh.NAME` entry in `parent`?
+fn has_wh_entry(layer: &Layer, parent: &Dentry, name: &[u8]) -> Result<bool> {
+    match parent.lookup_unlocked(layer.mnt.idmap(), &wh_name(name)?) {
         Ok(d) => Ok(!d.is_negative()),
         Err(e) if e == errno::enametoolong() => Ok(false),
         Err(e) => Err(e),

@@ -12,28 +12,23 @@ impl XattrList {
     /// Reads the list of `d`'s xattr names, as the current credentials.
     pub(crate) fn read(d: &Dentry) -> Result<Self> {
         loop {
-            // SAFETY: `d` is live; a NULL buffer asks for the size.
-            let size = unsafe { bindings::vfs_listxattr(d.as_ptr(), core::ptr::null_mut(), 0) };
-            let size = match size {
-                n if n >= 0 => n as usize,
-                n if Error::from_errno(n as i32) == errno::eopnotsupp() => 0,
-                n => return Err(Error::from_errno(n as i32)),
+            let size = match d.listxattr(&mut []) {
+                Err(e) if e == errno::eopnotsupp() => 0,
+                r => r?,
             };
             let mut buf = KVec::from_elem(0u8, size, GFP_KERNEL)?;
             if size == 0 {
                 return Ok(Self(buf));
             }
-            // SAFETY: `buf` is writable for `size` bytes.
-            let got = unsafe { bindings::vfs_listxattr(d.as_ptr(), buf.as_mut_ptr().cast(), size) };
-            match got {
-                n if n >= 0 => {
+            match d.listxattr(&mut buf) {
+                Ok(n) => {
                     // SAFETY: the kernel wrote `n <= size` bytes.
-                    unsafe { buf.set_len(n as usize) };
+                    unsafe { buf.set_len(n.min(size)) };
                     return Ok(Self(buf));
                 }
                 // The list grew between the two calls: ask again.
-                n if Error::from_errno(n as i32) == ERANGE => continue,
-                n => return Err(Error::from_errno(n as i32)),
+                Err(e) if e == ERANGE => continue,
+                Err(e) => return Err(e),
             }
         }
     }
