@@ -53,6 +53,13 @@ pub(crate) fn permission(inode: &RsInode, idmap: *mut bindings::mnt_idmap, mask:
     // Evicted under an RCU walk: let the walk retry with references.
     let real = top.dentry.inode().ok_or(ECHILD)?;
     let layer = fs.layers.get(top.layer).ok_or(EIO)?;
+    // A lower object is never written: a write will go to its upper copy.
+    // Ask only that the mounter can read it, to copy it up.
+    let mask = if inode.upper().is_none() && !real.is_special() && mask & bindings::MAY_WRITE as i32 != 0 {
+        (mask & !((bindings::MAY_WRITE | bindings::MAY_APPEND) as i32)) | bindings::MAY_READ as i32
+    } else {
+        mask
+    };
     let _creds = fs.creds.override_creds();
     real.permission(layer.mnt.idmap(), mask)
 }

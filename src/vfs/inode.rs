@@ -73,6 +73,14 @@ impl Inode {
         unsafe { bindings::clear_nlink(self.as_ptr()) };
     }
 
+    /// A device, fifo or socket: opening one reaches no file data.
+    pub(crate) fn is_special(&self) -> bool {
+        !matches!(
+            u32::from(self.mode()) & bindings::S_IFMT,
+            bindings::S_IFREG | bindings::S_IFDIR | bindings::S_IFLNK
+        )
+    }
+
     pub(crate) fn is_regular(&self) -> bool {
         u32::from(self.mode()) & bindings::S_IFMT == bindings::S_IFREG
     }
