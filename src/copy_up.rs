@@ -135,7 +135,7 @@ fn copy_data(src: &RealFile, dst: &RealFile, len: i64) -> Result {
         if end <= data {
             break;
         }
-        src.splice_to(dst, data, (end - data) as usize)?;
+        src.copy_range_to(dst, data, (end - data) as usize)?;
         pos = end;
         if kernel::current!().signal_pending() {
             return Err(EINTR);
