@@ -57,6 +57,11 @@ fn copy_up_one(d: &Dentry, parent: &Dentry) -> Result {
     let _creds = fs.creds.override_creds();
     let _write = MntWrite::get(&upper.mnt)?;
 
+    // Placing the copy touches the directories' times: they are put back,
+    // as overlayfs does, so copy-up changes nothing a reader can see.
+    let parent_times = upper_parent.times()?;
+    let work_times = work.dentry().times()?;
+
     let temp = make_temp(fs, rs, lower.dentry)?;
     let result = fill_temp(fs, rs, lower.dentry, &temp).and_then(|()| {
         let lock = RenameLock::lock(work.dentry(), upper_parent, &upper.mnt)?;
@@ -72,7 +77,15 @@ fn copy_up_one(d: &Dentry, parent: &Dentry) -> Result {
     if result.is_err() {
         remove_temp(fs, &temp);
     }
-    result
+    result?;
+    upper_parent.set_times(&upper.mnt, &parent_times)?;
+    if work.dentry().as_ptr() != upper_parent.as_ptr() {
+        work.dentry().set_times(&upper.mnt, &work_times)?;
+    }
+    if let Some(p) = parent.union_inode() {
+        p.copy_attr();
+    }
+    Ok(())
 }
 
 /// A new object in the work directory of `rs`'s type: an empty file or

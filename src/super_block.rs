@@ -131,11 +131,15 @@ fn aufs_work_dir(upper: &Layer) -> Path {
 }
 
 fn new_layer(path: Path, writable: bool) -> Result<Layer> {
-    Ok(Layer {
-        mnt: path.clone_private_mount()?,
-        path,
-        writable,
-    })
+    let mut mnt = path.clone_private_mount()?;
+    if writable {
+        // The union's own atime options apply, not the upper mount's.
+        mnt.set_flags(0, bindings::MNT_NOATIME | bindings::MNT_NODIRATIME | bindings::MNT_RELATIME);
+    } else {
+        // Lower layers are never written, not even their atimes.
+        mnt.set_flags(bindings::MNT_READONLY | bindings::MNT_NOATIME, 0);
+    }
+    Ok(Layer { mnt, path, writable })
 }
 
 /// The upper layer's statfs, or the top layer's in a read-only union.

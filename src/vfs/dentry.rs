@@ -11,6 +11,12 @@ use kernel::{
     types::{ARef, AlwaysRefCounted, Opaque},
 };
 
+/// An object's access and modification times.
+pub(crate) struct Times {
+    atime: bindings::timespec64,
+    mtime: bindings::timespec64,
+}
+
 /// A directory entry; `ARef<Dentry>` owns one reference (dget/dput).
 #[repr(transparent)]
 pub(crate) struct Dentry(Opaque<bindings::dentry>);
@@ -113,6 +119,24 @@ impl Dentry {
                 attr.ia_size = bindings::i_size_read(src);
             }
         }
+        self.notify_change(mnt, &mut attr)
+    }
+
+    /// The object's access and modification times.
+    pub(crate) fn times(&self) -> Result<Times> {
+        let inode = self.inode().ok_or(ENOENT)?.as_ptr();
+        // SAFETY: `inode` is live.
+        unsafe { Ok(Times { atime: bindings::inode_get_atime(inode), mtime: bindings::inode_get_mtime(inode) }) }
+    }
+
+    /// Sets the object's access and modification times.
+    pub(crate) fn set_times(&self, mnt: &super::PrivateMount, times: &Times) -> Result {
+        let mut attr = bindings::iattr {
+            ia_valid: bindings::ATTR_ATIME | bindings::ATTR_MTIME | bindings::ATTR_ATIME_SET | bindings::ATTR_MTIME_SET,
+            ia_atime: times.atime,
+            ia_mtime: times.mtime,
+            ..Default::default()
+        };
         self.notify_change(mnt, &mut attr)
     }
 

@@ -116,6 +116,15 @@ impl PrivateMount {
         self.0.as_ptr()
     }
 
+    /// Changes the mount's flags (`MNT_*`), before anyone uses it.
+    pub(crate) fn set_flags(&mut self, set: u32, clear: u32) {
+        // SAFETY: the mount was just cloned and is ours alone (`&mut`).
+        unsafe {
+            let flags = &mut (*self.0.as_ptr()).mnt_flags;
+            *flags = (*flags | set as i32) & !(clear as i32);
+        }
+    }
+
     /// The mount's root dentry (the layer's directory).
     pub(crate) fn root(&self) -> &Dentry {
         // SAFETY: a mount holds a reference to its root while it lives.
