@@ -179,6 +179,10 @@ pub(crate) fn rename(old: &Dentry, new: &Dentry, flags: u32) -> Result {
     if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT) != 0 {
         return Err(EINVAL);
     }
+    // A `.wh.` name would be read as a whiteout or marker, not content.
+    if is_wh_name(new.name()) {
+        return Err(EPERM);
+    }
     let exchange = flags & RENAME_EXCHANGE != 0;
     let source = old.union_inode().ok_or(ENOENT)?;
     let target = new.union_inode();
