@@ -70,13 +70,6 @@ static bool is_pattern(const unsigned char *buf, off_t off, size_t len)
 	return true;
 }
 
-/* DIR/NAME into BUF (PATH_MAX). */
-static char *join(char *buf, const char *dir, const char *name)
-{
-	snprintf(buf, PATH_MAX, "%s/%s", dir, name);
-	return buf;
-}
-
 /* A file of SIZE bytes of the pattern. */
 static int write_pattern(const char *path, size_t size)
 {

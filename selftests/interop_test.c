@@ -33,13 +33,6 @@ FIXTURE(interop) {
 	char mnt[128];
 };
 
-/* DIR/NAME into BUF (PATH_MAX). */
-static char *join(char *buf, const char *dir, const char *name)
-{
-	snprintf(buf, PATH_MAX, "%s/%s", dir, name);
-	return buf;
-}
-
 /* FNV-1a, 64 bits. */
 static uint64_t fnv1a(uint64_t h, const void *buf, size_t len)
 {

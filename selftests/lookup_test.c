@@ -21,36 +21,6 @@
 
 #define RSUNION_MAGIC 0x72737531
 
-/* PATH's parent directories, then PATH as a file holding CONTENT. */
-static int mkfile(const char *path, const char *content)
-{
-	char parent[PATH_MAX], *slash;
-
-	snprintf(parent, sizeof(parent), "%s", path);
-	slash = strrchr(parent, '/');
-	if (slash) {
-		*slash = '\0';
-		if (mkdirs(parent))
-			return -1;
-	}
-	return write_file(path, content);
-}
-
-/* An overlayfs whiteout: a char device 0/0 at PATH (parents made). */
-static int mkwhiteout(const char *path)
-{
-	char parent[PATH_MAX], *slash;
-
-	snprintf(parent, sizeof(parent), "%s", path);
-	slash = strrchr(parent, '/');
-	if (slash) {
-		*slash = '\0';
-		if (mkdirs(parent))
-			return -1;
-	}
-	return mknod(path, S_IFCHR | 0644, makedev(0, 0));
-}
-
 /* PATH's whole content into BUF (NUL-terminated); its length or -1. */
 static ssize_t read_text(const char *path, char *buf, size_t size)
 {
@@ -66,50 +36,6 @@ static ssize_t read_text(const char *path, char *buf, size_t size)
 		return -1;
 	buf[len] = '\0';
 	return len;
-}
-
-/* stat() errno for PATH, 0 if it exists. */
-static int stat_errno(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) ? errno : 0;
-}
-
-/*
- * The names in directory PATH, sorted and joined by spaces, "." and ".."
- * left out, into BUF; -1 on error.
- */
-static int names_of(const char *path, char *buf, size_t size)
-{
-	char names[64][NAME_MAX + 1];
-	struct dirent *de;
-	int n = 0, i, j;
-	DIR *d = opendir(path);
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)) && n < 64) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		snprintf(names[n++], NAME_MAX + 1, "%s", de->d_name);
-	}
-	closedir(d);
-	for (i = 1; i < n; i++)
-		for (j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-			char tmp[NAME_MAX + 1];
-
-			strcpy(tmp, names[j]);
-			strcpy(names[j], names[j - 1]);
-			strcpy(names[j - 1], tmp);
-		}
-	buf[0] = '\0';
-	for (i = 0; i < n; i++) {
-		if (i)
-			strncat(buf, " ", size - strlen(buf) - 1);
-		strncat(buf, names[i], size - strlen(buf) - 1);
-	}
-	return 0;
 }
 
 /*

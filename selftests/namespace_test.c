@@ -19,19 +19,11 @@
 #include "rsunion_test.h"
 #include "kselftest_harness.h"
 
-#define TEMP_PREFIX	".wh..wh.rsunion."
 #define OPAQUE_MARKER	".wh..wh..opq"
 #define USER_ID		1000
 #define CHILD_SETID	200
 #define NEW_TEXT	"new\n"
 #define LINK_TARGET	"some/target"
-
-/* DIR/NAME into BUF (PATH_MAX). */
-static char *join(char *buf, const char *dir, const char *name)
-{
-	snprintf(buf, PATH_MAX, "%s/%s", dir, name);
-	return buf;
-}
 
 /* Does PATH hold exactly the text WANT? */
 static bool has_text(const char *path, const char *want)
@@ -47,62 +39,6 @@ static bool has_text(const char *path, const char *want)
 		done += n;
 	close(fd);
 	return n >= 0 && done == len && !memcmp(buf, want, len);
-}
-
-static int stat_errno(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) ? errno : 0;
-}
-
-/*
- * The names in directory PATH but "." and "..", sorted and joined by
- * spaces, into BUF; -1 on error.
- */
-static int names_of(const char *path, char *buf, size_t size)
-{
-	char names[64][NAME_MAX + 1], tmp[NAME_MAX + 1];
-	struct dirent *de;
-	int n = 0, i, j;
-	DIR *d = opendir(path);
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)) && n < 64) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		snprintf(names[n++], NAME_MAX + 1, "%s", de->d_name);
-	}
-	closedir(d);
-	for (i = 1; i < n; i++)
-		for (j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-			strcpy(tmp, names[j]);
-			strcpy(names[j], names[j - 1]);
-			strcpy(names[j - 1], tmp);
-		}
-	buf[0] = '\0';
-	for (i = 0; i < n; i++) {
-		if (i)
-			strncat(buf, " ", size - strlen(buf) - 1);
-		strncat(buf, names[i], size - strlen(buf) - 1);
-	}
-	return 0;
-}
-
-static int count_temps(const char *path)
-{
-	struct dirent *de;
-	int n = 0;
-	DIR *d = opendir(path);
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		if (!strncmp(de->d_name, TEMP_PREFIX, strlen(TEMP_PREFIX)))
-			n++;
-	closedir(d);
-	return n;
 }
 
 enum wh_format {
@@ -136,13 +72,13 @@ static void check_whiteout(struct __test_metadata *_metadata, const char *dir,
 			TH_LOG("no whiteout %s: %s", path, strerror(errno));
 		ASSERT_TRUE(S_ISCHR(st.st_mode)) TH_LOG("%s: mode 0%o", path, st.st_mode);
 		ASSERT_EQ(makedev(0, 0), st.st_rdev);
-		ASSERT_EQ(ENOENT, stat_errno(join(path, dir, wh)));
+		ASSERT_EQ(ENOENT, lstat_errno(join(path, dir, wh)));
 	} else {
 		ASSERT_EQ(0, lstat(join(path, dir, wh), &st))
 			TH_LOG("no whiteout %s: %s", path, strerror(errno));
 		ASSERT_EQ(S_IFREG | 0644, st.st_mode);
 		ASSERT_EQ(0, st.st_size);
-		ASSERT_EQ(ENOENT, stat_errno(join(path, dir, name)));
+		ASSERT_EQ(ENOENT, lstat_errno(join(path, dir, name)));
 	}
 }
 
@@ -153,8 +89,8 @@ static void check_nothing(struct __test_metadata *_metadata, const char *dir,
 	char path[PATH_MAX], wh[NAME_MAX + 1];
 
 	snprintf(wh, sizeof(wh), ".wh.%s", name);
-	ASSERT_EQ(ENOENT, stat_errno(join(path, dir, name)));
-	ASSERT_EQ(ENOENT, stat_errno(join(path, dir, wh)));
+	ASSERT_EQ(ENOENT, lstat_errno(join(path, dir, name)));
+	ASSERT_EQ(ENOENT, lstat_errno(join(path, dir, wh)));
 }
 
 static void check_names(struct __test_metadata *_metadata, const char *dir,
@@ -205,7 +141,7 @@ FIXTURE_VARIANT_ADD(ns, br_whiteout_overlay) {
 	.syntax = SYNTAX_BR, .extra = ",whiteout=overlay", .wh = WH_CHAR,
 };
 
-static int mkfile(const char *dir, const char *rel, const char *content)
+static int mkfile_in(const char *dir, const char *rel, const char *content)
 {
 	char path[PATH_MAX];
 
@@ -240,32 +176,32 @@ FIXTURE_SETUP(ns)
 	if (variant->syntax == SYNTAX_LOWERDIR)
 		ASSERT_EQ(0, mkdir(self->work, 0755));
 
-	ASSERT_EQ(0, mkfile(l, "lfile", "lfile in lower\n"));
-	ASSERT_EQ(0, mkfile(l, "both", "both in lower\n"));
-	ASSERT_EQ(0, mkfile(l, "hfile", "hfile in lower\n"));
-	ASSERT_EQ(0, mkfile(l, "xfile", "xfile in lower\n"));
+	ASSERT_EQ(0, mkfile_in(l, "lfile", "lfile in lower\n"));
+	ASSERT_EQ(0, mkfile_in(l, "both", "both in lower\n"));
+	ASSERT_EQ(0, mkfile_in(l, "hfile", "hfile in lower\n"));
+	ASSERT_EQ(0, mkfile_in(l, "xfile", "xfile in lower\n"));
 	ASSERT_EQ(0, mkdir_in(l, "ldir", 0755));
-	ASSERT_EQ(0, mkfile(l, "ldir/inner", "inner\n"));
+	ASSERT_EQ(0, mkfile_in(l, "ldir/inner", "inner\n"));
 	ASSERT_EQ(0, chmod(join(path, l, "ldir"), 0750));
 	ASSERT_EQ(0, chown(path, 1234, 5678));
 	ASSERT_EQ(0, mkdir_in(l, "lempty", 0755));
 	ASSERT_EQ(0, mkdir_in(l, "mdir", 0755));
-	ASSERT_EQ(0, mkfile(l, "mdir/lo", "lo\n"));
+	ASSERT_EQ(0, mkfile_in(l, "mdir/lo", "lo\n"));
 	ASSERT_EQ(0, mkdir_in(l, "edir", 0755));
-	ASSERT_EQ(0, mkfile(l, "edir/gone", "gone\n"));
+	ASSERT_EQ(0, mkfile_in(l, "edir/gone", "gone\n"));
 	ASSERT_EQ(0, mkdir_in(l, "hdir", 0755));
-	ASSERT_EQ(0, mkfile(l, "hdir/old", "old\n"));
+	ASSERT_EQ(0, mkfile_in(l, "hdir/old", "old\n"));
 	ASSERT_EQ(0, mkdir_in(l, "xdir", 0755));
-	ASSERT_EQ(0, mkfile(l, "xdir/old", "old\n"));
+	ASSERT_EQ(0, mkfile_in(l, "xdir/old", "old\n"));
 	ASSERT_EQ(0, mkdir_in(l, "pub", 0777));
 
-	ASSERT_EQ(0, mkfile(u, "ufile", "ufile in upper\n"));
-	ASSERT_EQ(0, mkfile(u, "both", "both in upper\n"));
+	ASSERT_EQ(0, mkfile_in(u, "ufile", "ufile in upper\n"));
+	ASSERT_EQ(0, mkfile_in(u, "both", "both in upper\n"));
 	ASSERT_EQ(0, mkdir_in(u, "udir", 0755));
-	ASSERT_EQ(0, mkfile(u, "udir/uinner", "uinner\n"));
+	ASSERT_EQ(0, mkfile_in(u, "udir/uinner", "uinner\n"));
 	ASSERT_EQ(0, mkdir_in(u, "uempty", 0755));
 	ASSERT_EQ(0, mkdir_in(u, "mdir", 0755));
-	ASSERT_EQ(0, mkfile(u, "mdir/up", "up\n"));
+	ASSERT_EQ(0, mkfile_in(u, "mdir/up", "up\n"));
 	ASSERT_EQ(0, mkdir_in(u, "edir", 0755));
 	ASSERT_EQ(0, make_whiteout(join(path, u, "edir"), "gone", variant->wh));
 	ASSERT_EQ(0, make_whiteout(u, "hfile", variant->wh));
@@ -466,8 +402,8 @@ TEST_F(ns, create_over_existing_name_eexist)
 	ASSERT_EQ(EEXIST, do_op(OP_MKDIR, join(path, self->mnt, "lfile"), NULL));
 	ASSERT_EQ(EEXIST, do_op(OP_CREATE, join(path, self->mnt, "ldir/inner"), NULL));
 	ASSERT_EQ(EEXIST, do_op(OP_FIFO, join(path, self->mnt, "mdir/lo"), NULL));
-	ASSERT_EQ(ENOENT, stat_errno(join(path, self->upper, "lfile")));
-	ASSERT_EQ(ENOENT, stat_errno(join(path, self->upper, "ldir")));
+	ASSERT_EQ(ENOENT, lstat_errno(join(path, self->upper, "lfile")));
+	ASSERT_EQ(ENOENT, lstat_errno(join(path, self->upper, "ldir")));
 	check_names(_metadata, self->upper, "mdir", "up");
 }
 
@@ -478,7 +414,7 @@ TEST_F(ns, unlink_lower_only_leaves_whiteout)
 	char path[PATH_MAX];
 
 	ASSERT_EQ(0, unlink(join(path, self->mnt, "lfile"))) TH_LOG("%s", strerror(errno));
-	ASSERT_EQ(ENOENT, stat_errno(path));
+	ASSERT_EQ(ENOENT, lstat_errno(path));
 	check_whiteout(_metadata, self->upper, "lfile", variant->wh);
 	ASSERT_TRUE(has_text(join(path, self->lower, "lfile"), "lfile in lower\n"));
 	check_names(_metadata, self->mnt, ".",
@@ -491,7 +427,7 @@ TEST_F(ns, unlink_upper_only_leaves_no_whiteout)
 	char path[PATH_MAX];
 
 	ASSERT_EQ(0, unlink(join(path, self->mnt, "ufile"))) TH_LOG("%s", strerror(errno));
-	ASSERT_EQ(ENOENT, stat_errno(path));
+	ASSERT_EQ(ENOENT, lstat_errno(path));
 	check_nothing(_metadata, self->upper, "ufile");
 	check_names(_metadata, self->mnt, ".",
 		    "both edir ldir lempty lfile mdir pub udir uempty");
@@ -502,7 +438,7 @@ TEST_F(ns, unlink_merged_leaves_whiteout)
 	char path[PATH_MAX];
 
 	ASSERT_EQ(0, unlink(join(path, self->mnt, "both"))) TH_LOG("%s", strerror(errno));
-	ASSERT_EQ(ENOENT, stat_errno(path));
+	ASSERT_EQ(ENOENT, lstat_errno(path));
 	check_whiteout(_metadata, self->upper, "both", variant->wh);
 	ASSERT_TRUE(has_text(join(path, self->lower, "both"), "both in lower\n"));
 }
@@ -513,7 +449,7 @@ TEST_F(ns, unlink_in_lower_dir_whites_out_in_copied_parent)
 	char path[PATH_MAX];
 
 	ASSERT_EQ(0, unlink(join(path, self->mnt, "ldir/inner"))) TH_LOG("%s", strerror(errno));
-	ASSERT_EQ(ENOENT, stat_errno(path));
+	ASSERT_EQ(ENOENT, lstat_errno(path));
 	check_names(_metadata, self->mnt, "ldir", "");
 	check_whiteout(_metadata, join(path, self->upper, "ldir"), "inner", variant->wh);
 	check_names(_metadata, self->upper, "ldir", variant->wh == WH_CHAR ? "inner" : ".wh.inner");
@@ -526,9 +462,9 @@ TEST_F(ns, rmdir_lower_only_leaves_whiteout)
 	char path[PATH_MAX];
 
 	ASSERT_EQ(0, rmdir(join(path, self->mnt, "lempty"))) TH_LOG("%s", strerror(errno));
-	ASSERT_EQ(ENOENT, stat_errno(path));
+	ASSERT_EQ(ENOENT, lstat_errno(path));
 	check_whiteout(_metadata, self->upper, "lempty", variant->wh);
-	ASSERT_EQ(0, stat_errno(join(path, self->lower, "lempty")));
+	ASSERT_EQ(0, lstat_errno(join(path, self->lower, "lempty")));
 }
 
 TEST_F(ns, rmdir_upper_only_leaves_no_whiteout)
@@ -536,7 +472,7 @@ TEST_F(ns, rmdir_upper_only_leaves_no_whiteout)
 	char path[PATH_MAX];
 
 	ASSERT_EQ(0, rmdir(join(path, self->mnt, "uempty"))) TH_LOG("%s", strerror(errno));
-	ASSERT_EQ(ENOENT, stat_errno(path));
+	ASSERT_EQ(ENOENT, lstat_errno(path));
 	check_nothing(_metadata, self->upper, "uempty");
 }
 
@@ -559,7 +495,7 @@ TEST_F(ns, rmdir_merged_dir_with_lower_content_enotempty)
 	ASSERT_EQ(-1, rmdir(join(path, self->mnt, "mdir")));
 	ASSERT_EQ(ENOTEMPTY, errno);
 	check_names(_metadata, self->mnt, "mdir", "lo");
-	ASSERT_EQ(0, stat_errno(join(path, self->mnt, "mdir/lo")));
+	ASSERT_EQ(0, lstat_errno(join(path, self->mnt, "mdir/lo")));
 }
 
 TEST_F(ns, rmdir_lower_dir_with_content_enotempty)
@@ -593,7 +529,7 @@ TEST_F(ns, rmdir_empty_looking_merged_dir_succeeds)
 
 	check_names(_metadata, self->mnt, "edir", "");
 	ASSERT_EQ(0, rmdir(join(path, self->mnt, "edir"))) TH_LOG("%s", strerror(errno));
-	ASSERT_EQ(ENOENT, stat_errno(path));
+	ASSERT_EQ(ENOENT, lstat_errno(path));
 	check_whiteout(_metadata, self->upper, "edir", variant->wh);
 	if (variant->wh == WH_CHAR) {
 		ASSERT_EQ(0, lstat(join(path, self->upper, "edir"), &st));
@@ -612,7 +548,7 @@ TEST_F(ns, rmdir_after_unlinking_every_entry)
 	ASSERT_EQ(0, unlink(join(path, self->mnt, "mdir/lo")));
 	check_names(_metadata, self->mnt, "mdir", "");
 	ASSERT_EQ(0, rmdir(join(path, self->mnt, "mdir"))) TH_LOG("%s", strerror(errno));
-	ASSERT_EQ(ENOENT, stat_errno(path));
+	ASSERT_EQ(ENOENT, lstat_errno(path));
 	check_whiteout(_metadata, self->upper, "mdir", variant->wh);
 	check_names(_metadata, self->lower, "mdir", "lo");
 }
@@ -624,7 +560,7 @@ TEST_F(ns, rmdir_opaque_dir_succeeds)
 
 	ASSERT_EQ(0, mkdir(join(path, self->mnt, "hdir"), 0755)) TH_LOG("%s", strerror(errno));
 	ASSERT_EQ(0, rmdir(path)) TH_LOG("%s", strerror(errno));
-	ASSERT_EQ(ENOENT, stat_errno(path));
+	ASSERT_EQ(ENOENT, lstat_errno(path));
 	check_whiteout(_metadata, self->upper, "hdir", variant->wh);
 	check_no_temps(_metadata, self);
 }
@@ -642,7 +578,7 @@ static void check_new_file(struct __test_metadata *_metadata, FIXTURE_DATA(ns) *
 	ASSERT_EQ(S_IFREG | 0640, st.st_mode);
 	ASSERT_TRUE(has_text(path, NEW_TEXT));
 	ASSERT_TRUE(has_text(join(path, self->mnt, name), NEW_TEXT));
-	ASSERT_EQ(ENOENT, stat_errno(join(path, self->upper, wh)));
+	ASSERT_EQ(ENOENT, lstat_errno(join(path, self->upper, wh)));
 }
 
 /*
@@ -656,7 +592,7 @@ TEST_F(ns, unlink_of_file_made_over_whiteout_leaves_whiteout)
 
 	ASSERT_EQ(0, do_op(OP_CREATE, join(path, self->mnt, "hfile"), NULL));
 	ASSERT_EQ(0, unlink(path)) TH_LOG("%s", strerror(errno));
-	ASSERT_EQ(ENOENT, stat_errno(path));
+	ASSERT_EQ(ENOENT, lstat_errno(path));
 	check_whiteout(_metadata, self->upper, "hfile", variant->wh);
 	check_names(_metadata, self->mnt, ".",
 		    "both edir ldir lempty lfile mdir pub udir uempty ufile");
@@ -699,7 +635,7 @@ TEST_F(ns, symlink_over_whiteout_removes_it)
 	ASSERT_EQ(strlen(LINK_TARGET), readlink(path, buf, sizeof(buf)));
 	ASSERT_EQ(0, lstat(join(path, self->upper, "hfile"), &st));
 	ASSERT_TRUE(S_ISLNK(st.st_mode));
-	ASSERT_EQ(ENOENT, stat_errno(join(path, self->upper, ".wh.hfile")));
+	ASSERT_EQ(ENOENT, lstat_errno(join(path, self->upper, ".wh.hfile")));
 }
 
 /*
@@ -729,11 +665,11 @@ static void check_opaque(struct __test_metadata *_metadata, FIXTURE_DATA(ns) *se
 		ASSERT_EQ(0, st.st_size);
 	}
 	snprintf(wh, sizeof(wh), ".wh.%s", name);
-	ASSERT_EQ(ENOENT, stat_errno(join(path, self->upper, wh)));
+	ASSERT_EQ(ENOENT, lstat_errno(join(path, self->upper, wh)));
 	check_names(_metadata, self->mnt, name, "");
 	snprintf(rel, sizeof(rel), "%s/%s", name, old);
-	ASSERT_EQ(ENOENT, stat_errno(join(path, self->mnt, rel)));
-	ASSERT_EQ(0, stat_errno(join(path, self->lower, rel)));
+	ASSERT_EQ(ENOENT, lstat_errno(join(path, self->mnt, rel)));
+	ASSERT_EQ(0, lstat_errno(join(path, self->lower, rel)));
 	check_no_temps(_metadata, self);
 }
 
@@ -772,7 +708,7 @@ static void check_wh_name_refused(struct __test_metadata *_metadata,
 	char path[PATH_MAX], src[PATH_MAX];
 
 	ASSERT_EQ(EPERM, do_op(op, join(path, self->mnt, rel), join(src, self->mnt, "ufile")));
-	ASSERT_EQ(ENOENT, stat_errno(join(path, self->upper, rel)));
+	ASSERT_EQ(ENOENT, lstat_errno(join(path, self->upper, rel)));
 	check_no_temps(_metadata, self);
 }
 

@@ -97,26 +97,6 @@ static int type_of(const struct listing *l, const char *name)
 	return -1;
 }
 
-/* Parent directories of PATH, then PATH as a file holding CONTENT. */
-static int mkfile(const char *path, const char *content)
-{
-	char parent[PATH_MAX], *slash;
-
-	snprintf(parent, sizeof(parent), "%s", path);
-	slash = strrchr(parent, '/');
-	if (slash) {
-		*slash = '\0';
-		if (mkdirs(parent))
-			return -1;
-	}
-	return write_file(path, content);
-}
-
-static int mkwhiteout(const char *path)
-{
-	return mknod(path, S_IFCHR | 0644, makedev(0, 0));
-}
-
 /*
  * mnt/d, merged from l1 (top), l2, l3 (bottom). What each layer holds:
  *

@@ -109,14 +109,6 @@ static ssize_t read_text(const char *path, char *buf, size_t size)
 	return len;
 }
 
-/* lstat() errno for PATH, 0 if it exists. */
-static int lstat_errno(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) ? errno : 0;
-}
-
 static int cmp_names(const void *a, const void *b)
 {
 	return strcmp(a, b);
@@ -167,8 +159,8 @@ static char dtype_kind(unsigned char d_type)
 	return '?';
 }
 
-/* As names_of, from an open directory stream, from where it is. */
-static void names_of_stream(DIR *d, char *buf, size_t size)
+/* As typed_names_of, from an open directory stream, from where it is. */
+static void typed_names_of_stream(DIR *d, char *buf, size_t size)
 {
 	static char names[64][NAMELEN];
 	struct dirent *de;
@@ -190,13 +182,13 @@ static void names_of_stream(DIR *d, char *buf, size_t size)
  * sorted and joined by spaces, "." and ".." left out, into BUF; -1 on
  * error.
  */
-static int names_of(const char *path, char *buf, size_t size)
+static int typed_names_of(const char *path, char *buf, size_t size)
 {
 	DIR *d = opendir(path);
 
 	if (!d)
 		return -1;
-	names_of_stream(d, buf, size);
+	typed_names_of_stream(d, buf, size);
 	closedir(d);
 	return 0;
 }
@@ -339,7 +331,7 @@ static void check_upper_dir(struct __test_metadata *_metadata, const rename_t *s
 
 	path_in(path, self, "upper", o->name);
 	check_real(_metadata, path, 'd', o->uc);
-	ASSERT_EQ(0, names_of(path, names, sizeof(names)));
+	ASSERT_EQ(0, typed_names_of(path, names, sizeof(names)));
 	n = lgetxattr(path, OPAQUE_XATTR, value, sizeof(value));
 	if (o->opaque == 1 && self->aufs) {
 		snprintf(want, sizeof(want), "%s %s", OPAQUE_MARKER, o->uc);
@@ -375,7 +367,7 @@ static void check_union_obj(struct __test_metadata *_metadata, const rename_t *s
 	}
 	check_real(_metadata, path, kind, vis_content(o));
 	if (kind == 'd') {
-		ASSERT_EQ(0, names_of(path, names, sizeof(names)));
+		ASSERT_EQ(0, typed_names_of(path, names, sizeof(names)));
 		if (o->upper == 'd' && o->lower == 'd' && o->opaque != 1)
 			snprintf(want, sizeof(want), "%s %s", o->lc, o->uc);
 		else
@@ -398,17 +390,17 @@ static void check_state(struct __test_metadata *_metadata, const rename_t *self)
 	size_t i;
 
 	path_in(path, self, "mnt", "");
-	ASSERT_EQ(0, names_of(path, got, sizeof(got)));
+	ASSERT_EQ(0, typed_names_of(path, got, sizeof(got)));
 	expected_names(self, 'm', want, sizeof(want));
 	ASSERT_STREQ(want, got) TH_LOG("union d");
 
 	path_in(path, self, "upper", "");
-	ASSERT_EQ(0, names_of(path, got, sizeof(got)));
+	ASSERT_EQ(0, typed_names_of(path, got, sizeof(got)));
 	expected_names(self, 'u', want, sizeof(want));
 	ASSERT_STREQ(want, got) TH_LOG("upper d");
 
 	path_in(path, self, "lower", "");
-	ASSERT_EQ(0, names_of(path, got, sizeof(got)));
+	ASSERT_EQ(0, typed_names_of(path, got, sizeof(got)));
 	expected_names(self, 'l', want, sizeof(want));
 	ASSERT_STREQ(want, got) TH_LOG("lower d");
 
@@ -419,7 +411,7 @@ static void check_state(struct __test_metadata *_metadata, const rename_t *self)
 			check_real(_metadata, path_in(path, self, "lower", o->name),
 				   o->lower, o->lc);
 			if (o->lower == 'd') {
-				ASSERT_EQ(0, names_of(path, got, sizeof(got)));
+				ASSERT_EQ(0, typed_names_of(path, got, sizeof(got)));
 				ASSERT_STREQ(o->lc, got) TH_LOG("lower %s", o->name);
 			}
 		}
@@ -482,7 +474,7 @@ static void model_exchange(struct __test_metadata *_metadata, rename_t *self,
 }
 
 /* A whiteout for NAME in upper directory DIR, in the mount's format. */
-static int mkwhiteout(const rename_t *self, const char *dir, const char *name)
+static int make_whiteout(const rename_t *self, const char *dir, const char *name)
 {
 	char path[PATH_MAX];
 
@@ -510,7 +502,7 @@ static int make(const rename_t *self, const char *dir, const char *name, char ki
 		snprintf(child, sizeof(child), "%s/%s", path, content);
 		return mkdir(path, 0755) ?: write_file(child, content);
 	case 'w':
-		return mkwhiteout(self, dir, name);
+		return make_whiteout(self, dir, name);
 	}
 	return 0;
 }
@@ -688,7 +680,7 @@ TEST_F(rename, rewound_listing_shows_rename)
 	DIR *d = opendir(path_in(path, self, "mnt", ""));
 
 	ASSERT_NE(NULL, d);
-	names_of_stream(d, got, sizeof(got));
+	typed_names_of_stream(d, got, sizeof(got));
 	expected_names(self, 'm', want, sizeof(want));
 	ASSERT_STREQ(want, got);
 	ASSERT_EQ(0, ren(self, "lf", "new", 0)) TH_LOG("%s", strerror(errno));
@@ -696,7 +688,7 @@ TEST_F(rename, rewound_listing_shows_rename)
 	model_rename(_metadata, self, "lf", "new", false);
 	model_rename(_metadata, self, "udir", "hdir", false);
 	rewinddir(d);
-	names_of_stream(d, got, sizeof(got));
+	typed_names_of_stream(d, got, sizeof(got));
 	closedir(d);
 	expected_names(self, 'm', want, sizeof(want));
 	ASSERT_STREQ(want, got);
@@ -716,17 +708,17 @@ TEST_F(rename, lower_file_into_lower_only_dir)
 	check_state(_metadata, self);
 
 	snprintf(path, sizeof(path), "%s/e", self->mnt);
-	ASSERT_EQ(0, names_of(path, got, sizeof(got)));
+	ASSERT_EQ(0, typed_names_of(path, got, sizeof(got)));
 	ASSERT_STREQ("efile moved sub/", got);
 	ASSERT_EQ(8, read_text(to, buf, sizeof(buf)));
 	ASSERT_STREQ("lower lf", buf);
 	snprintf(path, sizeof(path), "%s/upper/e", self->dir);
-	ASSERT_EQ(0, names_of(path, got, sizeof(got)));
+	ASSERT_EQ(0, typed_names_of(path, got, sizeof(got)));
 	ASSERT_STREQ("moved", got);
 	snprintf(path, sizeof(path), "%s/upper/e/moved", self->dir);
 	check_real(_metadata, path, 'f', "lower lf");
 	snprintf(path, sizeof(path), "%s/lower/e", self->dir);
-	ASSERT_EQ(0, names_of(path, got, sizeof(got)));
+	ASSERT_EQ(0, typed_names_of(path, got, sizeof(got)));
 	ASSERT_STREQ("efile sub/", got);
 }
 
@@ -740,17 +732,17 @@ TEST_F(rename, lower_file_within_lower_only_dir)
 	ASSERT_EQ(0, syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, 0))
 		TH_LOG("rename: %s", strerror(errno));
 	snprintf(path, sizeof(path), "%s/e", self->mnt);
-	ASSERT_EQ(0, names_of(path, got, sizeof(got)));
+	ASSERT_EQ(0, typed_names_of(path, got, sizeof(got)));
 	ASSERT_STREQ("renamed sub/", got);
 	ASSERT_EQ(ENOENT, lstat_errno(from));
 	check_real(_metadata, to, 'f', "efile");
 	snprintf(path, sizeof(path), "%s/upper/e", self->dir);
-	ASSERT_EQ(0, names_of(path, got, sizeof(got)));
+	ASSERT_EQ(0, typed_names_of(path, got, sizeof(got)));
 	ASSERT_STREQ(self->aufs ? ".wh.efile renamed" : "efile% renamed", got);
 	snprintf(path, sizeof(path), "%s/upper/e/renamed", self->dir);
 	check_real(_metadata, path, 'f', "efile");
 	snprintf(path, sizeof(path), "%s/lower/e", self->dir);
-	ASSERT_EQ(0, names_of(path, got, sizeof(got)));
+	ASSERT_EQ(0, typed_names_of(path, got, sizeof(got)));
 	ASSERT_STREQ("efile sub/", got);
 	check_state_twice(_metadata, self);
 }
@@ -804,10 +796,10 @@ TEST_F(rename, lower_dir_exdev_copies_nothing_up)
 	snprintf(path, sizeof(path), "%s/upper/e", self->dir);
 	ASSERT_EQ(ENOENT, lstat_errno(path));
 	snprintf(path, sizeof(path), "%s/e", self->mnt);
-	ASSERT_EQ(0, names_of(path, got, sizeof(got)));
+	ASSERT_EQ(0, typed_names_of(path, got, sizeof(got)));
 	ASSERT_STREQ("efile sub/", got);
 	snprintf(path, sizeof(path), "%s/e/sub", self->mnt);
-	ASSERT_EQ(0, names_of(path, got, sizeof(got)));
+	ASSERT_EQ(0, typed_names_of(path, got, sizeof(got)));
 	ASSERT_STREQ("subfile", got);
 	check_state_twice(_metadata, self);
 }
@@ -925,7 +917,7 @@ TEST_F(rename, read_only_union_erofs)
 	ASSERT_EQ(0, mount("none", self->ro, "rsunion", 0, opts))
 		TH_LOG("mount %s: %s", opts, strerror(errno));
 	snprintf(from, sizeof(from), "%s/d", self->ro);
-	ASSERT_EQ(0, names_of(from, want, sizeof(want)));
+	ASSERT_EQ(0, typed_names_of(from, want, sizeof(want)));
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(from, sizeof(from), "%s/d/%s", self->ro, cases[i].from);
 		snprintf(to, sizeof(to), "%s/d/%s", self->ro, cases[i].to);
@@ -935,7 +927,7 @@ TEST_F(rename, read_only_union_erofs)
 		ASSERT_EQ(EROFS, errno) TH_LOG("%s: %s", from, strerror(errno));
 	}
 	snprintf(from, sizeof(from), "%s/d", self->ro);
-	ASSERT_EQ(0, names_of(from, got, sizeof(got)));
+	ASSERT_EQ(0, typed_names_of(from, got, sizeof(got)));
 	ASSERT_STREQ(want, got);
 	check_state_twice(_metadata, self);
 }

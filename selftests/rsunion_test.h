@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers the rsunion selftests share: the module's life and dmesg.
+ * Helpers the rsunion selftests share: the module's life, scratch trees
+ * and their files, directory listings, and dmesg.
  * The runner passes the module's path in RSUNION_KO.
  */
 #ifndef RSUNION_TEST_H
 #define RSUNION_TEST_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 static inline int rsunion_load(void)
@@ -100,6 +104,111 @@ static inline int write_file(const char *path, const char *content)
 		return -1;
 	}
 	return close(fd);
+}
+
+/* DIR/NAME into BUF (PATH_MAX). */
+static inline char *join(char *buf, const char *dir, const char *name)
+{
+	snprintf(buf, PATH_MAX, "%s/%s", dir, name);
+	return buf;
+}
+
+/* stat() errno for PATH, 0 if it exists. */
+static inline int stat_errno(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? errno : 0;
+}
+
+/* lstat() errno for PATH, 0 if it exists. */
+static inline int lstat_errno(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) ? errno : 0;
+}
+
+/* Make PATH's parent directories; 0 or -1. */
+static inline int mkparents(const char *path)
+{
+	char parent[PATH_MAX], *slash;
+
+	snprintf(parent, sizeof(parent), "%s", path);
+	slash = strrchr(parent, '/');
+	if (!slash)
+		return 0;
+	*slash = '\0';
+	return mkdirs(parent);
+}
+
+/* PATH's parent directories, then PATH as a file holding CONTENT. */
+static inline int mkfile(const char *path, const char *content)
+{
+	if (mkparents(path))
+		return -1;
+	return write_file(path, content);
+}
+
+/* An overlayfs whiteout: a char device 0/0 at PATH (parents made). */
+static inline int mkwhiteout(const char *path)
+{
+	if (mkparents(path))
+		return -1;
+	return mknod(path, S_IFCHR | 0644, makedev(0, 0));
+}
+
+/*
+ * The names in directory PATH but "." and "..", sorted and joined by
+ * spaces, into BUF; -1 on error. At most 64 names are read.
+ */
+static inline int names_of(const char *path, char *buf, size_t size)
+{
+	char names[64][NAME_MAX + 1], tmp[NAME_MAX + 1];
+	struct dirent *de;
+	int n = 0, i, j;
+	DIR *d = opendir(path);
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)) && n < 64) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(names[n++], NAME_MAX + 1, "%s", de->d_name);
+	}
+	closedir(d);
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+			strcpy(tmp, names[j]);
+			strcpy(names[j], names[j - 1]);
+			strcpy(names[j - 1], tmp);
+		}
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i)
+			strncat(buf, " ", size - strlen(buf) - 1);
+		strncat(buf, names[i], size - strlen(buf) - 1);
+	}
+	return 0;
+}
+
+/* What the names of copy-up temporaries in the work directory start with. */
+#define TEMP_PREFIX	".wh..wh.rsunion."
+
+/* How many copy-up temporaries directory PATH holds; -1 on error. */
+static inline int count_temps(const char *path)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir(path);
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, TEMP_PREFIX, strlen(TEMP_PREFIX)))
+			n++;
+	closedir(d);
+	return n;
 }
 
 /* The module's reference count, or -1 when it is not loaded. */

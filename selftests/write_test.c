@@ -23,16 +23,8 @@
 #include "kselftest_harness.h"
 
 #define MIB		(1024 * 1024)
-#define TEMP_PREFIX	".wh..wh.rsunion."
 #define USER_ID		1000
 #define CHILD_SETID	200
-
-/* DIR/NAME into BUF (PATH_MAX). */
-static char *join(char *buf, const char *dir, const char *name)
-{
-	snprintf(buf, PATH_MAX, "%s/%s", dir, name);
-	return buf;
-}
 
 /* Up to SIZE bytes of PATH into BUF; the count read or -1. */
 static ssize_t read_all(const char *path, void *buf, size_t size)
@@ -65,63 +57,6 @@ static bool has_bytes(const char *path, const void *want, size_t len)
 static bool has_text(const char *path, const char *want)
 {
 	return has_bytes(path, want, strlen(want));
-}
-
-static int stat_errno(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) ? errno : 0;
-}
-
-/*
- * The names in directory PATH but "." and "..", sorted and joined by
- * spaces, into BUF; -1 on error.
- */
-static int names_of(const char *path, char *buf, size_t size)
-{
-	char names[64][NAME_MAX + 1], tmp[NAME_MAX + 1];
-	struct dirent *de;
-	int n = 0, i, j;
-	DIR *d = opendir(path);
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)) && n < 64) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		snprintf(names[n++], NAME_MAX + 1, "%s", de->d_name);
-	}
-	closedir(d);
-	for (i = 1; i < n; i++)
-		for (j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-			strcpy(tmp, names[j]);
-			strcpy(names[j], names[j - 1]);
-			strcpy(names[j - 1], tmp);
-		}
-	buf[0] = '\0';
-	for (i = 0; i < n; i++) {
-		if (i)
-			strncat(buf, " ", size - strlen(buf) - 1);
-		strncat(buf, names[i], size - strlen(buf) - 1);
-	}
-	return 0;
-}
-
-/* How many copy-up temporaries directory PATH holds; -1 on error. */
-static int count_temps(const char *path)
-{
-	struct dirent *de;
-	int n = 0;
-	DIR *d = opendir(path);
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		if (!strncmp(de->d_name, TEMP_PREFIX, strlen(TEMP_PREFIX)))
-			n++;
-	closedir(d);
-	return n;
 }
 
 /* The shell's `echo TEXT > PATH`: 0 or an errno value. */
@@ -235,8 +170,8 @@ TEST_F(seed, step4_rm_removes_a_log_and_whites_out_bb_log)
 	ASSERT_EQ(S_IFREG | 0644, st.st_mode);
 	ASSERT_EQ(0, st.st_size);
 	ASSERT_EQ(0, st.st_uid);
-	ASSERT_EQ(ENOENT, stat_errno("mnt/a.log"));
-	ASSERT_EQ(ENOENT, stat_errno("mnt/bb.log"));
+	ASSERT_EQ(ENOENT, lstat_errno("mnt/a.log"));
+	ASSERT_EQ(ENOENT, lstat_errno("mnt/bb.log"));
 	ASSERT_TRUE(has_text("mnt/b.log", "test\n"));
 	ASSERT_TRUE(has_text("mnt/x.log", "test\n"));
 	ASSERT_TRUE(has_text("b/b.log", ""));
@@ -640,7 +575,7 @@ static void copy_up_only(struct __test_metadata *_metadata,
 
 	ASSERT_GE(fd, 0) TH_LOG("open %s: %s", file, strerror(errno));
 	ASSERT_EQ(0, close(fd));
-	ASSERT_EQ(0, stat_errno(join(path, self->upper, file)));
+	ASSERT_EQ(0, lstat_errno(join(path, self->upper, file)));
 }
 
 TEST_F(copy_up, keeps_mode_and_owner)

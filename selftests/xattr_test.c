@@ -103,7 +103,7 @@ static void join_list(const char *list, ssize_t n, char *buf, size_t size)
 }
 
 /* llistxattr of PATH, sorted and joined into BUF; -1 on error. */
-static int names_of(const char *path, char *buf, size_t size)
+static int xattr_names_of(const char *path, char *buf, size_t size)
 {
 	char list[4096];
 	ssize_t n = llistxattr(path, list, sizeof(list));
@@ -141,7 +141,8 @@ static void check_names(struct __test_metadata *_metadata, const char *path, con
 {
 	char got[1024];
 
-	ASSERT_EQ(0, names_of(path, got, sizeof(got))) TH_LOG("%s: %s", path, strerror(errno));
+	ASSERT_EQ(0, xattr_names_of(path, got, sizeof(got)))
+		TH_LOG("%s: %s", path, strerror(errno));
 	ASSERT_STREQ(want, got) TH_LOG("%s", path);
 }
 
@@ -328,7 +329,7 @@ TEST_F(xattr, listxattr_hides_trusted_overlay_of_lower_file)
 	char path[PATH_MAX], got[1024];
 
 	check_value(_metadata, path_of(path, self, "lower", "f"), "trusted.overlay.foo", "bar");
-	ASSERT_EQ(0, names_of(path_of(path, self, "mnt", "f"), got, sizeof(got)));
+	ASSERT_EQ(0, xattr_names_of(path_of(path, self, "mnt", "f"), got, sizeof(got)));
 	ASSERT_EQ(NULL, strstr(got, "trusted.overlay")) TH_LOG("listed: %s", got);
 	ASSERT_STREQ(UNION_F_NAMES, got);
 }
