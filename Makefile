@@ -43,4 +43,4 @@ rustfmt:
 clean:
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(TOP) $(TOOLCHAIN) clean; fi
 	$(MAKE) -C $(TOP)/selftests clean
-	rm -f $(TOP)/src/bindings_generated.rs $(TOP)/src/bindings_wrappers.c $(TOP)/src/wrappers.c
+	rm -rf $(TOP)/gen
