@@ -40,9 +40,9 @@ pub(crate) fn create(dentry: &Dentry, what: NewObject<'_>) -> Result {
     let (dir, upper_parent) = upper_dir(&parent)?;
     let fs = dir.fs();
     let layer = fs.upper().ok_or(EROFS)?;
-    // The object belongs to the caller, though the mounter makes it.
-    let owner = Cred::current_fs_owner();
-    let _creds = fs.creds.override_creds();
+    // The mounter makes the object, on the caller's behalf.
+    let creds = fs.creds.for_owner(Cred::current_fs_owner())?;
+    let _creds = creds.override_creds();
     let _write = MntWrite::get(&layer.mnt)?;
     let locked = LockedDir::lock(upper_parent, &layer.mnt)?;
     let target = locked.lookup(dentry.name())?;
@@ -64,9 +64,6 @@ pub(crate) fn create(dentry: &Dentry, what: NewObject<'_>) -> Result {
         }
     }
     let target = locked.lookup(dentry.name())?;
-    if !matches!(what, NewObject::Link(_)) {
-        target.set_owner(&layer.mnt, owner)?;
-    }
     if over_whiteout && target.is_dir() {
         make_opaque(fs, &target, &layer.mnt)?;
     }

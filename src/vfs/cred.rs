@@ -34,6 +34,22 @@ impl Cred {
         }
     }
 
+    /// These credentials acting for `owner`: a copy with the filesystem
+    /// uid and gid of the caller, so that what they create belongs to the
+    /// caller, with the filesystem's own rules (a setgid directory's group)
+    /// applied as for the caller.
+    pub(crate) fn for_owner(&self, owner: Owner) -> Result<Self> {
+        let _mounter = self.override_creds();
+        let copy = Self::prepare()?;
+        // SAFETY: a new copy from `prepare_creds` is ours to change until
+        // it is used.
+        unsafe {
+            (*copy.0.as_ptr()).fsuid = owner.uid;
+            (*copy.0.as_ptr()).fsgid = owner.gid;
+        }
+        Ok(copy)
+    }
+
     /// Runs as these credentials until the guard is dropped.
     pub(crate) fn override_creds(&self) -> CredGuard<'_> {
         // SAFETY: `self` holds a reference; `override_creds` takes its own.

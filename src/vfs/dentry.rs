@@ -140,14 +140,6 @@ impl Dentry {
         self.notify_change(mnt, &mut attr)
     }
 
-    /// Gives this real object to `owner`.
-    pub(crate) fn set_owner(&self, mnt: &super::PrivateMount, owner: super::cred::Owner) -> Result {
-        let mut attr = bindings::iattr { ia_valid: bindings::ATTR_UID | bindings::ATTR_GID, ..Default::default() };
-        attr.__bindgen_anon_1.ia_vfsuid.val = owner.uid.val;
-        attr.__bindgen_anon_2.ia_vfsgid.val = owner.gid.val;
-        self.notify_change(mnt, &mut attr)
-    }
-
     /// Makes this negative union dentry stand for `inode`.
     pub(crate) fn instantiate(&self, inode: ARef<Inode>) {
         // SAFETY: `d_instantiate` takes over the inode reference.
