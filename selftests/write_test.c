@@ -1269,6 +1269,26 @@ TEST_F(full_upper, failed_copy_up_leaves_no_temp)
 	ASSERT_TRUE(has_text(join(path, self->upper, "small"), "fits\n"));
 }
 
+/*
+ * Opening with O_TRUNC copies up no data: the copy of a file bigger than
+ * the whole upper filesystem fits, because it starts empty.
+ */
+TEST_F(full_upper, trunc_open_copies_up_no_data)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	fd = open(join(path, self->mnt, "big"), O_WRONLY | O_TRUNC | O_CLOEXEC);
+	ASSERT_GE(fd, 0) TH_LOG("open: %s", strerror(errno));
+	ASSERT_EQ(2, write(fd, "x\n", 2));
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(0, stat(join(path, self->upper, "big"), &st));
+	ASSERT_EQ(2, st.st_size);
+	ASSERT_EQ(0, stat(join(path, self->lower, "big"), &st));
+	ASSERT_EQ(BIG_SIZE, st.st_size);
+}
+
 /* ---- no upper layer: still read-only ---- */
 
 FIXTURE(read_only) {

@@ -20,9 +20,23 @@ const CHUNK: usize = 1 << 20;
 /// Private xattrs: the union's own bookkeeping, never copied or shown.
 pub(crate) const PRIVATE_XATTR_PREFIX: &[u8] = b"trusted.overlay.";
 
+/// What a copy-up of a regular file carries over.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Data {
+    /// The whole content.
+    Copy,
+    /// None: the caller is about to truncate it (open with O_TRUNC).
+    Drop,
+}
+
 /// Gives the object at union dentry `dentry` an upper copy, copying up its
 /// ancestors first.
 pub(crate) fn copy_up(dentry: &Dentry) -> Result {
+    copy_up_with(dentry, Data::Copy)
+}
+
+/// As [`copy_up`]; `data` says what becomes of a regular file's content.
+pub(crate) fn copy_up_with(dentry: &Dentry, data: Data) -> Result {
     loop {
         // The topmost ancestor still lacking an upper copy goes first.
         let mut next: ARef<Dentry> = dentry.into();
@@ -31,8 +45,9 @@ pub(crate) fn copy_up(dentry: &Dentry) -> Result {
             next = parent;
             parent = next.parent();
         }
-        copy_up_one(&next, &parent)?;
-        if next.as_ptr() == dentry.as_ptr() {
+        let last = next.as_ptr() == dentry.as_ptr();
+        copy_up_one(&next, &parent, if last { data } else { Data::Copy })?;
+        if last {
             return Ok(());
         }
     }
@@ -43,7 +58,7 @@ fn has_upper(d: &Dentry) -> bool {
 }
 
 /// Copies up `d`, whose union parent `parent` has an upper directory.
-fn copy_up_one(d: &Dentry, parent: &Dentry) -> Result {
+fn copy_up_one(d: &Dentry, parent: &Dentry, data: Data) -> Result {
     let rs = d.union_inode().ok_or(ENOENT)?;
     let fs = rs.fs();
     let _serial = fs.copy_up_lock.lock();
@@ -63,7 +78,7 @@ fn copy_up_one(d: &Dentry, parent: &Dentry) -> Result {
     let work_times = work.dentry().times()?;
 
     let temp = make_temp(fs, rs, lower.dentry)?;
-    let result = fill_temp(fs, rs, lower.dentry, &temp).and_then(|()| {
+    let result = fill_temp(fs, rs, lower.dentry, &temp, data).and_then(|()| {
         let lock = RenameLock::lock(work.dentry(), upper_parent, &upper.mnt)?;
         let target = lock.new_dir().lookup(d.name())?;
         if !target.is_negative() {
@@ -112,10 +127,10 @@ fn make_temp(fs: &UnionFs, rs: &RsInode, lower: &Dentry) -> Result<ARef<Dentry>>
 }
 
 /// Copies data, xattrs and attributes into the temporary object.
-fn fill_temp(fs: &UnionFs, rs: &RsInode, lower: &Dentry, temp: &Dentry) -> Result {
+fn fill_temp(fs: &UnionFs, rs: &RsInode, lower: &Dentry, temp: &Dentry, data: Data) -> Result {
     let upper = fs.upper().ok_or(EROFS)?;
     let lower_path = crate::inode::real_path(rs, rs.top().ok_or(EIO)?)?;
-    if rs.inode().is_regular() {
+    if rs.inode().is_regular() && data == Data::Copy {
         let temp_path = crate::vfs::Path::new(&upper.mnt, temp);
         let src = RealFile::open(&lower_path, bindings::O_RDONLY | bindings::O_LARGEFILE, &fs.creds)?;
         let dst = RealFile::open(&temp_path, bindings::O_WRONLY | bindings::O_LARGEFILE, &fs.creds)?;
@@ -123,7 +138,7 @@ fn fill_temp(fs: &UnionFs, rs: &RsInode, lower: &Dentry, temp: &Dentry) -> Resul
     }
     let lower_layer = fs.layers.get(rs.top().ok_or(EIO)?.layer).ok_or(EIO)?;
     copy_xattrs(lower, &lower_layer.mnt, temp, &upper.mnt)?;
-    temp.copy_attrs_from(lower.inode().ok_or(EIO)?, &upper.mnt)
+    temp.copy_attrs_from(lower.inode().ok_or(EIO)?, &upper.mnt, data == Data::Copy)
 }
 
 /// Copies `len` bytes, skipping the holes `SEEK_DATA` finds; the final

@@ -5,7 +5,7 @@
 //! backing-file helpers (see `vfs::ops`), so reads cost almost nothing
 //! over the real filesystem's.
 
-use crate::copy_up::copy_up;
+use crate::copy_up::{copy_up_with, Data};
 use crate::entry::RsInode;
 use crate::inode::top_path;
 use crate::vfs::{bindings, File, RealFile};
@@ -20,9 +20,10 @@ const UNION_ONLY_FLAGS: u32 = bindings::O_CREAT | bindings::O_EXCL | bindings::O
 /// a lower file up first: writes only ever reach the upper layer.
 pub(crate) fn open(inode: &RsInode, file: &File) -> Result<RealFile> {
     let fs = inode.fs();
-    let wants_write = file.flags() & bindings::O_ACCMODE != bindings::O_RDONLY || file.flags() & bindings::O_TRUNC != 0;
-    if wants_write && inode.upper().is_none() {
-        copy_up(file.dentry())?;
+    let truncating = file.flags() & bindings::O_TRUNC != 0;
+    if inode.upper().is_none() && (truncating || file.flags() & bindings::O_ACCMODE != bindings::O_RDONLY) {
+        // No use copying data the open is about to drop.
+        copy_up_with(file.dentry(), if truncating { Data::Drop } else { Data::Copy })?;
     }
     let real = top_path(inode)?;
     let flags = file.flags() & !UNION_ONLY_FLAGS;

@@ -93,8 +93,8 @@ impl Dentry {
     }
 
     /// Gives this real object `src`'s owner, times, and (but for
-    /// symlinks) mode, and for a regular file its size.
-    pub(crate) fn copy_attrs_from(&self, src: &Inode, mnt: &super::PrivateMount) -> Result {
+    /// symlinks) mode, and for a regular file its size if `with_size`.
+    pub(crate) fn copy_attrs_from(&self, src: &Inode, mnt: &super::PrivateMount, with_size: bool) -> Result {
         let src = src.as_ptr();
         let mut attr = bindings::iattr::default();
         // SAFETY: `src` is live.
@@ -114,7 +114,7 @@ impl Dentry {
                 attr.ia_valid |= bindings::ATTR_MODE;
                 attr.ia_mode = (*src).i_mode;
             }
-            if mode & bindings::S_IFMT == bindings::S_IFREG {
+            if with_size && mode & bindings::S_IFMT == bindings::S_IFREG {
                 attr.ia_valid |= bindings::ATTR_SIZE;
                 attr.ia_size = bindings::i_size_read(src);
             }
