@@ -14,6 +14,10 @@ use crate::vfs::{bindings, Dentry, LockedDir, MntWrite, PrivateMount, RealFile, 
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{fmt, prelude::*, str::CString, types::ARef};
 
+/// The names of copy-up temporaries: `.wh..wh.` names are hidden from the
+/// union even where the work directory is the upper root (aufs syntax).
+pub(crate) const TEMP_PREFIX: &[u8] = b".wh..wh.rsunion.";
+
 /// Data moves in chunks, so that a huge copy-up can be interrupted.
 const CHUNK: usize = 1 << 20;
 
@@ -109,9 +113,8 @@ fn make_temp(fs: &UnionFs, rs: &RsInode, lower: &Dentry) -> Result<ARef<Dentry>>
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let upper = fs.upper().ok_or(EROFS)?;
     let work = fs.work.as_ref().ok_or(EROFS)?;
-    // A `.wh..wh.` name: hidden from the union even where the work
-    // directory is the upper root (aufs syntax), and after a crash.
-    let name = CString::try_from_fmt(fmt!(".wh..wh.rsunion.{:x}", COUNTER.fetch_add(1, Ordering::Relaxed)))?;
+    let prefix = core::str::from_utf8(TEMP_PREFIX).map_err(|_| EINVAL)?;
+    let name = CString::try_from_fmt(fmt!("{}{:x}", prefix, COUNTER.fetch_add(1, Ordering::Relaxed)))?;
     let dir = LockedDir::lock(work.dentry(), &upper.mnt)?;
     let temp = dir.lookup(name.as_bytes())?;
     let mode = u32::from(rs.inode().mode());

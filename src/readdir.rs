@@ -230,12 +230,30 @@ pub(crate) fn check_empty(inode: &RsInode) -> Result {
 /// Empties the upper directory of an (empty-looking) union directory
 /// before it is removed: what is left there are whiteouts and markers.
 pub(crate) fn clear_whiteouts(inode: &RsInode, upper: &Dentry, mnt: &PrivateMount) -> Result {
-    let fs = inode.fs();
+    let _creds = inode.fs().creds.override_creds();
+    remove_entries(upper, mnt, &inode.fs().creds, |name, d| {
+        if d.is_whiteout() || is_wh_name(name) {
+            Ok(true)
+        } else {
+            Err(errno::enotempty())
+        }
+    })
+}
+
+/// Removes the entries of real directory `dir` that `doomed` picks (files
+/// and empty directories), as the current credentials; `doomed` may stop
+/// the sweep with an error.
+pub(crate) fn remove_entries(
+    dir: &Dentry,
+    mnt: &PrivateMount,
+    creds: &crate::vfs::Cred,
+    doomed: impl Fn(&[u8], &Dentry) -> Result<bool>,
+) -> Result {
     let mut names = KVVec::new();
     let mut ends = KVVec::new();
     {
-        let dir = RealFile::open_dir(&Path::new(mnt, upper), &fs.creds)?;
-        read_real_dir(&dir, &mut |e: RawEntry<'_>| {
+        let real = RealFile::open_dir(&Path::new(mnt, dir), creds)?;
+        read_real_dir(&real, &mut |e: RawEntry<'_>| {
             if e.name != b"." && e.name != b".." {
                 names.extend_from_slice(e.name, GFP_KERNEL)?;
                 ends.push(names.len(), GFP_KERNEL)?;
@@ -243,19 +261,20 @@ pub(crate) fn clear_whiteouts(inode: &RsInode, upper: &Dentry, mnt: &PrivateMoun
             Ok(())
         })?;
     }
-    let locked = LockedDir::lock(upper, mnt)?;
+    let locked = LockedDir::lock(dir, mnt)?;
     let mut start = 0;
     for &end in ends.iter() {
         let name = names.get(start..end).ok_or(EIO)?;
         start = end;
         let d = locked.lookup(name)?;
-        if d.is_negative() {
+        if d.is_negative() || !doomed(name, &d)? {
             continue;
         }
-        if !d.is_whiteout() && !is_wh_name(name) {
-            return Err(errno::enotempty());
+        if d.is_dir() {
+            locked.rmdir(&d)?;
+        } else {
+            locked.unlink(&d)?;
         }
-        locked.unlink(&d)?;
     }
     Ok(())
 }

@@ -6,7 +6,7 @@
 use crate::entry::{Layer, RealDentry, Syntax, UnionFs, WhiteoutFormat};
 use crate::params::{self, Params};
 use crate::vfs::{
-    bindings, Cred, FileSystem, FsContext, FsParameter, Path, SeqFile, SuperBlock,
+    bindings, Cred, FileSystem, FsContext, FsParameter, MntWrite, Path, SeqFile, SuperBlock,
 };
 use kernel::{c_str, ffi, fmt, new_mutex, prelude::*, str::CStr, types::ARef};
 
@@ -40,6 +40,9 @@ impl FileSystem for Rsunion {
             _ => None,
         };
         let creds = Cred::prepare()?;
+        if let (Some(work), Some(upper)) = (&work, layers.first().filter(|l| l.writable)) {
+            clean_work_dir(work, upper, &creds);
+        }
         let syntax = params.syntax.unwrap_or(Syntax::Overlay);
         let whiteout = params.whiteout.unwrap_or(default_whiteout(syntax));
         KBox::pin_init(
@@ -121,6 +124,20 @@ fn check_work(fc: &FsContext, upper: &Path, work: &Path) -> Result {
         return Err(fc.invalf(fmt!("workdir and upperdir must be separate subtrees")));
     }
     Ok(())
+}
+
+/// Removes what a copy-up interrupted by a crash left in the work
+/// directory: its temporaries never show in the union, but take space.
+/// A failure here only costs that space, so it is logged, not fatal.
+fn clean_work_dir(work: &Path, upper: &Layer, creds: &Cred) {
+    let cleaned = MntWrite::get(&upper.mnt).and_then(|_write| {
+        crate::readdir::remove_entries(work.dentry(), &upper.mnt, creds, |name, _| {
+            Ok(name.starts_with(crate::copy_up::TEMP_PREFIX))
+        })
+    });
+    if let Err(e) = cleaned {
+        pr_warn!("could not clean the work directory: error {}\n", e.to_errno());
+    }
 }
 
 /// With aufs's syntax copies are prepared in the writable branch's root,
