@@ -6,8 +6,8 @@
 //!
 //! The copy is built under a temporary name in the work directory and
 //! renamed into place, so a failure half-way leaves the lower object
-//! visible and nothing partial in the upper layer. Copy-ups of one union
-//! serialise on a mutex: the second copier of an object finds it done.
+//! visible and nothing partial in the upper layer. Copy-ups of one object
+//! serialise on its mutex: the second copier finds it done.
 
 use crate::entry::{RsInode, UnionFs};
 use crate::vfs::{bindings, Dentry, LockedDir, MntWrite, PrivateMount, RealFile, RenameLock, XattrList};
@@ -65,7 +65,7 @@ fn has_upper(d: &Dentry) -> bool {
 fn copy_up_one(d: &Dentry, parent: &Dentry, data: Data) -> Result {
     let rs = d.union_inode().ok_or(ENOENT)?;
     let fs = rs.fs();
-    let _serial = fs.copy_up_lock.lock();
+    let _serial = rs.copy_up_lock.lock();
     if rs.upper().is_some() {
         return Ok(());
     }

@@ -40,7 +40,6 @@ pub(crate) struct Layer {
 }
 
 /// A mounted union (`sb->s_fs_info`).
-#[pin_data]
 pub(crate) struct UnionFs {
     /// Top first: the upper layer when there is one, then the lowers.
     pub(crate) layers: KVec<Layer>,
@@ -50,9 +49,6 @@ pub(crate) struct UnionFs {
     pub(crate) creds: Cred,
     pub(crate) syntax: Syntax,
     pub(crate) whiteout: WhiteoutFormat,
-    /// Serialises copy-ups: whoever comes second finds the copy made.
-    #[pin]
-    pub(crate) copy_up_lock: Mutex<()>,
 }
 
 impl UnionFs {
@@ -89,6 +85,7 @@ impl RealDentry {
 /// other reference exists; in between they are only read. `upper` is set
 /// at most once, from NULL, and holds a reference until the inode is
 /// destroyed.
+#[pin_data]
 #[repr(C)]
 pub(crate) struct RsInode {
     pub(crate) vfs_inode: Opaque<bindings::inode>,
@@ -101,6 +98,10 @@ pub(crate) struct RsInode {
     pub(crate) lowers: UnsafeCell<KVec<RealDentry>>,
     /// For non-directories, the real inode this one is hashed on.
     pub(crate) real_key: UnsafeCell<usize>,
+    /// Serialises copy-ups of this object: whoever comes second finds the
+    /// copy made; copy-ups of different objects go on side by side.
+    #[pin]
+    pub(crate) copy_up_lock: Mutex<()>,
 }
 
 // SAFETY: per the invariants, the cells are only written while no other

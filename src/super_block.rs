@@ -8,7 +8,7 @@ use crate::params::{self, Params};
 use crate::vfs::{
     bindings, Cred, FileSystem, FsContext, FsParameter, MntWrite, Path, SeqFile, SuperBlock,
 };
-use kernel::{c_str, ffi, fmt, new_mutex, prelude::*, str::CStr, types::ARef};
+use kernel::{c_str, ffi, fmt, prelude::*, str::CStr, types::ARef};
 
 /// `statfs` `f_type` of an rsunion mount: "rsu1".
 const RSUNION_MAGIC: ffi::c_ulong = 0x7273_7531;
@@ -45,17 +45,8 @@ impl FileSystem for Rsunion {
         }
         let syntax = params.syntax.unwrap_or(Syntax::Overlay);
         let whiteout = params.whiteout.unwrap_or(default_whiteout(syntax));
-        KBox::pin_init(
-            pin_init!(UnionFs {
-                layers,
-                work,
-                creds,
-                syntax,
-                whiteout,
-                copy_up_lock <- new_mutex!(()),
-            }),
-            GFP_KERNEL,
-        )
+        let fs = UnionFs { layers, work, creds, syntax, whiteout };
+        Ok(KBox::pin(fs, GFP_KERNEL)?)
     }
 
     fn fill_super(sb: &SuperBlock, fs: &UnionFs) -> Result {

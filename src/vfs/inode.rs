@@ -10,7 +10,9 @@ use core::{
     ptr::NonNull,
     sync::atomic::{AtomicPtr, Ordering},
 };
+use core::pin::Pin;
 use kernel::{
+    new_mutex,
     prelude::*,
     types::{ARef, AlwaysRefCounted, Opaque},
 };
@@ -352,20 +354,25 @@ unsafe extern "C" fn inode_set(inode: *mut bindings::inode, key: *mut ffi::c_voi
 pub(crate) unsafe extern "C" fn alloc_union_inode(
     _sb: *mut bindings::super_block,
 ) -> *mut bindings::inode {
-    let rs = RsInode {
+    let init = pin_init!(RsInode {
         vfs_inode: Opaque::uninit(),
         upper: AtomicPtr::new(core::ptr::null_mut()),
         lowers: UnsafeCell::new(KVec::new()),
         real_key: UnsafeCell::new(0),
-    };
-    match KBox::new(rs, GFP_KERNEL) {
+        copy_up_lock <- new_mutex!(()),
+    });
+    match KBox::pin_init(init, GFP_KERNEL) {
         Ok(rs) => {
-            let inode = rs.vfs_inode.get();
-            // SAFETY: `inode_init_once` initialises the embedded inode,
-            // once per allocation, before the VFS sees it.
-            unsafe { bindings::inode_init_once(inode) };
-            KBox::into_raw(rs);
-            inode
+            // SAFETY: the inode never moves: `free_union_inode` frees it
+            // where it is.
+            let rs = KBox::into_raw(unsafe { Pin::into_inner_unchecked(rs) });
+            // SAFETY: `rs` is live; `inode_init_once` initialises the
+            // embedded inode, once per allocation, before the VFS sees it.
+            unsafe {
+                let inode = (*rs).vfs_inode.get();
+                bindings::inode_init_once(inode);
+                inode
+            }
         }
         Err(_) => core::ptr::null_mut(),
     }
