@@ -109,12 +109,17 @@ fn copy_up_one(d: &Dentry, parent: &Dentry, data: Data) -> Result {
 
 /// A new object in the work directory of `rs`'s type: an empty file or
 /// directory, the same symlink or device.
-fn make_temp(fs: &UnionFs, rs: &RsInode, lower: &Dentry) -> Result<ARef<Dentry>> {
+/// A fresh name for a temporary object in the work directory.
+pub(crate) fn temp_name() -> Result<CString> {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let prefix = core::str::from_utf8(TEMP_PREFIX).map_err(|_| EINVAL)?;
+    CString::try_from_fmt(fmt!("{}{:x}", prefix, COUNTER.fetch_add(1, Ordering::Relaxed)))
+}
+
+fn make_temp(fs: &UnionFs, rs: &RsInode, lower: &Dentry) -> Result<ARef<Dentry>> {
     let upper = fs.upper().ok_or(EROFS)?;
     let work = fs.work.as_ref().ok_or(EROFS)?;
-    let prefix = core::str::from_utf8(TEMP_PREFIX).map_err(|_| EINVAL)?;
-    let name = CString::try_from_fmt(fmt!("{}{:x}", prefix, COUNTER.fetch_add(1, Ordering::Relaxed)))?;
+    let name = temp_name()?;
     let dir = LockedDir::lock(work.dentry(), &upper.mnt)?;
     let temp = dir.lookup(name.as_bytes())?;
     let mode = u32::from(rs.inode().mode());
@@ -195,8 +200,8 @@ fn copy_xattrs(lower: &Dentry, lower_mnt: &PrivateMount, temp: &Dentry, mnt: &Pr
     Ok(())
 }
 
-/// Removes a temporary object after a failed copy-up.
-fn remove_temp(fs: &UnionFs, temp: &Dentry) {
+/// Removes a temporary object from the work directory after a failure.
+pub(crate) fn remove_temp(fs: &UnionFs, temp: &Dentry) {
     let (Some(upper), Some(work)) = (fs.upper(), fs.work.as_ref()) else {
         return;
     };

@@ -4,11 +4,11 @@
 //! upper layer only, copying parents up first, and leave a whiteout where
 //! a name must disappear from the lower layers.
 
-use crate::copy_up::copy_up;
+use crate::copy_up::{copy_up, remove_temp, temp_name};
 use crate::entry::{RealDentry, RsInode, UnionFs, WhiteoutFormat};
 use crate::namei::{is_wh_name, union_inode, wh_name, WH_OPAQUE};
 use crate::vfs::{bindings, errno, Cred, DirOps, Dentry, LockedDir, MntWrite, PrivateMount, RenameLock};
-use kernel::{c_str, prelude::*, str::CStr};
+use kernel::{c_str, prelude::*, str::CStr, types::ARef};
 
 /// What a namespace operation creates.
 pub(crate) enum NewObject<'a> {
@@ -46,31 +46,17 @@ pub(crate) fn create(dentry: &Dentry, what: NewObject<'_>) -> Result {
     let _write = MntWrite::get(&layer.mnt)?;
     let locked = LockedDir::lock(upper_parent, &layer.mnt)?;
     let target = locked.lookup(dentry.name())?;
-    // A whiteout here hides the name in lower layers: the new object
-    // replaces it, and a new directory must keep hiding what is below.
-    let over_whiteout = remove_whiteout(&locked, &target, dentry.name())?;
-    let target = if over_whiteout { locked.lookup(dentry.name())? } else { target };
-    if !target.is_negative() {
+    let placed = if target.is_whiteout() {
+        drop(locked);
+        replace_whiteout(fs, upper_parent, dentry.name(), &what)?
+    } else if target.is_negative() {
+        create_beside_wh(fs, &locked, &target, dentry.name(), &what)?
+    } else {
         return Err(EEXIST);
-    }
-    match what {
-        NewObject::File(mode) => locked.create(&target, mode)?,
-        NewObject::Dir(mode) => locked.mkdir(&target, mode)?,
-        NewObject::Node(mode, dev) => locked.mknod(&target, mode, dev)?,
-        NewObject::Symlink(link) => locked.symlink(&target, link)?,
-        NewObject::Link(old) => {
-            let old_upper = old.union_inode().and_then(|i| i.upper()).ok_or(EIO)?;
-            locked.link(old_upper, &target)?;
-        }
-    }
-    let target = locked.lookup(dentry.name())?;
-    if over_whiteout && target.is_dir() {
-        make_opaque(fs, &target, &layer.mnt)?;
-    }
-    drop(locked);
+    };
     dir.copy_attr();
     let mut found = KVec::new();
-    found.push(RealDentry { layer: 0, dentry: target }, GFP_KERNEL)?;
+    found.push(RealDentry { layer: 0, dentry: placed }, GFP_KERNEL)?;
     // For a link, this is the old name's union inode (hashed on the same
     // real inode), with one more link now.
     let inode = union_inode(dir.inode().super_block(), fs, found)?;
@@ -81,7 +67,78 @@ pub(crate) fn create(dentry: &Dentry, what: NewObject<'_>) -> Result {
     Ok(())
 }
 
-/// Removes a whiteout for `name` in the locked upper directory, of either
+/// Makes `what` at negative `d` in a locked directory and returns it,
+/// looked up again (a filesystem may leave `d` itself unhashed).
+fn make_object(dir: &DirOps<'_>, d: &Dentry, what: &NewObject<'_>) -> Result<ARef<Dentry>> {
+    match *what {
+        NewObject::File(mode) => dir.create(d, mode)?,
+        NewObject::Dir(mode) => dir.mkdir(d, mode)?,
+        NewObject::Node(mode, dev) => dir.mknod(d, mode, dev)?,
+        NewObject::Symlink(link) => dir.symlink(d, link)?,
+        NewObject::Link(old) => {
+            let old_upper = old.union_inode().and_then(|i| i.upper()).ok_or(EIO)?;
+            dir.link(old_upper, d)?;
+        }
+    }
+    dir.lookup(d.name())
+}
+
+/// Creates at a free name; an aufs whiteout `.wh.NAME` beside it goes only
+/// once the object exists (a crash in between leaves the object, made
+/// opaque by the `.wh.` beside it if a directory), and a directory made
+/// there is opaque.
+fn create_beside_wh(
+    fs: &UnionFs,
+    dir: &LockedDir<'_>,
+    target: &Dentry,
+    name: &[u8],
+    what: &NewObject<'_>,
+) -> Result<ARef<Dentry>> {
+    let placed = make_object(dir, target, what)?;
+    let wh = dir.lookup(&wh_name(name)?)?;
+    if !wh.is_negative() {
+        if placed.is_dir() {
+            make_opaque(fs, &placed, &fs.upper().ok_or(EROFS)?.mnt)?;
+        }
+        dir.unlink(&wh)?;
+    }
+    Ok(placed)
+}
+
+/// Replaces the char-device whiteout at `name` atomically: the object is
+/// made in the work directory (opaque, if a directory), exchanged with the
+/// whiteout, and the whiteout, now in the work directory, removed. At no
+/// moment does the name show what the whiteout hides.
+fn replace_whiteout(fs: &UnionFs, upper_parent: &Dentry, name: &[u8], what: &NewObject<'_>) -> Result<ARef<Dentry>> {
+    let layer = fs.upper().ok_or(EROFS)?;
+    let work = fs.work.as_ref().ok_or(EROFS)?;
+    let temp_name = temp_name()?;
+    let temp = {
+        let dir = LockedDir::lock(work.dentry(), &layer.mnt)?;
+        let temp = dir.lookup(temp_name.as_bytes())?;
+        make_object(&dir, &temp, what)?
+    };
+    let exchanged = (|| {
+        if temp.is_dir() {
+            make_opaque(fs, &temp, &layer.mnt)?;
+        }
+        let lock = RenameLock::lock(work.dentry(), upper_parent, &layer.mnt)?;
+        let whiteout = lock.new_dir().lookup(name)?;
+        if !whiteout.is_whiteout() {
+            return Err(errno::estale());
+        }
+        lock.rename(&temp, &whiteout, RENAME_EXCHANGE)?;
+        let old_whiteout = lock.old_dir().lookup(temp_name.as_bytes())?;
+        lock.old_dir().unlink(&old_whiteout)?;
+        lock.new_dir().lookup(name)
+    })();
+    if exchanged.is_err() {
+        remove_temp(fs, &temp);
+    }
+    exchanged
+}
+
+/// Removes a whiteout for `name` in a locked upper directory, of either
 /// format; says whether there was one.
 fn remove_whiteout(dir: &DirOps<'_>, target: &Dentry, name: &[u8]) -> Result<bool> {
     if target.is_whiteout() {
@@ -125,6 +182,7 @@ fn write_whiteout(fs: &UnionFs, dir: &DirOps<'_>, name: &[u8]) -> Result {
 
 /// Removes the object at union dentry `dentry` (`rmdir` when `is_dir`):
 /// its upper copy goes, and a whiteout stays where lower layers have it.
+/// Where both happen the name never shows the lower object meanwhile.
 pub(crate) fn remove(dentry: &Dentry, is_dir: bool) -> Result {
     let parent = dentry.parent();
     let victim = dentry.union_inode().ok_or(ENOENT)?;
@@ -134,25 +192,32 @@ pub(crate) fn remove(dentry: &Dentry, is_dir: bool) -> Result {
     let (dir, upper_parent) = upper_dir(&parent)?;
     let fs = dir.fs();
     let layer = fs.upper().ok_or(EROFS)?;
+    let needs_whiteout = lower_positive(dir, dentry.name())?;
     let _creds = fs.creds.override_creds();
     let _write = MntWrite::get(&layer.mnt)?;
-    let locked = LockedDir::lock(upper_parent, &layer.mnt)?;
-    if let Some(upper) = victim.upper() {
-        let target = locked.lookup(dentry.name())?;
-        if target.as_ptr() != upper.as_ptr() {
-            return Err(errno::estale());
+    match victim.upper() {
+        Some(upper) => {
+            if is_dir {
+                crate::readdir::clear_whiteouts(victim, upper, &layer.mnt)?;
+            }
+            if needs_whiteout && fs.whiteout == WhiteoutFormat::Overlay {
+                swap_for_whiteout(fs, upper_parent, dentry.name(), upper)?;
+            } else {
+                let locked = LockedDir::lock(upper_parent, &layer.mnt)?;
+                // An aufs whiteout first: a crash before the object goes
+                // leaves it shown, never the lower one.
+                if needs_whiteout {
+                    write_whiteout(fs, &locked, dentry.name())?;
+                }
+                remove_upper(&locked, dentry.name(), upper)?;
+            }
         }
-        if is_dir {
-            crate::readdir::clear_whiteouts(victim, upper, &layer.mnt)?;
-            locked.rmdir(&target)?;
-        } else {
-            locked.unlink(&target)?;
+        None if needs_whiteout => {
+            let locked = LockedDir::lock(upper_parent, &layer.mnt)?;
+            write_whiteout(fs, &locked, dentry.name())?;
         }
+        None => (),
     }
-    if lower_positive(dir, dentry.name())? {
-        write_whiteout(fs, &locked, dentry.name())?;
-    }
-    drop(locked);
     dir.copy_attr();
     if is_dir {
         victim.inode().clear_nlink();
@@ -160,6 +225,47 @@ pub(crate) fn remove(dentry: &Dentry, is_dir: bool) -> Result {
         victim.inode().drop_nlink();
     }
     Ok(())
+}
+
+/// Removes `upper`, the object at `name` in a locked upper directory.
+fn remove_upper(dir: &DirOps<'_>, name: &[u8], upper: &Dentry) -> Result {
+    let target = dir.lookup(name)?;
+    if target.as_ptr() != upper.as_ptr() {
+        return Err(errno::estale());
+    }
+    if target.is_dir() {
+        dir.rmdir(&target)
+    } else {
+        dir.unlink(&target)
+    }
+}
+
+/// Puts a char-device whiteout in place of `upper` at `name` atomically:
+/// the whiteout is made in the work directory, exchanged with the object,
+/// and the object, now in the work directory, removed.
+fn swap_for_whiteout(fs: &UnionFs, upper_parent: &Dentry, name: &[u8], upper: &Dentry) -> Result {
+    let layer = fs.upper().ok_or(EROFS)?;
+    let work = fs.work.as_ref().ok_or(EROFS)?;
+    let temp_name = temp_name()?;
+    let temp = {
+        let dir = LockedDir::lock(work.dentry(), &layer.mnt)?;
+        let temp = dir.lookup(temp_name.as_bytes())?;
+        dir.whiteout(&temp)?;
+        temp
+    };
+    let lock = RenameLock::lock(work.dentry(), upper_parent, &layer.mnt)?;
+    let exchanged = lock.new_dir().lookup(name).and_then(|target| {
+        if target.as_ptr() != upper.as_ptr() {
+            return Err(errno::estale());
+        }
+        lock.rename(&temp, &target, RENAME_EXCHANGE)
+    });
+    if exchanged.is_err() {
+        drop(lock);
+        remove_temp(fs, &temp);
+        return exchanged;
+    }
+    remove_upper(lock.old_dir(), temp_name.as_bytes(), upper)
 }
 
 /// `renameat2` flags, as the VFS passes them (uapi/linux/fs.h; the AT_
