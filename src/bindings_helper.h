@@ -17,6 +17,7 @@
 #include <linux/mount.h>
 #include <linux/namei.h>
 #include <linux/path.h>
+#include <linux/posix_acl.h>
 #include <linux/posix_acl_xattr.h>
 #include <linux/rcupdate.h>
 #include <linux/seq_file.h>
@@ -38,5 +39,6 @@ static inline const struct cred *rsunion_current_cred(void)
  */
 #ifdef __BINDGEN__
 const unsigned long RSUNION_CONST_SB_RDONLY = SB_RDONLY;
+const unsigned long RSUNION_CONST_SB_POSIXACL = SB_POSIXACL;
 const fmode_t RSUNION_CONST_FMODE_CAN_ODIRECT = FMODE_CAN_ODIRECT;
 #endif

@@ -5,7 +5,8 @@
 //! copies up), and never showing the union's private names.
 
 use crate::copy_up::{copy_up, PRIVATE_XATTR_PREFIX};
-use crate::vfs::{Dentry, MntWrite};
+use crate::entry::UnionFs;
+use crate::vfs::{Dentry, MntWrite, Path, PrivateMount};
 use kernel::{prelude::*, str::CStr};
 
 pub(crate) fn get(dentry: &Dentry, name: &CStr, buf: &mut [u8]) -> Result<usize> {
@@ -20,19 +21,32 @@ pub(crate) fn get(dentry: &Dentry, name: &CStr, buf: &mut [u8]) -> Result<usize>
     }
 }
 
-/// Sets (or with `None` removes) an xattr, on the upper copy.
-pub(crate) fn set(dentry: &Dentry, name: &CStr, value: Option<&[u8]>, flags: i32) -> Result {
+/// The topmost real object of `dentry` as a path, for reading its ACLs.
+pub(crate) fn real_acl_path(dentry: &Dentry) -> Result<(Path, &UnionFs)> {
+    let inode = dentry.union_inode().ok_or(ENOENT)?;
+    Ok((crate::inode::top_path(inode)?, inode.fs()))
+}
+
+/// Copies `dentry` up for a change of its xattrs or ACLs; the upper copy,
+/// its layer's mount, and the union.
+pub(crate) fn upper_for_change(dentry: &Dentry) -> Result<(&Dentry, &PrivateMount, &UnionFs)> {
     copy_up(dentry)?;
     let inode = dentry.union_inode().ok_or(ENOENT)?;
     let fs = inode.fs();
     let layer = fs.upper().ok_or(EROFS)?;
-    let upper = inode.upper().ok_or(EIO)?;
-    let _write = MntWrite::get(&layer.mnt)?;
+    Ok((inode.upper().ok_or(EIO)?, &layer.mnt, fs))
+}
+
+/// Sets (or with `None` removes) an xattr, on the upper copy.
+pub(crate) fn set(dentry: &Dentry, name: &CStr, value: Option<&[u8]>, flags: i32) -> Result {
+    let (upper, mnt, fs) = upper_for_change(dentry)?;
+    let inode = dentry.union_inode().ok_or(ENOENT)?;
+    let _write = MntWrite::get(mnt)?;
     let result = {
         let _creds = fs.creds.override_creds();
         match value {
-            Some(v) => upper.setxattr_flags(&layer.mnt, name, v, flags),
-            None => upper.removexattr(&layer.mnt, name),
+            Some(v) => upper.setxattr_flags(mnt, name, v, flags),
+            None => upper.removexattr(mnt, name),
         }
     };
     inode.copy_attr();

@@ -86,6 +86,9 @@ const fn inode_ops(
         getattr: Some(getattr),
         setattr: Some(setattr),
         listxattr: Some(super::xattr::listxattr),
+        get_inode_acl: Some(super::xattr::get_inode_acl),
+        get_acl: Some(super::xattr::get_acl),
+        set_acl: Some(super::xattr::set_acl),
         // SAFETY: all-zero is a valid `inode_operations`.
         ..unsafe { core::mem::zeroed() }
     }

@@ -40,6 +40,8 @@ impl SuperBlock {
             (*sb).s_stack_depth = stack_depth;
             (*sb).s_maxbytes = maxbytes;
             (*sb).s_time_gran = 1;
+            // POSIX ACLs of the real objects count for the union's.
+            (*sb).s_flags |= bindings::SB_POSIXACL;
             if read_only {
                 (*sb).s_flags |= bindings::SB_RDONLY;
             }

@@ -223,3 +223,87 @@ impl Dentry {
         })
     }
 }
+
+/// `inode_operations.get_inode_acl`: the real object's ACL, for permission
+/// checks on the union inode (also in RCU path walks).
+///
+/// # Safety
+/// VFS callback: `inode` is one of ours.
+pub(crate) unsafe extern "C" fn get_inode_acl(
+    inode: *mut bindings::inode,
+    acl_type: ffi::c_int,
+    rcu: bool,
+) -> *mut bindings::posix_acl {
+    // SAFETY: per this function's contract.
+    let rs = unsafe { super::Inode::from_raw(inode).union() };
+    let Some(real) = rs.top().and_then(|t| t.dentry.inode()) else {
+        // Evicted under an RCU walk: let the walk retry with references.
+        return ECHILD.to_ptr();
+    };
+    // SAFETY: `real` is live (in RCU walk, RCU keeps it so).
+    unsafe {
+        if rcu {
+            return bindings::get_cached_acl_rcu(real.as_ptr(), acl_type);
+        }
+        let _creds = rs.fs().creds.override_creds();
+        bindings::get_inode_acl(real.as_ptr(), acl_type)
+    }
+}
+
+/// `inode_operations.get_acl`: `getxattr` of `system.posix_acl_*`.
+///
+/// # Safety
+/// VFS callback: `dentry` is a positive dentry of ours.
+pub(crate) unsafe extern "C" fn get_acl(
+    _idmap: *mut bindings::mnt_idmap,
+    dentry: *mut bindings::dentry,
+    acl_type: ffi::c_int,
+) -> *mut bindings::posix_acl {
+    // SAFETY: per this function's contract.
+    let d = unsafe { Dentry::from_raw(dentry) };
+    match crate::xattr::real_acl_path(d) {
+        // SAFETY: `path` is live; the name is a static C string.
+        Ok((path, fs)) => unsafe {
+            let _creds = fs.creds.override_creds();
+            let p = &*path.as_ptr();
+            bindings::vfs_get_acl(bindings::mnt_idmap(p.mnt), p.dentry, bindings::posix_acl_xattr_name(acl_type))
+        },
+        Err(e) => e.to_ptr(),
+    }
+}
+
+/// `inode_operations.set_acl`: `setxattr`/`removexattr` of
+/// `system.posix_acl_*`, on the upper copy.
+///
+/// # Safety
+/// VFS callback: `dentry` is a positive dentry of ours; `acl` is NULL (to
+/// remove) or live.
+pub(crate) unsafe extern "C" fn set_acl(
+    _idmap: *mut bindings::mnt_idmap,
+    dentry: *mut bindings::dentry,
+    acl: *mut bindings::posix_acl,
+    acl_type: ffi::c_int,
+) -> ffi::c_int {
+    // SAFETY: per this function's contract.
+    let d = unsafe { Dentry::from_raw(dentry) };
+    kernel::error::from_result(|| {
+        let (upper, mnt, fs) = crate::xattr::upper_for_change(d)?;
+        let _write = super::MntWrite::get(mnt)?;
+        let result = {
+            let _creds = fs.creds.override_creds();
+            // SAFETY: `upper` is live; the name is a static C string.
+            to_result(unsafe {
+                let name = bindings::posix_acl_xattr_name(acl_type);
+                if acl.is_null() {
+                    bindings::vfs_remove_acl(mnt.idmap(), upper.as_ptr(), name)
+                } else {
+                    bindings::vfs_set_acl(mnt.idmap(), upper.as_ptr(), name, acl)
+                }
+            })
+        };
+        if let Some(rs) = d.union_inode() {
+            rs.copy_attr();
+        }
+        result.map(|()| 0)
+    })
+}
