@@ -5,6 +5,7 @@
 #   make check      build everything and run the selftests in one guest boot
 #   make kernel     build (or find in the cache) the test kernel
 #   make selftests  build the selftest binaries
+#   make rustfmt    format src/ (make check refuses unformatted code)
 #   make clean
 #
 # Every target that needs a tool installs it first (scripts/bootstrap).
@@ -17,7 +18,7 @@ ifeq ($(origin KDIR), undefined)
 KDIR = $(eval KDIR := $(shell $(TOP)/scripts/kernel)/build)$(KDIR)
 endif
 
-.PHONY: all module kernel demo check selftests clean rustfmt
+.PHONY: all module kernel demo check selftests clean rustfmt rustfmt-check
 
 all: module
 
@@ -34,11 +35,17 @@ selftests:
 demo: module
 	$(TOP)/scripts/vm $(TOP)/scripts/demo
 
-check: module selftests
+check: rustfmt-check module selftests
 	$(TOP)/scripts/vm $(TOP)/selftests/run $(TOP)/rsunion.ko
 
+# The crate root pulls in every module; formatting follows rustfmt's
+# defaults for edition 2021, as the kernel's .rustfmt.toml does.
 rustfmt:
 	/usr/bin/rustfmt --edition 2021 $(TOP)/src/rsunion_main.rs
+
+rustfmt-check:
+	@/usr/bin/rustfmt --edition 2021 --check $(TOP)/src/rsunion_main.rs >/dev/null || \
+		{ echo "rsunion: src/ is not rustfmt-formatted: run 'make rustfmt'" >&2; exit 1; }
 
 clean:
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(TOP) $(TOOLCHAIN) clean; fi

@@ -10,7 +10,9 @@
 //! serialise on its mutex: the second copier finds it done.
 
 use crate::entry::{RsInode, UnionFs};
-use crate::vfs::{bindings, Dentry, LockedDir, MntWrite, PrivateMount, RealFile, RenameLock, XattrList};
+use crate::vfs::{
+    bindings, Dentry, LockedDir, MntWrite, PrivateMount, RealFile, RenameLock, XattrList,
+};
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{fmt, prelude::*, str::CString, types::ARef};
 
@@ -113,7 +115,11 @@ fn copy_up_one(d: &Dentry, parent: &Dentry, data: Data) -> Result {
 pub(crate) fn temp_name() -> Result<CString> {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let prefix = core::str::from_utf8(TEMP_PREFIX).map_err(|_| EINVAL)?;
-    CString::try_from_fmt(fmt!("{}{:x}", prefix, COUNTER.fetch_add(1, Ordering::Relaxed)))
+    CString::try_from_fmt(fmt!(
+        "{}{:x}",
+        prefix,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ))
 }
 
 fn make_temp(fs: &UnionFs, rs: &RsInode, lower: &Dentry) -> Result<ARef<Dentry>> {
@@ -140,8 +146,16 @@ fn fill_temp(fs: &UnionFs, rs: &RsInode, lower: &Dentry, temp: &Dentry, data: Da
     let lower_path = crate::inode::real_path(rs, rs.top().ok_or(EIO)?)?;
     if rs.inode().is_regular() && data == Data::Copy {
         let temp_path = crate::vfs::Path::new(&upper.mnt, temp);
-        let src = RealFile::open(&lower_path, bindings::O_RDONLY | bindings::O_LARGEFILE, &fs.creds)?;
-        let dst = RealFile::open(&temp_path, bindings::O_WRONLY | bindings::O_LARGEFILE, &fs.creds)?;
+        let src = RealFile::open(
+            &lower_path,
+            bindings::O_RDONLY | bindings::O_LARGEFILE,
+            &fs.creds,
+        )?;
+        let dst = RealFile::open(
+            &temp_path,
+            bindings::O_WRONLY | bindings::O_LARGEFILE,
+            &fs.creds,
+        )?;
         copy_data(&src, &dst, rs.inode().size())?;
     }
     let lower_layer = fs.layers.get(rs.top().ok_or(EIO)?.layer).ok_or(EIO)?;
@@ -181,7 +195,12 @@ fn copy_data(src: &RealFile, dst: &RealFile, len: i64) -> Result {
 }
 
 /// Copies every xattr but the union's private ones.
-fn copy_xattrs(lower: &Dentry, lower_mnt: &PrivateMount, temp: &Dentry, mnt: &PrivateMount) -> Result {
+fn copy_xattrs(
+    lower: &Dentry,
+    lower_mnt: &PrivateMount,
+    temp: &Dentry,
+    mnt: &PrivateMount,
+) -> Result {
     let list = XattrList::read(lower)?;
     for name in list.names() {
         if name.as_bytes().starts_with(PRIVATE_XATTR_PREFIX) {
@@ -211,7 +230,11 @@ pub(crate) fn remove_temp(fs: &UnionFs, temp: &Dentry) {
     if temp.is_negative() {
         return;
     }
-    let removed = if temp.is_dir() { dir.rmdir(temp) } else { dir.unlink(temp) };
+    let removed = if temp.is_dir() {
+        dir.rmdir(temp)
+    } else {
+        dir.unlink(temp)
+    };
     if removed.is_err() {
         pr_warn!("could not remove a temporary copy-up object from the work directory\n");
     }

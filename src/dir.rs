@@ -7,7 +7,9 @@
 use crate::copy_up::{copy_up, remove_temp, temp_name};
 use crate::entry::{RealDentry, RsInode, UnionFs, WhiteoutFormat};
 use crate::namei::{is_wh_name, union_inode, wh_name, WH_OPAQUE};
-use crate::vfs::{bindings, errno, Cred, DirOps, Dentry, LockedDir, MntWrite, PrivateMount, RenameLock};
+use crate::vfs::{
+    bindings, errno, Cred, Dentry, DirOps, LockedDir, MntWrite, PrivateMount, RenameLock,
+};
 use kernel::{c_str, prelude::*, str::CStr, types::ARef};
 
 /// What a namespace operation creates.
@@ -56,7 +58,13 @@ pub(crate) fn create(dentry: &Dentry, what: NewObject<'_>) -> Result {
     };
     dir.copy_attr();
     let mut found = KVec::new();
-    found.push(RealDentry { layer: 0, dentry: placed }, GFP_KERNEL)?;
+    found.push(
+        RealDentry {
+            layer: 0,
+            dentry: placed,
+        },
+        GFP_KERNEL,
+    )?;
     // For a link, this is the old name's union inode (hashed on the same
     // real inode), with one more link now.
     let inode = union_inode(dir.inode().super_block(), fs, found)?;
@@ -109,7 +117,12 @@ fn create_beside_wh(
 /// made in the work directory (opaque, if a directory), exchanged with the
 /// whiteout, and the whiteout, now in the work directory, removed. At no
 /// moment does the name show what the whiteout hides.
-fn replace_whiteout(fs: &UnionFs, upper_parent: &Dentry, name: &[u8], what: &NewObject<'_>) -> Result<ARef<Dentry>> {
+fn replace_whiteout(
+    fs: &UnionFs,
+    upper_parent: &Dentry,
+    name: &[u8],
+    what: &NewObject<'_>,
+) -> Result<ARef<Dentry>> {
     let layer = fs.upper().ok_or(EROFS)?;
     let work = fs.work.as_ref().ok_or(EROFS)?;
     let temp_name = temp_name()?;
@@ -320,7 +333,11 @@ pub(crate) fn rename(old: &Dentry, new: &Dentry, flags: u32) -> Result {
         // The new name was whited out: what comes now takes its place.
         upper_new = lock.new_dir().lookup(new.name())?;
     }
-    lock.rename(&upper_old, &upper_new, flags & (RENAME_EXCHANGE | RENAME_NOREPLACE))?;
+    lock.rename(
+        &upper_old,
+        &upper_new,
+        flags & (RENAME_EXCHANGE | RENAME_NOREPLACE),
+    )?;
     // A directory arriving where lower layers have the name must not
     // merge with them.
     if new_lower && source.inode().is_dir() {
@@ -356,7 +373,9 @@ fn lower_positive(dir: &RsInode, name: &[u8]) -> Result<bool> {
         if !d.is_negative() {
             return Ok(true);
         }
-        let wh = parent.dentry.lookup_unlocked(layer.mnt.idmap(), &wh_name(name)?)?;
+        let wh = parent
+            .dentry
+            .lookup_unlocked(layer.mnt.idmap(), &wh_name(name)?)?;
         if !wh.is_negative() {
             return Ok(false);
         }

@@ -72,7 +72,10 @@ pub(crate) struct Real<'a> {
 
 impl RealDentry {
     pub(crate) fn borrow(&self) -> Real<'_> {
-        Real { layer: self.layer, dentry: &self.dentry }
+        Real {
+            layer: self.layer,
+            dentry: &self.dentry,
+        }
     }
 }
 
@@ -121,7 +124,10 @@ impl RsInode {
     /// Every real object behind this inode, topmost first.
     pub(crate) fn reals(&self) -> impl Iterator<Item = Real<'_>> {
         let upper = self.upper().map(|dentry| Real { layer: 0, dentry });
-        Iterator::chain(upper.into_iter(), self.lowers().iter().map(RealDentry::borrow))
+        Iterator::chain(
+            upper.into_iter(),
+            self.lowers().iter().map(RealDentry::borrow),
+        )
     }
 
     /// The topmost real object.

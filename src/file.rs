@@ -13,7 +13,8 @@ use kernel::prelude::*;
 
 /// Flags that did their work at the union level and mean nothing to the
 /// real file.
-const UNION_ONLY_FLAGS: u32 = bindings::O_CREAT | bindings::O_EXCL | bindings::O_NOCTTY | bindings::O_TRUNC;
+const UNION_ONLY_FLAGS: u32 =
+    bindings::O_CREAT | bindings::O_EXCL | bindings::O_NOCTTY | bindings::O_TRUNC;
 
 /// Opens the real file behind `file` with the mounter's credentials, after
 /// checking that the mounter may open it so. An open that may write copies
@@ -21,9 +22,14 @@ const UNION_ONLY_FLAGS: u32 = bindings::O_CREAT | bindings::O_EXCL | bindings::O
 pub(crate) fn open(inode: &RsInode, file: &File) -> Result<RealFile> {
     let fs = inode.fs();
     let truncating = file.flags() & bindings::O_TRUNC != 0;
-    if inode.upper().is_none() && (truncating || file.flags() & bindings::O_ACCMODE != bindings::O_RDONLY) {
+    if inode.upper().is_none()
+        && (truncating || file.flags() & bindings::O_ACCMODE != bindings::O_RDONLY)
+    {
         // No use copying data the open is about to drop.
-        copy_up_with(file.dentry(), if truncating { Data::Drop } else { Data::Copy })?;
+        copy_up_with(
+            file.dentry(),
+            if truncating { Data::Drop } else { Data::Copy },
+        )?;
     }
     let real = top_path(inode)?;
     let flags = file.flags() & !UNION_ONLY_FLAGS;
@@ -52,7 +58,13 @@ fn on_upper(inode: &RsInode) -> bool {
     inode.upper().is_some()
 }
 
-pub(crate) fn fsync(inode: &RsInode, real: &RealFile, start: i64, end: i64, datasync: bool) -> Result {
+pub(crate) fn fsync(
+    inode: &RsInode,
+    real: &RealFile,
+    start: i64,
+    end: i64,
+    datasync: bool,
+) -> Result {
     if !on_upper(inode) {
         return Ok(());
     }

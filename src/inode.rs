@@ -25,7 +25,12 @@ pub(crate) fn real_path(inode: &RsInode, real: Real<'_>) -> Result<Path> {
     Ok(Path::new(&layer.mnt, real.dentry))
 }
 
-pub(crate) fn getattr(inode: &RsInode, stat: &mut bindings::kstat, request_mask: u32, flags: u32) -> Result {
+pub(crate) fn getattr(
+    inode: &RsInode,
+    stat: &mut bindings::kstat,
+    request_mask: u32,
+    flags: u32,
+) -> Result {
     let path = top_path(inode)?;
     {
         let _creds = inode.fs().creds.override_creds();
@@ -55,7 +60,10 @@ pub(crate) fn permission(inode: &RsInode, idmap: *mut bindings::mnt_idmap, mask:
     let layer = fs.layers.get(top.layer).ok_or(EIO)?;
     // A lower object is never written: a write will go to its upper copy.
     // Ask only that the mounter can read it, to copy it up.
-    let mask = if inode.upper().is_none() && !real.is_special() && mask & bindings::MAY_WRITE as i32 != 0 {
+    let mask = if inode.upper().is_none()
+        && !real.is_special()
+        && mask & bindings::MAY_WRITE as i32 != 0
+    {
         (mask & !((bindings::MAY_WRITE | bindings::MAY_APPEND) as i32)) | bindings::MAY_READ as i32
     } else {
         mask
@@ -66,7 +74,11 @@ pub(crate) fn permission(inode: &RsInode, idmap: *mut bindings::mnt_idmap, mask:
 
 /// Changes attributes: the caller is checked on the union inode, the
 /// object is copied up, and the change made to the upper copy.
-pub(crate) fn setattr(dentry: &Dentry, idmap: *mut bindings::mnt_idmap, attr: &mut bindings::iattr) -> Result {
+pub(crate) fn setattr(
+    dentry: &Dentry,
+    idmap: *mut bindings::mnt_idmap,
+    attr: &mut bindings::iattr,
+) -> Result {
     dentry.setattr_prepare(idmap, attr)?;
     copy_up(dentry)?;
     let inode = dentry.union_inode().ok_or(ENOENT)?;

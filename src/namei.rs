@@ -52,7 +52,13 @@ pub(crate) fn lookup(dir: &RsInode, name: &[u8]) -> Result<Option<ARef<Inode>>> 
                 if !found.is_empty() && !dentry.is_dir() {
                     break;
                 }
-                found.push(RealDentry { layer: parent.layer, dentry }, GFP_KERNEL)?;
+                found.push(
+                    RealDentry {
+                        layer: parent.layer,
+                        dentry,
+                    },
+                    GFP_KERNEL,
+                )?;
                 if last {
                     break;
                 }
@@ -66,8 +72,13 @@ pub(crate) fn lookup(dir: &RsInode, name: &[u8]) -> Result<Option<ARef<Inode>>> 
 }
 
 /// Splits a found stack into the upper layer's object and the lowers'.
-fn split_upper(fs: &UnionFs, mut found: KVec<RealDentry>) -> Result<(Option<ARef<Dentry>>, KVec<RealDentry>)> {
-    let has_upper = found.first().is_some_and(|r| fs.layers.get(r.layer).is_some_and(|l| l.writable));
+fn split_upper(
+    fs: &UnionFs,
+    mut found: KVec<RealDentry>,
+) -> Result<(Option<ARef<Dentry>>, KVec<RealDentry>)> {
+    let has_upper = found
+        .first()
+        .is_some_and(|r| fs.layers.get(r.layer).is_some_and(|l| l.writable));
     if !has_upper {
         return Ok((None, found));
     }
@@ -104,13 +115,20 @@ fn lookup_in_layer(layer: &Layer, parent: &Dentry, name: &[u8], bottom: bool) ->
         return Ok(Found::Nothing);
     }
     if !real.is_negative() && (bottom || !real.is_dir()) {
-        return Ok(Found::Object { dentry: real, last: true });
+        return Ok(Found::Object {
+            dentry: real,
+            last: true,
+        });
     }
     // `.wh.NAME` beside a directory NAME in one layer hides what is below
     // it, as if the directory were opaque.
     let wh_beside = has_wh_entry(layer, parent, name)?;
     if real.is_negative() {
-        return Ok(if wh_beside { Found::Whiteout } else { Found::Nothing });
+        return Ok(if wh_beside {
+            Found::Whiteout
+        } else {
+            Found::Nothing
+        });
     }
     let last = wh_beside || is_opaque(layer, &real)?;
     Ok(Found::Object { dentry: real, last })
@@ -136,7 +154,11 @@ fn has_wh_entry(layer: &Layer, parent: &Dentry, name: &[u8]) -> Result<bool> {
 /// Does real directory `dir` stop the merge with what is below it?
 fn is_opaque(layer: &Layer, dir: &Dentry) -> Result<bool> {
     let mut value = [0u8; 2];
-    let xattr = dir.getxattr(layer.mnt.idmap(), c_str!("trusted.overlay.opaque"), &mut value);
+    let xattr = dir.getxattr(
+        layer.mnt.idmap(),
+        c_str!("trusted.overlay.opaque"),
+        &mut value,
+    );
     if let Ok(Some(1)) = xattr {
         if value[0] == b'y' {
             return Ok(true);
@@ -148,7 +170,11 @@ fn is_opaque(layer: &Layer, dir: &Dentry) -> Result<bool> {
 
 /// The union inode for a found stack: one per directory dentry, and for a
 /// non-directory the one already standing for its real inode, if any.
-pub(crate) fn union_inode(sb: &SuperBlock, fs: &UnionFs, found: KVec<RealDentry>) -> Result<ARef<Inode>> {
+pub(crate) fn union_inode(
+    sb: &SuperBlock,
+    fs: &UnionFs,
+    found: KVec<RealDentry>,
+) -> Result<ARef<Inode>> {
     let top = found.first().and_then(|r| r.dentry.inode()).ok_or(EIO)?;
     let ops = ops_for_mode(top.mode());
     let mut inode = if top.is_dir() {

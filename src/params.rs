@@ -66,7 +66,11 @@ fn resolve_list(fc: &FsContext, key: &CStr, value: &[u8]) -> Result<KVec<Path>> 
     let mut paths = KVec::new();
     for item in split_unescaped(value, b':') {
         if paths.len() == MAX_LOWER_LAYERS {
-            return Err(fc.invalf(fmt!("{}: too many layers, the limit is {}", key, MAX_LOWER_LAYERS)));
+            return Err(fc.invalf(fmt!(
+                "{}: too many layers, the limit is {}",
+                key,
+                MAX_LOWER_LAYERS
+            )));
         }
         paths.push(resolve(fc, key, item)?, GFP_KERNEL)?;
     }
@@ -94,7 +98,11 @@ fn parse_branches(fc: &FsContext, params: &mut Params, key: &CStr, value: &[u8])
         if writable {
             params.upper = Some(path);
         } else if params.lowers.len() == MAX_LOWER_LAYERS {
-            return Err(fc.invalf(fmt!("{}: too many layers, the limit is {}", key, MAX_LOWER_LAYERS)));
+            return Err(fc.invalf(fmt!(
+                "{}: too many layers, the limit is {}",
+                key,
+                MAX_LOWER_LAYERS
+            )));
         } else {
             params.lowers.push(path, GFP_KERNEL)?;
         }
@@ -115,7 +123,12 @@ fn resolve(fc: &FsContext, key: &CStr, escaped: &[u8]) -> Result<Path> {
     })?;
     let name = CStr::from_bytes_with_nul(&name).map_err(|_| EINVAL)?;
     let path = Path::lookup(name).map_err(|e| {
-        fc.log_err(fmt!("{}: cannot resolve '{}': error {}", key, name, e.to_errno()));
+        fc.log_err(fmt!(
+            "{}: cannot resolve '{}': error {}",
+            key,
+            name,
+            e.to_errno()
+        ));
         e
     })?;
     if !path.dentry().is_dir() {

@@ -12,7 +12,10 @@
 use crate::entry::{Real, RsInode};
 use crate::inode::real_path;
 use crate::namei::{is_wh_name, WH_PREFIX};
-use crate::vfs::{bindings, errno, read_real_dir, Dentry, DirContext, File, LockedDir, Path, PrivateMount, RawEntry, RealFile};
+use crate::vfs::{
+    bindings, errno, read_real_dir, Dentry, DirContext, File, LockedDir, Path, PrivateMount,
+    RawEntry, RealFile,
+};
 use core::cmp::Ordering;
 use core::ops::Range;
 use kernel::prelude::*;
@@ -45,7 +48,12 @@ struct Candidate {
     whiteout: bool,
 }
 
-pub(crate) fn iterate(inode: &RsInode, file: &File, cache: &mut DirCache, ctx: &DirContext) -> Result {
+pub(crate) fn iterate(
+    inode: &RsInode,
+    file: &File,
+    cache: &mut DirCache,
+    ctx: &DirContext,
+) -> Result {
     if !ctx.emit_dots(file) {
         return Ok(());
     }
@@ -54,7 +62,10 @@ pub(crate) fn iterate(inode: &RsInode, file: &File, cache: &mut DirCache, ctx: &
         m @ None => m.insert(merge(inode)?),
     };
     let mut pos = ctx.pos();
-    while let Some(e) = usize::try_from(pos - 2).ok().and_then(|i| merged.entries.get(i)) {
+    while let Some(e) = usize::try_from(pos - 2)
+        .ok()
+        .and_then(|i| merged.entries.get(i))
+    {
         let name = merged.names.get(e.name.clone()).ok_or(EIO)?;
         if !ctx.emit(name, e.ino, e.d_type) {
             break;
@@ -136,7 +147,9 @@ fn same_name(names: &[u8], cands: &[Candidate], i: usize, j: usize) -> bool {
 }
 
 fn cmp_names(names: &[u8], a: &Candidate, b: &Candidate) -> Ordering {
-    names.get(a.entry.name.clone()).cmp(&names.get(b.entry.name.clone()))
+    names
+        .get(a.entry.name.clone())
+        .cmp(&names.get(b.entry.name.clone()))
 }
 
 /// Heapsort: in place, no recursion and a small stack frame, where
@@ -191,8 +204,19 @@ fn read_layer(
         };
         let start = names.len();
         names.extend_from_slice(name, GFP_KERNEL)?;
-        let entry = Entry { name: start..names.len(), ino: e.ino, d_type: e.d_type };
-        cands.push(Candidate { entry, layer: depth, whiteout }, GFP_KERNEL)?;
+        let entry = Entry {
+            name: start..names.len(),
+            ino: e.ino,
+            d_type: e.d_type,
+        };
+        cands.push(
+            Candidate {
+                entry,
+                layer: depth,
+                whiteout,
+            },
+            GFP_KERNEL,
+        )?;
         Ok(())
     })
 }

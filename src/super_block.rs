@@ -45,7 +45,13 @@ impl FileSystem for Rsunion {
         }
         let syntax = params.syntax.unwrap_or(Syntax::Overlay);
         let whiteout = params.whiteout.unwrap_or(default_whiteout(syntax));
-        let fs = UnionFs { layers, work, creds, syntax, whiteout };
+        let fs = UnionFs {
+            layers,
+            work,
+            creds,
+            syntax,
+            whiteout,
+        };
         Ok(KBox::pin(fs, GFP_KERNEL)?)
     }
 
@@ -88,7 +94,9 @@ fn check_layers(fc: &FsContext, p: &Params) -> Result {
         return Err(fc.invalf(fmt!("no layers: give lowerdir= (or br=/dirs=)")));
     }
     if p.lowers.is_empty() {
-        return Err(fc.invalf(fmt!("a writable layer needs at least one read-only layer below it")));
+        return Err(fc.invalf(fmt!(
+            "a writable layer needs at least one read-only layer below it"
+        )));
     }
     if p.upper.is_none() && p.lowers.len() < 2 {
         return Err(fc.invalf(fmt!("a read-only union needs at least two layers")));
@@ -127,7 +135,10 @@ fn clean_work_dir(work: &Path, upper: &Layer, creds: &Cred) {
         })
     });
     if let Err(e) = cleaned {
-        pr_warn!("could not clean the work directory: error {}\n", e.to_errno());
+        pr_warn!(
+            "could not clean the work directory: error {}\n",
+            e.to_errno()
+        );
     }
 }
 
@@ -142,12 +153,19 @@ fn new_layer(path: Path, writable: bool) -> Result<Layer> {
     let mut mnt = path.clone_private_mount()?;
     if writable {
         // The union's own atime options apply, not the upper mount's.
-        mnt.set_flags(0, bindings::MNT_NOATIME | bindings::MNT_NODIRATIME | bindings::MNT_RELATIME);
+        mnt.set_flags(
+            0,
+            bindings::MNT_NOATIME | bindings::MNT_NODIRATIME | bindings::MNT_RELATIME,
+        );
     } else {
         // Lower layers are never written, not even their atimes.
         mnt.set_flags(bindings::MNT_READONLY | bindings::MNT_NOATIME, 0);
     }
-    Ok(Layer { mnt, path, writable })
+    Ok(Layer {
+        mnt,
+        path,
+        writable,
+    })
 }
 
 /// The upper layer's statfs, or the top layer's in a read-only union.
@@ -189,7 +207,11 @@ pub(crate) fn show_options(fs: &UnionFs, m: &SeqFile) -> Result {
                     m.puts(c_str!(":"));
                 }
                 m.path(&layer.path, esc);
-                m.puts(if layer.writable { c_str!("=rw") } else { c_str!("=ro") });
+                m.puts(if layer.writable {
+                    c_str!("=rw")
+                } else {
+                    c_str!("=ro")
+                });
             }
         }
     }

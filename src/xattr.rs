@@ -75,8 +75,13 @@ pub(crate) fn list(dentry: &Dentry, buf: &mut [u8]) -> Result<usize> {
 fn remove_private_names(list: &mut [u8]) -> usize {
     let (mut read, mut write) = (0, 0);
     while read < list.len() {
-        let end = list.get(read..).and_then(|r| r.iter().position(|&c| c == 0)).map_or(list.len(), |p| read + p + 1);
-        let private = list.get(read..end).is_some_and(|n| n.starts_with(PRIVATE_XATTR_PREFIX));
+        let end = list
+            .get(read..)
+            .and_then(|r| r.iter().position(|&c| c == 0))
+            .map_or(list.len(), |p| read + p + 1);
+        let private = list
+            .get(read..end)
+            .is_some_and(|n| n.starts_with(PRIVATE_XATTR_PREFIX));
         if !private {
             list.copy_within(read..end, write);
             write += end - read;

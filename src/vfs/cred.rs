@@ -30,7 +30,10 @@ impl Cred {
         // SAFETY: the current task's credentials are live while it runs.
         unsafe {
             let cred = bindings::rsunion_current_cred();
-            Owner { uid: (*cred).fsuid, gid: (*cred).fsgid }
+            Owner {
+                uid: (*cred).fsuid,
+                gid: (*cred).fsgid,
+            }
         }
     }
 

@@ -81,7 +81,8 @@ impl Dentry {
     pub(crate) fn link_target(&self) -> Result<CString> {
         let mut done = bindings::delayed_call::default();
         // SAFETY: `self` is live; the string lives until `done` runs.
-        let target = from_err_ptr(unsafe { bindings::vfs_get_link(self.as_ptr(), &mut done) }.cast_mut());
+        let target =
+            from_err_ptr(unsafe { bindings::vfs_get_link(self.as_ptr(), &mut done) }.cast_mut());
         let copy = target.and_then(|t| {
             // SAFETY: `vfs_get_link` returned a C string.
             let t = unsafe { CStr::from_char_ptr(t) };
@@ -94,7 +95,12 @@ impl Dentry {
 
     /// Gives this real object `src`'s owner, times, and (but for
     /// symlinks) mode, and for a regular file its size if `with_size`.
-    pub(crate) fn copy_attrs_from(&self, src: &Inode, mnt: &super::PrivateMount, with_size: bool) -> Result {
+    pub(crate) fn copy_attrs_from(
+        &self,
+        src: &Inode,
+        mnt: &super::PrivateMount,
+        with_size: bool,
+    ) -> Result {
         let src = src.as_ptr();
         let mut attr = bindings::iattr::default();
         // SAFETY: `src` is live.
@@ -126,13 +132,21 @@ impl Dentry {
     pub(crate) fn times(&self) -> Result<Times> {
         let inode = self.inode().ok_or(ENOENT)?.as_ptr();
         // SAFETY: `inode` is live.
-        unsafe { Ok(Times { atime: bindings::inode_get_atime(inode), mtime: bindings::inode_get_mtime(inode) }) }
+        unsafe {
+            Ok(Times {
+                atime: bindings::inode_get_atime(inode),
+                mtime: bindings::inode_get_mtime(inode),
+            })
+        }
     }
 
     /// Sets the object's access and modification times.
     pub(crate) fn set_times(&self, mnt: &super::PrivateMount, times: &Times) -> Result {
         let mut attr = bindings::iattr {
-            ia_valid: bindings::ATTR_ATIME | bindings::ATTR_MTIME | bindings::ATTR_ATIME_SET | bindings::ATTR_MTIME_SET,
+            ia_valid: bindings::ATTR_ATIME
+                | bindings::ATTR_MTIME
+                | bindings::ATTR_ATIME_SET
+                | bindings::ATTR_MTIME_SET,
             ia_atime: times.atime,
             ia_mtime: times.mtime,
             ..Default::default()
@@ -147,14 +161,22 @@ impl Dentry {
     }
 
     /// Checks that the caller may change `attr` on this (union) object.
-    pub(crate) fn setattr_prepare(&self, idmap: *mut bindings::mnt_idmap, attr: &mut bindings::iattr) -> Result {
+    pub(crate) fn setattr_prepare(
+        &self,
+        idmap: *mut bindings::mnt_idmap,
+        attr: &mut bindings::iattr,
+    ) -> Result {
         // SAFETY: `self` is live and positive (setattr is called on one).
         kernel::error::to_result(unsafe { bindings::setattr_prepare(idmap, self.as_ptr(), attr) })
     }
 
     /// Changes attributes of this real object, with its inode locked.
     /// A size change holds write access to the inode meanwhile.
-    pub(crate) fn notify_change(&self, mnt: &super::PrivateMount, attr: &mut bindings::iattr) -> Result {
+    pub(crate) fn notify_change(
+        &self,
+        mnt: &super::PrivateMount,
+        attr: &mut bindings::iattr,
+    ) -> Result {
         let inode = self.inode().ok_or(ENOENT)?.as_ptr();
         let truncating = attr.ia_valid & bindings::ATTR_SIZE != 0;
         // SAFETY: `inode` is live; `notify_change` runs with it locked;
@@ -164,7 +186,8 @@ impl Dentry {
                 kernel::error::to_result(bindings::get_write_access(inode))?;
             }
             bindings::inode_lock(inode);
-            let ret = bindings::notify_change(mnt.idmap(), self.as_ptr(), attr, core::ptr::null_mut());
+            let ret =
+                bindings::notify_change(mnt.idmap(), self.as_ptr(), attr, core::ptr::null_mut());
             bindings::inode_unlock(inode);
             if truncating {
                 bindings::put_write_access(inode);
@@ -202,7 +225,10 @@ impl Dentry {
         // SAFETY: `d_name` of a live dentry points to `len` bytes.
         unsafe {
             let qstr = &(*self.as_ptr()).d_name;
-            core::slice::from_raw_parts(qstr.name, qstr.__bindgen_anon_1.__bindgen_anon_1.len as usize)
+            core::slice::from_raw_parts(
+                qstr.name,
+                qstr.__bindgen_anon_1.__bindgen_anon_1.len as usize,
+            )
         }
     }
 
@@ -220,7 +246,9 @@ impl Dentry {
             bindings::lookup_one_unlocked(idmap, name.as_ptr(), self.as_ptr(), len)
         })?;
         // SAFETY: a successful lookup returns a referenced dentry.
-        NonNull::new(d).map(|d| unsafe { Dentry::from_owned(d) }).ok_or(ENOENT)
+        NonNull::new(d)
+            .map(|d| unsafe { Dentry::from_owned(d) })
+            .ok_or(ENOENT)
     }
 
     /// Reads extended attribute `name` into `buf`; `Ok(None)` when absent.
@@ -232,9 +260,15 @@ impl Dentry {
     ) -> Result<Option<usize>> {
         // An empty buffer asks for the size: it must be NULL, or the
         // filesystem answers ERANGE.
-        let ptr = if buf.is_empty() { core::ptr::null_mut() } else { buf.as_mut_ptr().cast() };
+        let ptr = if buf.is_empty() {
+            core::ptr::null_mut()
+        } else {
+            buf.as_mut_ptr().cast()
+        };
         // SAFETY: `self` is live; `ptr` is NULL or writable for `buf.len()`.
-        let ret = unsafe { bindings::vfs_getxattr(idmap, self.as_ptr(), name.as_char_ptr(), ptr, buf.len()) };
+        let ret = unsafe {
+            bindings::vfs_getxattr(idmap, self.as_ptr(), name.as_char_ptr(), ptr, buf.len())
+        };
         if ret >= 0 {
             return Ok(Some(ret as usize));
         }

@@ -62,10 +62,20 @@ unsafe impl Sync for RealFile {}
 impl RealFile {
     /// Opens `real` for `user_file` as `cred`: the real file records the
     /// user's path, so /proc and audit show the union path.
-    pub(crate) fn open_backing(user_file: &File, flags: u32, real: &Path, cred: &Cred) -> Result<Self> {
+    pub(crate) fn open_backing(
+        user_file: &File,
+        flags: u32,
+        real: &Path,
+        cred: &Cred,
+    ) -> Result<Self> {
         // SAFETY: all pointers are live for the call.
         let f = from_err_ptr(unsafe {
-            bindings::backing_file_open(user_file.as_ptr(), flags as i32, real.as_ptr(), cred.as_ptr())
+            bindings::backing_file_open(
+                user_file.as_ptr(),
+                flags as i32,
+                real.as_ptr(),
+                cred.as_ptr(),
+            )
         })?;
         NonNull::new(f).map(Self).ok_or(ENOMEM)
     }
@@ -73,13 +83,19 @@ impl RealFile {
     /// Opens `real` with `flags`, as `cred`.
     pub(crate) fn open(real: &Path, flags: u32, cred: &Cred) -> Result<Self> {
         // SAFETY: `real` is a live path and `cred` live credentials.
-        let f = from_err_ptr(unsafe { bindings::dentry_open(real.as_ptr(), flags as i32, cred.as_ptr()) })?;
+        let f = from_err_ptr(unsafe {
+            bindings::dentry_open(real.as_ptr(), flags as i32, cred.as_ptr())
+        })?;
         NonNull::new(f).map(Self).ok_or(ENOMEM)
     }
 
     /// Opens directory `real` for reading its entries, as `cred`.
     pub(crate) fn open_dir(real: &Path, cred: &Cred) -> Result<Self> {
-        Self::open(real, bindings::O_RDONLY | bindings::O_DIRECTORY | bindings::O_LARGEFILE, cred)
+        Self::open(
+            real,
+            bindings::O_RDONLY | bindings::O_DIRECTORY | bindings::O_LARGEFILE,
+            cred,
+        )
     }
 
     /// Seeks (`SEEK_DATA`, `SEEK_HOLE`, ...) and returns the position.
@@ -96,7 +112,8 @@ impl RealFile {
     /// the filesystems cannot.
     pub(crate) fn clone_range(&self, src: &RealFile, len: i64) -> Result<bool> {
         // SAFETY: both files are open.
-        let cloned = unsafe { bindings::vfs_clone_file_range(src.as_ptr(), 0, self.as_ptr(), 0, len, 0) };
+        let cloned =
+            unsafe { bindings::vfs_clone_file_range(src.as_ptr(), 0, self.as_ptr(), 0, len, 0) };
         Ok(cloned == len)
     }
 
@@ -110,7 +127,14 @@ impl RealFile {
             // SAFETY: both files are open; COPY_FILE_SPLICE is the in-kernel
             // caller's leave to copy across superblocks.
             let n = unsafe {
-                bindings::vfs_copy_file_range(self.as_ptr(), at, dst.as_ptr(), at, len - done, bindings::COPY_FILE_SPLICE)
+                bindings::vfs_copy_file_range(
+                    self.as_ptr(),
+                    at,
+                    dst.as_ptr(),
+                    at,
+                    len - done,
+                    bindings::COPY_FILE_SPLICE,
+                )
             };
             if n < 0 {
                 return Err(Error::from_errno(n as i32));
@@ -130,7 +154,9 @@ impl RealFile {
     /// Writes the range's dirty data (and metadata unless `datasync`).
     pub(crate) fn fsync(&self, start: i64, end: i64, datasync: bool) -> Result {
         // SAFETY: `self` is an open file.
-        kernel::error::to_result(unsafe { bindings::vfs_fsync_range(self.as_ptr(), start, end, datasync as i32) })
+        kernel::error::to_result(unsafe {
+            bindings::vfs_fsync_range(self.as_ptr(), start, end, datasync as i32)
+        })
     }
 
     /// Hands the reference to C (`file->private_data`).

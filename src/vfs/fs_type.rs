@@ -145,7 +145,10 @@ impl<T: FileSystem> Context<T> {
     ///
     /// # Safety
     /// `fc` is live; `data` is the NUL-terminated option string or NULL.
-    unsafe extern "C" fn parse_monolithic(fc: *mut bindings::fs_context, data: *mut ffi::c_void) -> ffi::c_int {
+    unsafe extern "C" fn parse_monolithic(
+        fc: *mut bindings::fs_context,
+        data: *mut ffi::c_void,
+    ) -> ffi::c_int {
         // SAFETY: per this function's contract.
         unsafe { bindings::vfs_parse_monolithic_sep(fc, data, Some(next_option)) }
     }
@@ -164,8 +167,13 @@ impl<T: FileSystem> Context<T> {
         fc: *mut bindings::fs_context,
     ) -> ffi::c_int {
         // SAFETY: per this function's contract.
-        let (sb, fc_ref, params) =
-            unsafe { (SuperBlock::from_raw(sb), FsContext::from_raw(fc), Self::params(fc)) };
+        let (sb, fc_ref, params) = unsafe {
+            (
+                SuperBlock::from_raw(sb),
+                FsContext::from_raw(fc),
+                Self::params(fc),
+            )
+        };
         from_result(|| {
             let data = T::new_data(fc_ref, params)?;
             let data_ptr = data.into_foreign();

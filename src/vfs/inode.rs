@@ -5,12 +5,12 @@
 
 use super::{bindings, Dentry, SuperBlock};
 use crate::entry::{RealDentry, RsInode};
+use core::pin::Pin;
 use core::{
     cell::UnsafeCell,
     ptr::NonNull,
     sync::atomic::{AtomicPtr, Ordering},
 };
-use core::pin::Pin;
 use kernel::{
     new_mutex,
     prelude::*,
@@ -60,7 +60,8 @@ impl Inode {
     pub(crate) fn is_whiteout(&self) -> bool {
         // SAFETY: `i_rdev` of a live inode is readable.
         let rdev = unsafe { (*self.as_ptr()).i_rdev };
-        u32::from(self.mode()) & bindings::S_IFMT == bindings::S_IFCHR && rdev == bindings::WHITEOUT_DEV
+        u32::from(self.mode()) & bindings::S_IFMT == bindings::S_IFCHR
+            && rdev == bindings::WHITEOUT_DEV
     }
 
     /// One link fewer (an unlinked name).
@@ -111,7 +112,9 @@ impl Inode {
     /// The mode-bits check of `mask` (`MAY_*`) for the current task.
     pub(crate) fn generic_permission(&self, idmap: *mut bindings::mnt_idmap, mask: i32) -> Result {
         // SAFETY: `self` is live; `idmap` is the caller's mount's idmap.
-        kernel::error::to_result(unsafe { bindings::generic_permission(idmap, self.as_ptr(), mask) })
+        kernel::error::to_result(unsafe {
+            bindings::generic_permission(idmap, self.as_ptr(), mask)
+        })
     }
 
     pub(crate) fn super_block(&self) -> &SuperBlock {
@@ -146,7 +149,12 @@ impl RsInode {
     /// copy-ups, so that means a bug, not a race.
     pub(crate) fn set_upper(&self, upper: ARef<Dentry>) -> Result {
         let ptr = ARef::into_raw(upper).as_ptr().cast::<bindings::dentry>();
-        match self.upper.compare_exchange(core::ptr::null_mut(), ptr, Ordering::AcqRel, Ordering::Acquire) {
+        match self.upper.compare_exchange(
+            core::ptr::null_mut(),
+            ptr,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
             Ok(_) => Ok(()),
             Err(_) => {
                 // SAFETY: we still own the reference `into_raw` gave up.
@@ -223,8 +231,15 @@ impl NewInode {
     /// Sets the real objects behind the inode and copies the topmost one's
     /// type, permissions, owner, size, times and device number, so that
     /// the caller's rights are checked on the union inode itself.
-    pub(crate) fn init(&mut self, upper: Option<ARef<Dentry>>, lowers: KVec<RealDentry>, ops: &InodeOps) -> Result {
-        let top = upper.as_deref().or_else(|| lowers.first().map(|r| &*r.dentry));
+    pub(crate) fn init(
+        &mut self,
+        upper: Option<ARef<Dentry>>,
+        lowers: KVec<RealDentry>,
+        ops: &InodeOps,
+    ) -> Result {
+        let top = upper
+            .as_deref()
+            .or_else(|| lowers.first().map(|r| &*r.dentry));
         let real = top.and_then(|d| d.inode()).ok_or(EIO)?.as_ptr();
         let inode = self.inode.as_ptr();
         // SAFETY: `inode` is new and ours; `real` is a live inode pinned
@@ -312,7 +327,10 @@ impl SuperBlock {
         let inode = NonNull::new(inode).ok_or(ENOMEM)?;
         // SAFETY: `iget5_locked` returned a referenced inode.
         if unsafe { (*inode.as_ptr()).i_state } & bindings::I_NEW as u32 != 0 {
-            Ok(Iget::New(NewInode { inode, hashed: true }))
+            Ok(Iget::New(NewInode {
+                inode,
+                hashed: true,
+            }))
         } else {
             // SAFETY: we own the reference `iget5_locked` gave.
             Ok(Iget::Cached(unsafe { ARef::from_raw(inode.cast()) }))
@@ -324,7 +342,10 @@ impl SuperBlock {
         // SAFETY: `self` is a live superblock.
         let inode = unsafe { bindings::new_inode(self.as_ptr()) };
         let inode = NonNull::new(inode).ok_or(ENOMEM)?;
-        Ok(NewInode { inode, hashed: false })
+        Ok(NewInode {
+            inode,
+            hashed: false,
+        })
     }
 }
 

@@ -37,7 +37,6 @@ pub(crate) use seq_file::SeqFile;
 pub(crate) use super_block::SuperBlock;
 pub(crate) use xattr::XattrList;
 
-
 /// The errnos `kernel::error::code` does not name, from the headers.
 pub(crate) mod errno {
     use super::bindings;

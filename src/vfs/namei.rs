@@ -39,8 +39,16 @@ impl<'a> LockedDir<'a> {
     pub(crate) fn lock(dir: &'a Dentry, mnt: &PrivateMount) -> Result<Self> {
         let inode = dir.inode().ok_or(ENOENT)?;
         // SAFETY: `inode` is a live directory inode.
-        unsafe { bindings::inode_lock_nested(inode.as_ptr(), bindings::inode_i_mutex_lock_class_I_MUTEX_PARENT) };
-        Ok(Self(DirOps { dir, idmap: mnt.idmap() }))
+        unsafe {
+            bindings::inode_lock_nested(
+                inode.as_ptr(),
+                bindings::inode_i_mutex_lock_class_I_MUTEX_PARENT,
+            )
+        };
+        Ok(Self(DirOps {
+            dir,
+            idmap: mnt.idmap(),
+        }))
     }
 }
 
@@ -77,29 +85,46 @@ impl<'a> DirOps<'a> {
     pub(crate) fn lookup(&self, name: &[u8]) -> Result<ARef<Dentry>> {
         let len = i32::try_from(name.len()).map_err(|_| errno::enametoolong())?;
         // SAFETY: the directory is locked as `lookup_one` requires.
-        let d = from_err_ptr(unsafe { bindings::lookup_one(self.idmap, name.as_ptr(), self.dir.as_ptr(), len) })?;
+        let d = from_err_ptr(unsafe {
+            bindings::lookup_one(self.idmap, name.as_ptr(), self.dir.as_ptr(), len)
+        })?;
         // SAFETY: a successful lookup returns a referenced dentry.
-        NonNull::new(d).map(|d| unsafe { Dentry::from_owned(d) }).ok_or(ENOENT)
+        NonNull::new(d)
+            .map(|d| unsafe { Dentry::from_owned(d) })
+            .ok_or(ENOENT)
     }
 
     pub(crate) fn create(&self, d: &Dentry, mode: u32) -> Result {
         // SAFETY: `d` is a negative child of this locked directory.
-        to_result(unsafe { bindings::vfs_create(self.idmap, self.dir_inode(), d.as_ptr(), mode as _, true) })
+        to_result(unsafe {
+            bindings::vfs_create(self.idmap, self.dir_inode(), d.as_ptr(), mode as _, true)
+        })
     }
 
     pub(crate) fn mkdir(&self, d: &Dentry, mode: u32) -> Result {
         // SAFETY: as above.
-        to_result(unsafe { bindings::vfs_mkdir(self.idmap, self.dir_inode(), d.as_ptr(), mode as _) })
+        to_result(unsafe {
+            bindings::vfs_mkdir(self.idmap, self.dir_inode(), d.as_ptr(), mode as _)
+        })
     }
 
     pub(crate) fn mknod(&self, d: &Dentry, mode: u32, dev: bindings::dev_t) -> Result {
         // SAFETY: as above.
-        to_result(unsafe { bindings::vfs_mknod(self.idmap, self.dir_inode(), d.as_ptr(), mode as _, dev) })
+        to_result(unsafe {
+            bindings::vfs_mknod(self.idmap, self.dir_inode(), d.as_ptr(), mode as _, dev)
+        })
     }
 
     pub(crate) fn symlink(&self, d: &Dentry, target: &CStr) -> Result {
         // SAFETY: as above; `target` is a C string.
-        to_result(unsafe { bindings::vfs_symlink(self.idmap, self.dir_inode(), d.as_ptr(), target.as_char_ptr()) })
+        to_result(unsafe {
+            bindings::vfs_symlink(
+                self.idmap,
+                self.dir_inode(),
+                d.as_ptr(),
+                target.as_char_ptr(),
+            )
+        })
     }
 
     /// Makes `d` an overlayfs-format whiteout (char device 0/0).
@@ -113,13 +138,26 @@ impl<'a> DirOps<'a> {
         // SAFETY: `d` is a negative child of this locked directory; `old`
         // is a live positive dentry on the same mount.
         to_result(unsafe {
-            bindings::vfs_link(old.as_ptr(), self.idmap, self.dir_inode(), d.as_ptr(), core::ptr::null_mut())
+            bindings::vfs_link(
+                old.as_ptr(),
+                self.idmap,
+                self.dir_inode(),
+                d.as_ptr(),
+                core::ptr::null_mut(),
+            )
         })
     }
 
     pub(crate) fn unlink(&self, d: &Dentry) -> Result {
         // SAFETY: `d` is a positive child of this locked directory.
-        to_result(unsafe { bindings::vfs_unlink(self.idmap, self.dir_inode(), d.as_ptr(), core::ptr::null_mut()) })
+        to_result(unsafe {
+            bindings::vfs_unlink(
+                self.idmap,
+                self.dir_inode(),
+                d.as_ptr(),
+                core::ptr::null_mut(),
+            )
+        })
     }
 
     pub(crate) fn rmdir(&self, d: &Dentry) -> Result {
@@ -138,13 +176,24 @@ pub(crate) struct RenameLock<'a> {
 }
 
 impl<'a> RenameLock<'a> {
-    pub(crate) fn lock(old_dir: &'a Dentry, new_dir: &'a Dentry, mnt: &PrivateMount) -> Result<Self> {
+    pub(crate) fn lock(
+        old_dir: &'a Dentry,
+        new_dir: &'a Dentry,
+        mnt: &PrivateMount,
+    ) -> Result<Self> {
         // SAFETY: both are live directories.
-        let trap = from_err_ptr(unsafe { bindings::lock_rename(old_dir.as_ptr(), new_dir.as_ptr()) })?;
+        let trap =
+            from_err_ptr(unsafe { bindings::lock_rename(old_dir.as_ptr(), new_dir.as_ptr()) })?;
         let idmap = mnt.idmap();
         Ok(Self {
-            old_dir: DirOps { dir: old_dir, idmap },
-            new_dir: DirOps { dir: new_dir, idmap },
+            old_dir: DirOps {
+                dir: old_dir,
+                idmap,
+            },
+            new_dir: DirOps {
+                dir: new_dir,
+                idmap,
+            },
             trap,
             idmap,
         })

@@ -4,11 +4,9 @@
 //! turns the VFS's raw pointers into wrappers and calls the union logic of
 //! the file named after the concern (namei, inode, file, readdir, super).
 
-use super::{
-    bindings, inode, Dentry, DirContext, File, Inode, InodeOps, RealFile, SeqFile,
-};
-use crate::entry::{RsInode, UnionFs};
+use super::{bindings, inode, Dentry, DirContext, File, Inode, InodeOps, RealFile, SeqFile};
 use crate::dir::NewObject;
+use crate::entry::{RsInode, UnionFs};
 use crate::readdir::DirCache;
 use kernel::{
     error::{from_result, Error},
@@ -43,7 +41,10 @@ pub(crate) const SUPER_OPS: bindings::super_operations = bindings::super_operati
 
 /// # Safety
 /// VFS callback: `dentry` is on one of our superblocks, `buf` writable.
-unsafe extern "C" fn statfs(dentry: *mut bindings::dentry, buf: *mut bindings::kstatfs) -> ffi::c_int {
+unsafe extern "C" fn statfs(
+    dentry: *mut bindings::dentry,
+    buf: *mut bindings::kstatfs,
+) -> ffi::c_int {
     // SAFETY: per this function's contract.
     let (fs, buf) = unsafe { (union_fs((*dentry).d_sb), &mut *buf) };
     from_result(|| crate::super_block::statfs(fs, buf).map(|()| 0))
@@ -51,7 +52,10 @@ unsafe extern "C" fn statfs(dentry: *mut bindings::dentry, buf: *mut bindings::k
 
 /// # Safety
 /// VFS callback: `m` is live, `root` is on one of our superblocks.
-unsafe extern "C" fn show_options(m: *mut bindings::seq_file, root: *mut bindings::dentry) -> ffi::c_int {
+unsafe extern "C" fn show_options(
+    m: *mut bindings::seq_file,
+    root: *mut bindings::dentry,
+) -> ffi::c_int {
     // SAFETY: per this function's contract.
     let (fs, m) = unsafe { (union_fs((*root).d_sb), SeqFile::from_raw(m)) };
     from_result(|| crate::super_block::show_options(fs, m).map(|()| 0))
@@ -67,10 +71,7 @@ pub(crate) unsafe fn union_fs<'a>(sb: *mut bindings::super_block) -> &'a UnionFs
 
 // ---- inode_operations ----
 
-const fn inode_ops(
-    lookup: bool,
-    get_link: bool,
-) -> bindings::inode_operations {
+const fn inode_ops(lookup: bool, get_link: bool) -> bindings::inode_operations {
     bindings::inode_operations {
         lookup: if lookup { Some(lookup_op) } else { None },
         create: if lookup { Some(create_op) } else { None },
@@ -101,11 +102,23 @@ const LINK_IOPS: bindings::inode_operations = inode_ops(false, true);
 /// The tables for a union inode of `mode`'s type.
 pub(crate) fn ops_for_mode(mode: bindings::umode_t) -> InodeOps {
     match u32::from(mode) & bindings::S_IFMT {
-        bindings::S_IFDIR => InodeOps { iop: &DIR_IOPS, fop: &DIR_FOPS },
-        bindings::S_IFREG => InodeOps { iop: &FILE_IOPS, fop: &FILE_FOPS },
-        bindings::S_IFLNK => InodeOps { iop: &LINK_IOPS, fop: core::ptr::null() },
+        bindings::S_IFDIR => InodeOps {
+            iop: &DIR_IOPS,
+            fop: &DIR_FOPS,
+        },
+        bindings::S_IFREG => InodeOps {
+            iop: &FILE_IOPS,
+            fop: &FILE_FOPS,
+        },
+        bindings::S_IFLNK => InodeOps {
+            iop: &LINK_IOPS,
+            fop: core::ptr::null(),
+        },
         // Devices, fifos and sockets: init_special_inode sets the fops.
-        _ => InodeOps { iop: &FILE_IOPS, fop: core::ptr::null() },
+        _ => InodeOps {
+            iop: &FILE_IOPS,
+            fop: core::ptr::null(),
+        },
     }
 }
 
@@ -183,7 +196,12 @@ unsafe extern "C" fn symlink_op(
     target: *const ffi::c_char,
 ) -> ffi::c_int {
     // SAFETY: per this function's contract.
-    let (d, target) = unsafe { (Dentry::from_raw(dentry), kernel::str::CStr::from_char_ptr(target)) };
+    let (d, target) = unsafe {
+        (
+            Dentry::from_raw(dentry),
+            kernel::str::CStr::from_char_ptr(target),
+        )
+    };
     from_result(|| crate::dir::create(d, NewObject::Symlink(target)).map(|()| 0))
 }
 
@@ -201,7 +219,10 @@ unsafe extern "C" fn link_op(
 
 /// # Safety
 /// VFS callback: `dentry` is a positive dentry in our locked directory.
-unsafe extern "C" fn unlink_op(_dir: *mut bindings::inode, dentry: *mut bindings::dentry) -> ffi::c_int {
+unsafe extern "C" fn unlink_op(
+    _dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+) -> ffi::c_int {
     // SAFETY: per this function's contract.
     let d = unsafe { Dentry::from_raw(dentry) };
     from_result(|| crate::dir::remove(d, false).map(|()| 0))
@@ -209,7 +230,10 @@ unsafe extern "C" fn unlink_op(_dir: *mut bindings::inode, dentry: *mut bindings
 
 /// # Safety
 /// As `unlink_op`, for a directory.
-unsafe extern "C" fn rmdir_op(_dir: *mut bindings::inode, dentry: *mut bindings::dentry) -> ffi::c_int {
+unsafe extern "C" fn rmdir_op(
+    _dir: *mut bindings::inode,
+    dentry: *mut bindings::dentry,
+) -> ffi::c_int {
     // SAFETY: per this function's contract.
     let d = unsafe { Dentry::from_raw(dentry) };
     from_result(|| crate::dir::remove(d, true).map(|()| 0))
@@ -310,7 +334,10 @@ const FILE_FOPS: bindings::file_operations = bindings::file_operations {
 
 /// # Safety
 /// VFS callback: `file` is being opened on our regular `inode`.
-unsafe extern "C" fn file_open(inode: *mut bindings::inode, file: *mut bindings::file) -> ffi::c_int {
+unsafe extern "C" fn file_open(
+    inode: *mut bindings::inode,
+    file: *mut bindings::file,
+) -> ffi::c_int {
     // SAFETY: per this function's contract.
     let (rs, f) = unsafe { (rs(inode), File::from_raw(file)) };
     from_result(|| {
@@ -328,7 +355,10 @@ unsafe extern "C" fn file_open(inode: *mut bindings::inode, file: *mut bindings:
 
 /// # Safety
 /// VFS callback: last reference to a file `file_open` set up.
-unsafe extern "C" fn file_release(_inode: *mut bindings::inode, file: *mut bindings::file) -> ffi::c_int {
+unsafe extern "C" fn file_release(
+    _inode: *mut bindings::inode,
+    file: *mut bindings::file,
+) -> ffi::c_int {
     // SAFETY: `private_data` holds the real file `file_open` stored.
     drop(unsafe { RealFile::from_raw((*file).private_data.cast()) });
     0
@@ -341,7 +371,12 @@ unsafe extern "C" fn file_release(_inode: *mut bindings::inode, file: *mut bindi
 /// `file` was set up by `file_open`.
 unsafe fn backing(file: *mut bindings::file) -> (*mut bindings::file, bindings::backing_file_ctx) {
     // SAFETY: per this function's contract.
-    let (real, fs) = unsafe { ((*file).private_data.cast(), rs(bindings::file_inode(file)).fs()) };
+    let (real, fs) = unsafe {
+        (
+            (*file).private_data.cast(),
+            rs(bindings::file_inode(file)).fs(),
+        )
+    };
     let ctx = bindings::backing_file_ctx {
         cred: fs.creds.as_ptr(),
         user_file: file,
@@ -353,7 +388,10 @@ unsafe fn backing(file: *mut bindings::file) -> (*mut bindings::file, bindings::
 
 /// # Safety
 /// VFS callback on one of our open regular files.
-unsafe extern "C" fn file_read_iter(iocb: *mut bindings::kiocb, iter: *mut bindings::iov_iter) -> isize {
+unsafe extern "C" fn file_read_iter(
+    iocb: *mut bindings::kiocb,
+    iter: *mut bindings::iov_iter,
+) -> isize {
     // SAFETY: per this function's contract, `iocb` and `iter` are live.
     unsafe {
         let (real, mut ctx) = backing((*iocb).ki_filp);
@@ -365,14 +403,21 @@ unsafe extern "C" fn file_read_iter(iocb: *mut bindings::kiocb, iter: *mut bindi
 ///
 /// # Safety
 /// Called by the backing-file helpers with one of our files.
-unsafe extern "C" fn file_end_write(file: *mut bindings::file, _pos: bindings::loff_t, _ret: isize) {
+unsafe extern "C" fn file_end_write(
+    file: *mut bindings::file,
+    _pos: bindings::loff_t,
+    _ret: isize,
+) {
     // SAFETY: per this function's contract.
     unsafe { rs(bindings::file_inode(file)) }.copy_attr();
 }
 
 /// # Safety
 /// VFS callback on one of our open regular files.
-unsafe extern "C" fn file_write_iter(iocb: *mut bindings::kiocb, iter: *mut bindings::iov_iter) -> isize {
+unsafe extern "C" fn file_write_iter(
+    iocb: *mut bindings::kiocb,
+    iter: *mut bindings::iov_iter,
+) -> isize {
     // SAFETY: per this function's contract, `iocb` and `iter` are live;
     // writes to one union inode are serialised by its lock, as the real
     // filesystem serialises them on the real inode.
@@ -453,7 +498,10 @@ unsafe extern "C" fn file_splice_read(
 
 /// # Safety
 /// VFS callback on one of our open regular files.
-unsafe extern "C" fn file_mmap(file: *mut bindings::file, vma: *mut bindings::vm_area_struct) -> ffi::c_int {
+unsafe extern "C" fn file_mmap(
+    file: *mut bindings::file,
+    vma: *mut bindings::vm_area_struct,
+) -> ffi::c_int {
     // SAFETY: per this function's contract.
     unsafe {
         let (real, mut ctx) = backing(file);
@@ -466,7 +514,11 @@ unsafe extern "C" fn file_mmap(file: *mut bindings::file, vma: *mut bindings::vm
 ///
 /// # Safety
 /// VFS callback on one of our open regular files.
-unsafe extern "C" fn file_llseek(file: *mut bindings::file, offset: bindings::loff_t, whence: ffi::c_int) -> bindings::loff_t {
+unsafe extern "C" fn file_llseek(
+    file: *mut bindings::file,
+    offset: bindings::loff_t,
+    whence: ffi::c_int,
+) -> bindings::loff_t {
     // SAFETY: per this function's contract.
     unsafe {
         let (real, _) = backing(file);
@@ -494,7 +546,10 @@ unsafe extern "C" fn file_fsync(
     // without taking ownership.
     let (rs, real) = unsafe {
         let real = RealFile::from_raw((*file).private_data.cast());
-        (rs(bindings::file_inode(file)), core::mem::ManuallyDrop::new(real))
+        (
+            rs(bindings::file_inode(file)),
+            core::mem::ManuallyDrop::new(real),
+        )
     };
     let Some(real) = real.as_ref() else {
         return EIO.to_errno();
@@ -530,7 +585,10 @@ const DIR_FOPS: bindings::file_operations = bindings::file_operations {
 
 /// # Safety
 /// VFS callback: `file` is being opened on our directory `inode`.
-unsafe extern "C" fn dir_open(_inode: *mut bindings::inode, file: *mut bindings::file) -> ffi::c_int {
+unsafe extern "C" fn dir_open(
+    _inode: *mut bindings::inode,
+    file: *mut bindings::file,
+) -> ffi::c_int {
     from_result(|| {
         let cache = KBox::new(DirCache::default(), GFP_KERNEL)?;
         // SAFETY: `file` is ours until `release`, which takes this back.
@@ -541,7 +599,10 @@ unsafe extern "C" fn dir_open(_inode: *mut bindings::inode, file: *mut bindings:
 
 /// # Safety
 /// VFS callback: last reference to a file `dir_open` set up.
-unsafe extern "C" fn dir_release(_inode: *mut bindings::inode, file: *mut bindings::file) -> ffi::c_int {
+unsafe extern "C" fn dir_release(
+    _inode: *mut bindings::inode,
+    file: *mut bindings::file,
+) -> ffi::c_int {
     // SAFETY: `private_data` holds the box `dir_open` stored.
     drop(unsafe { KBox::<DirCache>::from_foreign((*file).private_data) });
     0
@@ -557,9 +618,18 @@ unsafe fn dir_cache<'a>(file: *mut bindings::file) -> &'a mut DirCache {
 
 /// # Safety
 /// VFS callback: getdents on one of our directories.
-unsafe extern "C" fn dir_iterate(file: *mut bindings::file, ctx: *mut bindings::dir_context) -> ffi::c_int {
+unsafe extern "C" fn dir_iterate(
+    file: *mut bindings::file,
+    ctx: *mut bindings::dir_context,
+) -> ffi::c_int {
     // SAFETY: per this function's contract.
-    let (f, cache, ctx) = unsafe { (File::from_raw(file), dir_cache(file), DirContext::from_raw(ctx)) };
+    let (f, cache, ctx) = unsafe {
+        (
+            File::from_raw(file),
+            dir_cache(file),
+            DirContext::from_raw(ctx),
+        )
+    };
     // SAFETY: `f` is one of our files.
     let rs = unsafe { f.union_inode() };
     from_result(|| crate::readdir::iterate(rs, f, cache, ctx).map(|()| 0))
@@ -567,7 +637,11 @@ unsafe extern "C" fn dir_iterate(file: *mut bindings::file, ctx: *mut bindings::
 
 /// # Safety
 /// VFS callback: lseek on one of our directories.
-unsafe extern "C" fn dir_llseek(file: *mut bindings::file, offset: bindings::loff_t, whence: ffi::c_int) -> bindings::loff_t {
+unsafe extern "C" fn dir_llseek(
+    file: *mut bindings::file,
+    offset: bindings::loff_t,
+    whence: ffi::c_int,
+) -> bindings::loff_t {
     // SAFETY: per this function's contract.
     let (pos, cache) = unsafe { (&mut (*file).f_pos, dir_cache(file)) };
     match crate::readdir::llseek(cache, pos, offset, whence as u32) {

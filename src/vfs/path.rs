@@ -55,7 +55,12 @@ impl Path {
 
     /// `stat` of the object at this path. A stacked getattr called by the
     /// VFS without the security check (`AT_GETATTR_NOSEC`) passes that on.
-    pub(crate) fn getattr(&self, stat: &mut bindings::kstat, request_mask: u32, flags: u32) -> Result {
+    pub(crate) fn getattr(
+        &self,
+        stat: &mut bindings::kstat,
+        request_mask: u32,
+        flags: u32,
+    ) -> Result {
         // SAFETY: `self` is live; `stat` is writable.
         to_result(unsafe {
             if flags & bindings::AT_GETATTR_NOSEC != 0 {
@@ -83,8 +88,7 @@ impl Path {
     /// Is `self` at or below `other` (same mount, dentry descendant)?
     pub(crate) fn is_within(&self, other: &Path) -> bool {
         // SAFETY: both paths hold references to their dentries.
-        self.0.mnt == other.0.mnt
-            && unsafe { bindings::is_subdir(self.0.dentry, other.0.dentry) }
+        self.0.mnt == other.0.mnt && unsafe { bindings::is_subdir(self.0.dentry, other.0.dentry) }
     }
 
     /// A private clone of this path's mount, rooted at its dentry: later

@@ -29,7 +29,13 @@ impl SuperBlock {
     /// Sets up a union superblock being filled: its operations, what
     /// `statfs` reports as `f_type`, how deep it stacks on other
     /// filesystems, and whether it is read-only.
-    pub(crate) fn init_union(&self, magic: ffi::c_ulong, stack_depth: i32, maxbytes: i64, read_only: bool) {
+    pub(crate) fn init_union(
+        &self,
+        magic: ffi::c_ulong,
+        stack_depth: i32,
+        maxbytes: i64,
+        read_only: bool,
+    ) {
         let sb = self.as_ptr();
         // SAFETY: the superblock is being filled under `s_umount`: nothing
         // else reads these fields yet.

@@ -44,7 +44,11 @@ impl XattrList {
 
 impl Dentry {
     /// The value of xattr `name`, `None` when it has none.
-    pub(crate) fn getxattr_alloc(&self, mnt: &PrivateMount, name: &CStr) -> Result<Option<KVec<u8>>> {
+    pub(crate) fn getxattr_alloc(
+        &self,
+        mnt: &PrivateMount,
+        name: &CStr,
+    ) -> Result<Option<KVec<u8>>> {
         loop {
             let Some(size) = self.getxattr(mnt.idmap(), name, &mut [])? else {
                 return Ok(None);
@@ -153,7 +157,11 @@ unsafe extern "C" fn other_get(
     // (empty) prefix, so `name` is the whole name.
     let (d, name, buf) = unsafe {
         let _ = h;
-        let buf: &mut [u8] = if size == 0 { &mut [] } else { core::slice::from_raw_parts_mut(buffer.cast(), size) };
+        let buf: &mut [u8] = if size == 0 {
+            &mut []
+        } else {
+            core::slice::from_raw_parts_mut(buffer.cast(), size)
+        };
         (Dentry::from_raw(dentry), CStr::from_char_ptr(name), buf)
     };
     kernel::error::from_result(|| crate::xattr::get(d, name, buf).map(|n| n as ffi::c_int))
@@ -174,7 +182,8 @@ unsafe extern "C" fn other_set(
 ) -> ffi::c_int {
     // SAFETY: per this function's contract.
     let (d, name, value) = unsafe {
-        let value = (!value.is_null()).then(|| core::slice::from_raw_parts(value.cast::<u8>(), size));
+        let value =
+            (!value.is_null()).then(|| core::slice::from_raw_parts(value.cast::<u8>(), size));
         (Dentry::from_raw(dentry), CStr::from_char_ptr(name), value)
     };
     kernel::error::from_result(|| crate::xattr::set(d, name, value, flags).map(|()| 0))
@@ -185,10 +194,18 @@ unsafe extern "C" fn other_set(
 /// # Safety
 /// VFS callback: `dentry` is a positive dentry of ours; `list` is writable
 /// for `size` bytes (or `size` is 0).
-pub(crate) unsafe extern "C" fn listxattr(dentry: *mut bindings::dentry, list: *mut ffi::c_char, size: usize) -> isize {
+pub(crate) unsafe extern "C" fn listxattr(
+    dentry: *mut bindings::dentry,
+    list: *mut ffi::c_char,
+    size: usize,
+) -> isize {
     // SAFETY: per this function's contract.
     let (d, buf) = unsafe {
-        let buf: &mut [u8] = if size == 0 { &mut [] } else { core::slice::from_raw_parts_mut(list, size) };
+        let buf: &mut [u8] = if size == 0 {
+            &mut []
+        } else {
+            core::slice::from_raw_parts_mut(list, size)
+        };
         (Dentry::from_raw(dentry), buf)
     };
     match crate::xattr::list(d, buf) {
@@ -201,7 +218,11 @@ impl Dentry {
     /// Lists this real object's xattr names into `buf` (or, when `buf` is
     /// empty, says how long the list is).
     pub(crate) fn listxattr(&self, buf: &mut [u8]) -> Result<usize> {
-        let ptr = if buf.is_empty() { core::ptr::null_mut() } else { buf.as_mut_ptr().cast() };
+        let ptr = if buf.is_empty() {
+            core::ptr::null_mut()
+        } else {
+            buf.as_mut_ptr().cast()
+        };
         // SAFETY: `self` is live; `ptr` is writable for `buf.len()` bytes.
         let n = unsafe { bindings::vfs_listxattr(self.as_ptr(), ptr, buf.len()) };
         if n < 0 {
@@ -212,14 +233,29 @@ impl Dentry {
 
     pub(crate) fn removexattr(&self, mnt: &PrivateMount, name: &CStr) -> Result {
         // SAFETY: `self` is live; `name` is a C string.
-        to_result(unsafe { bindings::vfs_removexattr(mnt.idmap(), self.as_ptr(), name.as_char_ptr()) })
+        to_result(unsafe {
+            bindings::vfs_removexattr(mnt.idmap(), self.as_ptr(), name.as_char_ptr())
+        })
     }
 
     /// Sets xattr `name` with `flags` (`XATTR_CREATE`, `XATTR_REPLACE`).
-    pub(crate) fn setxattr_flags(&self, mnt: &PrivateMount, name: &CStr, value: &[u8], flags: i32) -> Result {
+    pub(crate) fn setxattr_flags(
+        &self,
+        mnt: &PrivateMount,
+        name: &CStr,
+        value: &[u8],
+        flags: i32,
+    ) -> Result {
         // SAFETY: `self` is live; `value` is readable for its length.
         to_result(unsafe {
-            bindings::vfs_setxattr(mnt.idmap(), self.as_ptr(), name.as_char_ptr(), value.as_ptr().cast(), value.len(), flags)
+            bindings::vfs_setxattr(
+                mnt.idmap(),
+                self.as_ptr(),
+                name.as_char_ptr(),
+                value.as_ptr().cast(),
+                value.len(),
+                flags,
+            )
         })
     }
 }
@@ -266,7 +302,11 @@ pub(crate) unsafe extern "C" fn get_acl(
         Ok((path, fs)) => unsafe {
             let _creds = fs.creds.override_creds();
             let p = &*path.as_ptr();
-            bindings::vfs_get_acl(bindings::mnt_idmap(p.mnt), p.dentry, bindings::posix_acl_xattr_name(acl_type))
+            bindings::vfs_get_acl(
+                bindings::mnt_idmap(p.mnt),
+                p.dentry,
+                bindings::posix_acl_xattr_name(acl_type),
+            )
         },
         Err(e) => e.to_ptr(),
     }
