@@ -11,22 +11,25 @@
 # Every target that needs a tool installs it first (scripts/bootstrap).
 
 TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
-TOOLCHAIN := $(shell bash -c '. $(TOP)/scripts/common.sh && kmake_vars')
+# Evaluated when used, after bootstrap: it asks the installed rustc.
+TOOLCHAIN = $(shell bash -c '. $(TOP)/scripts/common.sh && kmake_vars')
 
 # Looked up (and built if missing) once, and only by targets that use it.
 ifeq ($(origin KDIR), undefined)
 KDIR = $(eval KDIR := $(shell $(TOP)/scripts/kernel)/build)$(KDIR)
 endif
 
-.PHONY: all module kernel demo check selftests clean rustfmt rustfmt-check
+.PHONY: all bootstrap module kernel demo check selftests clean rustfmt rustfmt-check
 
 all: module
 
 kernel:
 	@$(TOP)/scripts/kernel >/dev/null
 
-module:
+bootstrap:
 	@$(TOP)/scripts/bootstrap
+
+module: bootstrap
 	$(MAKE) -C $(KDIR) M=$(TOP) $(TOOLCHAIN) modules
 
 selftests:
@@ -40,10 +43,10 @@ check: rustfmt-check module selftests
 
 # The crate root pulls in every module; formatting follows rustfmt's
 # defaults for edition 2021, as the kernel's .rustfmt.toml does.
-rustfmt:
+rustfmt: bootstrap
 	/usr/bin/rustfmt --edition 2021 $(TOP)/src/rsunion_main.rs
 
-rustfmt-check:
+rustfmt-check: bootstrap
 	@/usr/bin/rustfmt --edition 2021 --check $(TOP)/src/rsunion_main.rs >/dev/null || \
 		{ echo "rsunion: src/ is not rustfmt-formatted: run 'make rustfmt'" >&2; exit 1; }
 
