@@ -7,6 +7,7 @@
  * A watcher lstat()s the upper name the whole time and must never miss.
  */
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -51,13 +52,17 @@ FIXTURE_TEARDOWN(atomic)
 	scratch_put(self->dir);
 }
 
-/* lstat()s PATH until killed; counts the misses in *MISSES. */
+/*
+ * lstat()s PATH until killed, or until the test dies (its failed ASSERT
+ * must not leave the watcher running); counts the misses in *MISSES.
+ */
 static pid_t watch(const char *path, volatile long *misses)
 {
 	struct stat st;
 	pid_t pid = fork();
 
 	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		for (;;)
 			if (lstat(path, &st) && errno == ENOENT)
 				(*misses)++;
