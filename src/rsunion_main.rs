@@ -27,13 +27,16 @@ module! {
     license: "GPL",
 }
 
+/// The registered `rsunion` type; static, as lockdep wants its keys.
+static FS_TYPE: vfs::FsTypeStorage = vfs::FsTypeStorage::new();
+
 struct Rsunion {
     _fs: vfs::Registration,
 }
 
 impl kernel::Module for Rsunion {
     fn init(module: &'static ThisModule) -> Result<Self> {
-        let fs = vfs::Registration::new::<super_block::Rsunion>(module)?;
+        let fs = vfs::Registration::new::<super_block::Rsunion>(module, &FS_TYPE)?;
         Ok(Self { _fs: fs })
     }
 }

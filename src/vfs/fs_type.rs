@@ -37,36 +37,52 @@ pub(crate) trait FileSystem {
     fn fill_super(sb: &SuperBlock, data: &Self::Data) -> Result;
 }
 
-/// A registered filesystem type; dropping it unregisters the type.
-pub(crate) struct Registration {
-    fs_type: Pin<KBox<Opaque<bindings::file_system_type>>>,
+/// Where a filesystem type lives while registered: a `static`, because
+/// `file_system_type` holds the lock class keys of its superblocks and
+/// inodes, and lockdep accepts only keys in static memory.
+pub(crate) struct FsTypeStorage(Opaque<bindings::file_system_type>);
+
+// SAFETY: written only by `Registration::new` before the type is
+// registered (one registration at a time, see there); after that only the
+// VFS reads it, under its own locks.
+unsafe impl Sync for FsTypeStorage {}
+
+impl FsTypeStorage {
+    pub(crate) const fn new() -> Self {
+        Self(Opaque::uninit())
+    }
 }
 
-// SAFETY: after registration the VFS reads `file_system_type` under its own
-// locks; Rust never touches it again until `Drop`, which runs once.
-unsafe impl Send for Registration {}
-// SAFETY: `Registration` has no methods taking `&self`.
-unsafe impl Sync for Registration {}
+/// A registered filesystem type; dropping it unregisters the type.
+pub(crate) struct Registration {
+    fs_type: &'static FsTypeStorage,
+}
 
 impl Registration {
-    /// Registers `T` with the VFS, owned by `module` so that the module
-    /// cannot be unloaded while a superblock of the type exists.
-    pub(crate) fn new<T: FileSystem>(module: &'static ThisModule) -> Result<Self> {
-        let fs_type = KBox::pin(
-            Opaque::new(bindings::file_system_type {
+    /// Registers `T` with the VFS in `storage`, owned by `module` so that
+    /// the module cannot be unloaded while a superblock of the type exists.
+    /// `storage` must not be registered already: the module registers each
+    /// of its types once, at load.
+    pub(crate) fn new<T: FileSystem>(
+        module: &'static ThisModule,
+        storage: &'static FsTypeStorage,
+    ) -> Result<Self> {
+        let fs_type = storage.0.get();
+        // SAFETY: `storage` is not registered (see above), so nothing reads
+        // it while it is written; `register_filesystem` then publishes it,
+        // and its `name` is a `'static` C string.
+        unsafe {
+            fs_type.write(bindings::file_system_type {
                 name: T::NAME.as_char_ptr(),
                 init_fs_context: Some(Context::<T>::init_fs_context),
                 parameters: core::ptr::null(),
                 kill_sb: Some(Context::<T>::kill_sb),
                 owner: module.as_ptr().cast(),
                 ..Default::default()
-            }),
-            GFP_KERNEL,
-        )?;
-        // SAFETY: `fs_type` is pinned in a box that lives until `Drop`
-        // unregisters it, and its `name` is a `'static` C string.
-        to_result(unsafe { bindings::register_filesystem(fs_type.get()) })?;
-        Ok(Self { fs_type })
+            });
+            to_result(bindings::register_filesystem(fs_type))?;
+        }
+        Ok(Self { fs_type: storage })
     }
 }
 
@@ -76,7 +92,7 @@ impl Drop for Registration {
         // are freed by RCU callbacks that run module code: wait for them
         // before the module's text goes away.
         unsafe {
-            bindings::unregister_filesystem(self.fs_type.get());
+            bindings::unregister_filesystem(self.fs_type.0.get());
             bindings::rcu_barrier();
         }
     }

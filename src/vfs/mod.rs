@@ -28,7 +28,7 @@ pub(crate) use dentry::Dentry;
 pub(crate) use dir_context::{read_real_dir, DirContext, RawEntry};
 pub(crate) use file::{File, RealFile};
 pub(crate) use fs_context::{FsContext, FsParameter};
-pub(crate) use fs_type::{FileSystem, Registration};
+pub(crate) use fs_type::{FileSystem, FsTypeStorage, Registration};
 pub(crate) use inode::{Iget, Inode, InodeOps};
 pub(crate) use namei::{DirOps, LockedDir, MntWrite, RenameLock};
 pub(crate) use ops::ops_for_mode;
