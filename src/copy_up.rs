@@ -72,45 +72,64 @@ fn copy_up_one(d: &Dentry, parent: &Dentry, data: Data) -> Result {
         return Ok(());
     }
     let upper = fs.upper().ok_or(EROFS)?;
-    let work = fs.work.as_ref().ok_or(EROFS)?;
     let upper_parent = parent.union_inode().and_then(|p| p.upper()).ok_or(EIO)?;
     let lower = rs.top().ok_or(EIO)?;
     let _creds = fs.creds.override_creds();
-    let _write = MntWrite::get(&upper.mnt)?;
-
-    // Placing the copy touches the directories' times: they are put back,
-    // as overlayfs does, so copy-up changes nothing a reader can see.
-    let parent_times = upper_parent.times()?;
-    let work_times = work.dentry().times()?;
-
-    let temp = make_temp(fs, rs, lower.dentry)?;
-    let result = fill_temp(fs, rs, lower.dentry, &temp, data).and_then(|()| {
-        let lock = RenameLock::lock(work.dentry(), upper_parent, &upper.mnt)?;
-        let target = lock.new_dir().lookup(d.name())?;
-        if !target.is_negative() {
-            return Err(EEXIST);
-        }
-        rs.prepare_upper(temp.inode().ok_or(EIO)?)?;
-        lock.rename(&temp, &target, 0)?;
-        let placed = lock.new_dir().lookup(d.name())?;
-        rs.set_upper(placed)
+    let temp = {
+        let _write = MntWrite::get(&upper.mnt)?;
+        make_temp(fs, rs, lower.dentry)?
+    };
+    // The data moves without write access to the upper mount held: the
+    // copy takes its own, and holding both would nest sb_writers (which a
+    // freeze in between turns into a deadlock), as overlayfs knows too.
+    let result = copy_temp_data(fs, rs, &temp, data).and_then(|()| {
+        let _write = MntWrite::get(&upper.mnt)?;
+        finish_temp(fs, rs, lower.dentry, &temp, data)?;
+        place_temp(fs, rs, d.name(), &temp, upper_parent)
     });
     if result.is_err() {
-        remove_temp(fs, &temp);
+        if let Ok(_write) = MntWrite::get(&upper.mnt) {
+            remove_temp(fs, &temp);
+        }
     }
     result?;
-    upper_parent.set_times(&upper.mnt, &parent_times)?;
-    if work.dentry().as_ptr() != upper_parent.as_ptr() {
-        work.dentry().set_times(&upper.mnt, &work_times)?;
-    }
     if let Some(p) = parent.union_inode() {
         p.copy_attr();
     }
     Ok(())
 }
 
-/// A new object in the work directory of `rs`'s type: an empty file or
-/// directory, the same symlink or device.
+/// Renames the finished copy into place and makes it the inode's upper
+/// object. Placing it touches the directories' times: they are put back,
+/// as overlayfs does, so a copy-up changes nothing a reader can see.
+fn place_temp(
+    fs: &UnionFs,
+    rs: &RsInode,
+    name: &[u8],
+    temp: &Dentry,
+    upper_parent: &Dentry,
+) -> Result {
+    let upper = fs.upper().ok_or(EROFS)?;
+    let work = fs.work.as_ref().ok_or(EROFS)?;
+    let parent_times = upper_parent.times()?;
+    let work_times = work.dentry().times()?;
+    {
+        let lock = RenameLock::lock(work.dentry(), upper_parent, &upper.mnt)?;
+        let target = lock.new_dir().lookup(name)?;
+        if !target.is_negative() {
+            return Err(EEXIST);
+        }
+        rs.prepare_upper(temp.inode().ok_or(EIO)?)?;
+        lock.rename(temp, &target, 0)?;
+        rs.set_upper(lock.new_dir().lookup(name)?)?;
+    }
+    upper_parent.set_times(&upper.mnt, &parent_times)?;
+    if work.dentry().as_ptr() != upper_parent.as_ptr() {
+        work.dentry().set_times(&upper.mnt, &work_times)?;
+    }
+    Ok(())
+}
+
 /// A fresh name for a temporary object in the work directory.
 pub(crate) fn temp_name() -> Result<CString> {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -140,24 +159,23 @@ fn make_temp(fs: &UnionFs, rs: &RsInode, lower: &Dentry) -> Result<ARef<Dentry>>
     Ok(temp)
 }
 
-/// Copies data, xattrs and attributes into the temporary object.
-fn fill_temp(fs: &UnionFs, rs: &RsInode, lower: &Dentry, temp: &Dentry, data: Data) -> Result {
+/// Copies a regular file's data into the temporary object.
+fn copy_temp_data(fs: &UnionFs, rs: &RsInode, temp: &Dentry, data: Data) -> Result {
+    if !rs.inode().is_regular() || data == Data::Drop {
+        return Ok(());
+    }
     let upper = fs.upper().ok_or(EROFS)?;
     let lower_path = crate::inode::real_path(rs, rs.top().ok_or(EIO)?)?;
-    if rs.inode().is_regular() && data == Data::Copy {
-        let temp_path = crate::vfs::Path::new(&upper.mnt, temp);
-        let src = RealFile::open(
-            &lower_path,
-            bindings::O_RDONLY | bindings::O_LARGEFILE,
-            &fs.creds,
-        )?;
-        let dst = RealFile::open(
-            &temp_path,
-            bindings::O_WRONLY | bindings::O_LARGEFILE,
-            &fs.creds,
-        )?;
-        copy_data(&src, &dst, rs.inode().size())?;
-    }
+    let temp_path = crate::vfs::Path::new(&upper.mnt, temp);
+    let flags = bindings::O_LARGEFILE;
+    let src = RealFile::open(&lower_path, flags | bindings::O_RDONLY, &fs.creds)?;
+    let dst = RealFile::open(&temp_path, flags | bindings::O_WRONLY, &fs.creds)?;
+    copy_data(&src, &dst, rs.inode().size())
+}
+
+/// Copies xattrs and attributes into the temporary object.
+fn finish_temp(fs: &UnionFs, rs: &RsInode, lower: &Dentry, temp: &Dentry, data: Data) -> Result {
+    let upper = fs.upper().ok_or(EROFS)?;
     let lower_layer = fs.layers.get(rs.top().ok_or(EIO)?.layer).ok_or(EIO)?;
     copy_xattrs(lower, &lower_layer.mnt, temp, &upper.mnt)?;
     temp.copy_attrs_from(lower.inode().ok_or(EIO)?, &upper.mnt, data == Data::Copy)
