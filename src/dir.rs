@@ -171,7 +171,8 @@ fn make_opaque(fs: &UnionFs, dir: &Dentry, mnt: &PrivateMount) -> Result {
     match fs.whiteout {
         WhiteoutFormat::Overlay => dir.setxattr(mnt, c_str!("trusted.overlay.opaque"), b"y"),
         WhiteoutFormat::Aufs => {
-            let locked = LockedDir::lock(dir, mnt)?;
+            // The new directory's parent may be locked by the caller.
+            let locked = LockedDir::lock_child(dir, mnt)?;
             let marker = locked.lookup(WH_OPAQUE)?;
             locked.create(&marker, bindings::S_IFREG | 0o444)
         }

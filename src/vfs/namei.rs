@@ -37,14 +37,19 @@ pub(crate) struct LockedDir<'a>(DirOps<'a>);
 
 impl<'a> LockedDir<'a> {
     pub(crate) fn lock(dir: &'a Dentry, mnt: &PrivateMount) -> Result<Self> {
+        Self::lock_as(dir, mnt, bindings::inode_i_mutex_lock_class_I_MUTEX_PARENT)
+    }
+
+    /// Locks a directory whose parent this task may hold locked already (a
+    /// directory just made in it), as lockdep's nesting rules want.
+    pub(crate) fn lock_child(dir: &'a Dentry, mnt: &PrivateMount) -> Result<Self> {
+        Self::lock_as(dir, mnt, bindings::inode_i_mutex_lock_class_I_MUTEX_CHILD)
+    }
+
+    fn lock_as(dir: &'a Dentry, mnt: &PrivateMount, subclass: u32) -> Result<Self> {
         let inode = dir.inode().ok_or(ENOENT)?;
         // SAFETY: `inode` is a live directory inode.
-        unsafe {
-            bindings::inode_lock_nested(
-                inode.as_ptr(),
-                bindings::inode_i_mutex_lock_class_I_MUTEX_PARENT,
-            )
-        };
+        unsafe { bindings::inode_lock_nested(inode.as_ptr(), subclass) };
         Ok(Self(DirOps {
             dir,
             idmap: mnt.idmap(),
