@@ -119,8 +119,12 @@ fn place_temp(
         if !target.is_negative() {
             return Err(EEXIST);
         }
-        rs.prepare_upper(temp.inode().ok_or(EIO)?)?;
         lock.rename(temp, &target, 0)?;
+        // Only a placed copy moves the inode's hash: a failed rename leaves
+        // the inode where lookups of the lower object find it. Nothing can
+        // look the new upper inode up meanwhile: its one name is this
+        // union dentry's, which the dcache holds.
+        rs.prepare_upper(temp.inode().ok_or(EIO)?)?;
         rs.set_upper(lock.new_dir().lookup(name)?)?;
     }
     upper_parent.set_times(&upper.mnt, &parent_times)?;
