@@ -125,12 +125,7 @@ fn replace_whiteout(
 ) -> Result<ARef<Dentry>> {
     let layer = fs.upper().ok_or(EROFS)?;
     let work = fs.work.as_ref().ok_or(EROFS)?;
-    let temp_name = temp_name()?;
-    let temp = {
-        let dir = LockedDir::lock(work.dentry(), &layer.mnt)?;
-        let temp = dir.lookup(temp_name.as_bytes())?;
-        make_object(&dir, &temp, what)?
-    };
+    let (temp_name, temp) = make_in_work(fs, |dir, temp| make_object(dir, temp, what))?;
     let exchanged = (|| {
         if temp.is_dir() {
             make_opaque(fs, &temp, &layer.mnt)?;
@@ -254,19 +249,31 @@ fn remove_upper(dir: &DirOps<'_>, name: &[u8], upper: &Dentry) -> Result {
     }
 }
 
+/// Makes an object under a fresh temporary name in the work directory
+/// with `make`; returns the name and the object.
+fn make_in_work(
+    fs: &UnionFs,
+    make: impl FnOnce(&DirOps<'_>, &Dentry) -> Result<ARef<Dentry>>,
+) -> Result<(kernel::str::CString, ARef<Dentry>)> {
+    let layer = fs.upper().ok_or(EROFS)?;
+    let work = fs.work.as_ref().ok_or(EROFS)?;
+    let name = temp_name()?;
+    let dir = LockedDir::lock(work.dentry(), &layer.mnt)?;
+    let temp = dir.lookup(name.as_bytes())?;
+    let made = make(&dir, &temp)?;
+    Ok((name, made))
+}
+
 /// Puts a char-device whiteout in place of `upper` at `name` atomically:
 /// the whiteout is made in the work directory, exchanged with the object,
 /// and the object, now in the work directory, removed.
 fn swap_for_whiteout(fs: &UnionFs, upper_parent: &Dentry, name: &[u8], upper: &Dentry) -> Result {
     let layer = fs.upper().ok_or(EROFS)?;
     let work = fs.work.as_ref().ok_or(EROFS)?;
-    let temp_name = temp_name()?;
-    let temp = {
-        let dir = LockedDir::lock(work.dentry(), &layer.mnt)?;
-        let temp = dir.lookup(temp_name.as_bytes())?;
-        dir.whiteout(&temp)?;
-        temp
-    };
+    let (temp_name, temp) = make_in_work(fs, |dir, temp| {
+        dir.whiteout(temp)?;
+        dir.lookup(temp.name())
+    })?;
     let lock = RenameLock::lock(work.dentry(), upper_parent, &layer.mnt)?;
     let exchanged = lock.new_dir().lookup(name).and_then(|target| {
         if target.as_ptr() != upper.as_ptr() {
