@@ -246,7 +246,8 @@ static inline bool fs_registered(const char *name)
 
 /*
  * dmesg since a mark: open /dev/kmsg at its end before the action, then
- * look for a record containing NEEDLE among those that came after.
+ * look for a "rsunion: " record containing NEEDLE among those that
+ * came after.
  */
 static inline int kmsg_mark(void)
 {
@@ -259,7 +260,7 @@ static inline int kmsg_mark(void)
 
 static inline bool kmsg_has(int fd, const char *needle)
 {
-	char rec[1024];
+	char rec[1024], *msg;
 	bool found = false;
 	ssize_t n;
 
@@ -270,7 +271,8 @@ static inline bool kmsg_has(int fd, const char *needle)
 		if (n <= 0)
 			break;
 		rec[n] = '\0';
-		if (strstr(rec, needle))
+		msg = strstr(rec, "rsunion: ");
+		if (msg && strstr(msg, needle))
 			found = true;
 	}
 	close(fd);
