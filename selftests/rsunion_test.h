@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 static inline int rsunion_load(void)
@@ -190,6 +191,39 @@ static inline int names_of(const char *path, char *buf, size_t size)
 		strncat(buf, names[i], size - strlen(buf) - 1);
 	}
 	return 0;
+}
+
+/*
+ * Where copy-up records the inode number of the lower object a copy came
+ * from (the union keeps reporting it): the union's bookkeeping in the
+ * upper layer, not content.
+ */
+#define ORIGIN_INO_XATTR "trusted.overlay.rsunion.ino"
+
+/*
+ * The inode number the union reports for REAL, an upper or lower object
+ * whose own number is INO: a copy reports the number of the lower object
+ * it was copied from, which it records.
+ */
+static inline ino_t origin_ino(const char *real, ino_t ino)
+{
+	unsigned char v[8];
+	ino_t origin = 0;
+	int i;
+
+	if (lgetxattr(real, ORIGIN_INO_XATTR, v, sizeof(v)) != sizeof(v))
+		return ino;
+	for (i = 7; i >= 0; i--)
+		origin = origin << 8 | v[i];
+	return origin;
+}
+
+/* st_dev of PATH, or (dev_t)-1. */
+static inline dev_t dev_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? (dev_t)-1 : st.st_dev;
 }
 
 /* What the names of copy-up temporaries in the work directory start with. */

@@ -5,6 +5,7 @@
  * inline functions become C wrappers linked into the module.
  */
 #include <linux/backing-file.h>
+#include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/dcache.h>
 #include <linux/delayed_call.h>
@@ -31,6 +32,51 @@
 static inline const struct cred *rsunion_current_cred(void)
 {
 	return current_cred();
+}
+
+/*
+ * The mounter's credentials act for every caller: quotas and reserved
+ * blocks must still hold for them (overlayfs's ovl_fill_super).
+ */
+static inline void rsunion_drop_sys_resource(struct cred *cred)
+{
+	cap_lower(cred->cap_effective, CAP_SYS_RESOURCE);
+}
+
+/* May the caller see trusted.* names (overlayfs's ovl_can_list)? */
+static inline bool rsunion_may_list_trusted(void)
+{
+	return ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
+}
+
+/*
+ * Would setting an access ACL on INODE clear its S_ISGID for the caller,
+ * as posix_acl_update_mode() decides? The real set_acl runs as the
+ * mounter, whose CAP_FSETID would keep it.
+ */
+static inline bool rsunion_acl_kills_sgid(struct inode *inode)
+{
+	return (inode->i_mode & S_ISGID) && !in_group_p(inode->i_gid) &&
+	       !capable_wrt_inode_uidgid(&nop_mnt_idmap, inode, CAP_FSETID);
+}
+
+/* syncfs(2) of a union: the upper filesystem's, as overlayfs does it. */
+static inline int rsunion_sync_filesystem(struct super_block *sb)
+{
+	int ret;
+
+	down_read(&sb->s_umount);
+	ret = sync_filesystem(sb);
+	up_read(&sb->s_umount);
+	return ret;
+}
+
+/* Tell the VFS not to cache ACLs on a union inode: the real ones count. */
+static inline void rsunion_acl_dont_cache(struct inode *inode)
+{
+#ifdef CONFIG_FS_POSIX_ACL
+	inode->i_acl = inode->i_default_acl = ACL_DONT_CACHE;
+#endif
 }
 
 /*

@@ -10,6 +10,7 @@
 //! serialise on its mutex: the second copier finds it done.
 
 use crate::entry::{RsInode, UnionFs};
+use crate::inode::ORIGIN_INO_XATTR;
 use crate::vfs::{
     bindings, Dentry, LockedDir, MntWrite, PrivateMount, RealFile, RenameLock, XattrList,
 };
@@ -43,11 +44,19 @@ pub(crate) fn copy_up(dentry: &Dentry) -> Result {
 
 /// As [`copy_up`]; `data` says what becomes of a regular file's content.
 pub(crate) fn copy_up_with(dentry: &Dentry, data: Data) -> Result {
+    // Without an upper layer not even the root has an upper copy: the
+    // climb below would never stop.
+    if dentry.union_inode().ok_or(ENOENT)?.fs().upper().is_none() {
+        return Err(EROFS);
+    }
     loop {
         // The topmost ancestor still lacking an upper copy goes first.
         let mut next: ARef<Dentry> = dentry.into();
         let mut parent = next.parent();
         while !has_upper(&parent) {
+            if parent.as_ptr() == next.as_ptr() {
+                return Err(EIO);
+            }
             next = parent;
             parent = next.parent();
         }
@@ -127,9 +136,21 @@ fn place_temp(
         rs.prepare_upper(temp.inode().ok_or(EIO)?)?;
         rs.set_upper(lock.new_dir().lookup(name)?)?;
     }
-    upper_parent.set_times(&upper.mnt, &parent_times)?;
-    if work.dentry().as_ptr() != upper_parent.as_ptr() {
-        work.dentry().set_times(&upper.mnt, &work_times)?;
+    // The copy is in place and in use: a directory that refuses to take
+    // its times back (append-only, say) must not undo it.
+    let restored = upper_parent
+        .set_times(&upper.mnt, &parent_times)
+        .and_then(|()| {
+            if work.dentry().as_ptr() == upper_parent.as_ptr() {
+                return Ok(());
+            }
+            work.dentry().set_times(&upper.mnt, &work_times)
+        });
+    if let Err(e) = restored {
+        pr_warn!(
+            "copy-up could not restore a directory's times: error {}\n",
+            e.to_errno()
+        );
     }
     Ok(())
 }
@@ -182,7 +203,23 @@ fn finish_temp(fs: &UnionFs, rs: &RsInode, lower: &Dentry, temp: &Dentry, data: 
     let upper = fs.upper().ok_or(EROFS)?;
     let lower_layer = fs.layers.get(rs.top().ok_or(EIO)?.layer).ok_or(EIO)?;
     copy_xattrs(lower, &lower_layer.mnt, temp, &upper.mnt)?;
+    record_origin(fs, lower, temp, &upper.mnt)?;
     temp.copy_attrs_from(lower.inode().ok_or(EIO)?, &upper.mnt, data == Data::Copy)
+}
+
+/// Records on the copy of a non-directory the inode number it reports,
+/// its lower object's, so that a remount finds it (see `inode.rs`). A
+/// lower hard link is broken by the copy-up: its copy is a new object.
+fn record_origin(fs: &UnionFs, lower: &Dentry, temp: &Dentry, mnt: &PrivateMount) -> Result {
+    let origin = lower.inode().ok_or(EIO)?;
+    if !fs.samefs || origin.is_dir() || origin.nlink() != 1 {
+        return Ok(());
+    }
+    match temp.setxattr(mnt, ORIGIN_INO_XATTR, &origin.ino().to_le_bytes()) {
+        // Without trusted xattrs the number holds until the next mount.
+        Err(e) if e == crate::vfs::errno::eopnotsupp() => Ok(()),
+        r => r,
+    }
 }
 
 /// Copies `len` bytes, skipping the holes `SEEK_DATA` finds; the final
@@ -225,7 +262,11 @@ fn copy_xattrs(
 ) -> Result {
     let list = XattrList::read(lower)?;
     for name in list.names() {
-        if name.as_bytes().starts_with(PRIVATE_XATTR_PREFIX) {
+        if crate::xattr::is_private(name.as_bytes()) {
+            continue;
+        }
+        if name.as_bytes().starts_with(b"system.posix_acl_") {
+            lower.copy_acl(lower_mnt, temp, mnt, name)?;
             continue;
         }
         let value = match lower.getxattr_alloc(lower_mnt, name)? {
@@ -249,7 +290,9 @@ pub(crate) fn remove_temp(fs: &UnionFs, temp: &Dentry) {
     let Ok(dir) = LockedDir::lock(work.dentry(), &upper.mnt) else {
         return;
     };
-    if temp.is_negative() {
+    // Only what is still in the work directory is a temporary: a copy
+    // renamed into place before a later step failed is the object itself.
+    if temp.is_negative() || temp.parent().as_ptr() != work.dentry().as_ptr() {
         return;
     }
     let removed = if temp.is_dir() {

@@ -6,7 +6,7 @@
 
 use crate::copy_up::{copy_up, remove_temp, temp_name};
 use crate::entry::{RealDentry, RsInode, UnionFs, WhiteoutFormat};
-use crate::namei::{is_wh_name, union_inode, wh_name, WH_OPAQUE};
+use crate::namei::{has_wh_entry, is_wh_name, union_inode, wh_name, WH_OPAQUE};
 use crate::vfs::{
     bindings, errno, Cred, Dentry, DirOps, LockedDir, MntWrite, PrivateMount, RenameLock,
 };
@@ -31,8 +31,9 @@ fn upper_dir(parent: &Dentry) -> Result<(&RsInode, &Dentry)> {
 
 /// Creates `what` at negative union dentry `dentry` and instantiates it.
 pub(crate) fn create(dentry: &Dentry, what: NewObject<'_>) -> Result {
-    // A `.wh.` name would be read as a whiteout or marker, not content.
-    if is_wh_name(dentry.name()) {
+    // A `.wh.` name would be read as a whiteout or marker, not content;
+    // so would a char device 0/0 (overlayfs refuses it the same way).
+    if is_wh_name(dentry.name()) || makes_whiteout(&what) {
         return Err(EPERM);
     }
     let parent = dentry.parent();
@@ -75,6 +76,11 @@ pub(crate) fn create(dentry: &Dentry, what: NewObject<'_>) -> Result {
     Ok(())
 }
 
+fn makes_whiteout(what: &NewObject<'_>) -> bool {
+    matches!(*what, NewObject::Node(mode, dev)
+        if mode & bindings::S_IFMT == bindings::S_IFCHR && dev == bindings::WHITEOUT_DEV)
+}
+
 /// Makes `what` at negative `d` in a locked directory and returns it,
 /// looked up again (a filesystem may leave `d` itself unhashed).
 fn make_object(dir: &DirOps<'_>, d: &Dentry, what: &NewObject<'_>) -> Result<ARef<Dentry>> {
@@ -103,7 +109,10 @@ fn create_beside_wh(
     what: &NewObject<'_>,
 ) -> Result<ARef<Dentry>> {
     let placed = make_object(dir, target, what)?;
-    let wh = dir.lookup(&wh_name(name)?)?;
+    let Some(wh) = wh_name(name)? else {
+        return Ok(placed);
+    };
+    let wh = dir.lookup(&wh)?;
     if !wh.is_negative() {
         if placed.is_dir() {
             make_opaque(fs, &placed, &fs.upper().ok_or(EROFS)?.mnt)?;
@@ -146,19 +155,43 @@ fn replace_whiteout(
     exchanged
 }
 
-/// Removes a whiteout for `name` in a locked upper directory, of either
-/// format; says whether there was one.
-fn remove_whiteout(dir: &DirOps<'_>, target: &Dentry, name: &[u8]) -> Result<bool> {
-    if target.is_whiteout() {
-        dir.unlink(target)?;
-        return Ok(true);
-    }
-    let wh = dir.lookup(&wh_name(name)?)?;
+/// Removes an aufs whiteout `.wh.NAME` from a locked upper directory, if
+/// there is one.
+fn remove_aufs_whiteout(dir: &DirOps<'_>, name: &[u8]) -> Result {
+    let Some(wh) = wh_name(name)? else {
+        return Ok(());
+    };
+    let wh = dir.lookup(&wh)?;
     if wh.is_negative() {
-        return Ok(false);
+        return Ok(());
     }
-    dir.unlink(&wh)?;
-    Ok(true)
+    dir.unlink(&wh)
+}
+
+/// Prepares the whiteout a rename leaves at `name` in a locked upper
+/// directory: an overlayfs-format one is made by the rename itself
+/// (`RENAME_WHITEOUT`, atomically); an aufs `.wh.NAME` is made now, beside
+/// the object still there, and returned so that a failed rename can take
+/// it back.
+fn prepare_whiteout(
+    fs: &UnionFs,
+    dir: &DirOps<'_>,
+    name: &[u8],
+    real_flags: &mut u32,
+) -> Result<Option<ARef<Dentry>>> {
+    match (fs.whiteout, wh_name(name)?) {
+        (WhiteoutFormat::Aufs, Some(wh)) => {
+            let d = dir.lookup(&wh)?;
+            if d.is_negative() {
+                dir.create(&d, bindings::S_IFREG | 0o644)?;
+            }
+            Ok(Some(d))
+        }
+        _ => {
+            *real_flags |= RENAME_WHITEOUT;
+            Ok(None)
+        }
+    }
 }
 
 /// Marks a new upper directory opaque, in the union's whiteout format.
@@ -169,22 +202,27 @@ fn make_opaque(fs: &UnionFs, dir: &Dentry, mnt: &PrivateMount) -> Result {
             // The new directory's parent may be locked by the caller.
             let locked = LockedDir::lock_child(dir, mnt)?;
             let marker = locked.lookup(WH_OPAQUE)?;
+            if !marker.is_negative() {
+                return Ok(());
+            }
             locked.create(&marker, bindings::S_IFREG | 0o444)
         }
     }
 }
 
-/// Writes a whiteout for `name` in the locked upper directory.
+/// Writes a whiteout for `name` in the locked upper directory. A name too
+/// long for a `.wh.` prefix gets the overlayfs format, which rsunion reads
+/// as well.
 fn write_whiteout(fs: &UnionFs, dir: &DirOps<'_>, name: &[u8]) -> Result {
-    match fs.whiteout {
-        WhiteoutFormat::Overlay => {
-            let d = dir.lookup(name)?;
-            dir.whiteout(&d)
-        }
-        WhiteoutFormat::Aufs => {
-            let d = dir.lookup(&wh_name(name)?)?;
+    match (fs.whiteout, wh_name(name)?) {
+        (WhiteoutFormat::Aufs, Some(wh)) => {
+            let d = dir.lookup(&wh)?;
             // As aufs and OCI layers write them: an empty regular file.
             dir.create(&d, bindings::S_IFREG | 0o644)
+        }
+        _ => {
+            let d = dir.lookup(name)?;
+            dir.whiteout(&d)
         }
     }
 }
@@ -236,10 +274,11 @@ pub(crate) fn remove(dentry: &Dentry, is_dir: bool) -> Result {
     Ok(())
 }
 
-/// Removes `upper`, the object at `name` in a locked upper directory.
+/// Removes `upper`, the object at `name` in a locked upper directory (for
+/// a hard link, `name`'s dentry differs from the one the inode keeps).
 fn remove_upper(dir: &DirOps<'_>, name: &[u8], upper: &Dentry) -> Result {
     let target = dir.lookup(name)?;
-    if target.as_ptr() != upper.as_ptr() {
+    if !target.names_same_object(upper) {
         return Err(errno::estale());
     }
     if target.is_dir() {
@@ -276,7 +315,7 @@ fn swap_for_whiteout(fs: &UnionFs, upper_parent: &Dentry, name: &[u8], upper: &D
     })?;
     let lock = RenameLock::lock(work.dentry(), upper_parent, &layer.mnt)?;
     let exchanged = lock.new_dir().lookup(name).and_then(|target| {
-        if target.as_ptr() != upper.as_ptr() {
+        if !target.names_same_object(upper) {
             return Err(errno::estale());
         }
         lock.rename(&temp, &target, RENAME_EXCHANGE)
@@ -333,29 +372,57 @@ pub(crate) fn rename(old: &Dentry, new: &Dentry, flags: u32) -> Result {
     let _write = MntWrite::get(&layer.mnt)?;
     let lock = RenameLock::lock(old_upper_dir, new_upper_dir, &layer.mnt)?;
     let upper_old = lock.old_dir().lookup(old.name())?;
-    if Some(upper_old.as_ptr()) != source.upper().map(|u| u.as_ptr()) {
+    if !source
+        .upper()
+        .is_some_and(|u| upper_old.names_same_object(u))
+    {
         return Err(errno::estale());
     }
-    let mut upper_new = lock.new_dir().lookup(new.name())?;
-    if !exchange && remove_whiteout(lock.new_dir(), &upper_new, new.name())? {
-        // The new name was whited out: what comes now takes its place.
-        upper_new = lock.new_dir().lookup(new.name())?;
-    }
-    lock.rename(
-        &upper_old,
-        &upper_new,
-        flags & (RENAME_EXCHANGE | RENAME_NOREPLACE),
-    )?;
-    // A directory arriving where lower layers have the name must not
-    // merge with them.
+    let upper_new = lock.new_dir().lookup(new.name())?;
+    // Whatever can fail is done before the rename, and undone if the
+    // rename fails: after it, only the removal of a stale aufs whiteout
+    // is left. A directory arriving where lower layers have the name must
+    // not merge with them; upper-only directories (the only ones that
+    // move) show nothing more for being opaque early.
     if new_lower && source.inode().is_dir() {
         make_opaque(fs, &upper_old, &layer.mnt)?;
     }
     if exchange && old_lower && target.is_some_and(|t| t.inode().is_dir()) {
         make_opaque(fs, &upper_new, &layer.mnt)?;
     }
-    if !exchange && (old_lower || flags & RENAME_WHITEOUT != 0) {
-        write_whiteout(fs, lock.old_dir(), old.name())?;
+    let mut real_flags = flags & (RENAME_EXCHANGE | RENAME_NOREPLACE);
+    let wants_whiteout = !exchange && (old_lower || flags & RENAME_WHITEOUT != 0);
+    // The union's name is free (the VFS checked): a whiteout there is
+    // replaced. A directory cannot replace a char device, so it is
+    // exchanged with the whiteout, which then serves at the old name or
+    // goes (as overlayfs does).
+    let swaps_whiteout = upper_new.is_whiteout() && source.inode().is_dir();
+    if upper_new.is_whiteout() {
+        real_flags &= !RENAME_NOREPLACE;
+    }
+    let mut aufs_whiteout = None;
+    if swaps_whiteout {
+        real_flags |= RENAME_EXCHANGE;
+    } else if wants_whiteout {
+        aufs_whiteout = prepare_whiteout(fs, lock.old_dir(), old.name(), &mut real_flags)?;
+    }
+    if let Err(e) = lock.rename(&upper_old, &upper_new, real_flags) {
+        if let Some(wh) = aufs_whiteout {
+            if lock.old_dir().unlink(&wh).is_err() {
+                pr_warn!("could not remove a whiteout after a failed rename\n");
+            }
+        }
+        return Err(e);
+    }
+    if swaps_whiteout && !(wants_whiteout && fs.whiteout == WhiteoutFormat::Overlay) {
+        // `upper_new` is the whiteout, now at the old name.
+        lock.old_dir().unlink(&upper_new)?;
+        if wants_whiteout {
+            write_whiteout(fs, lock.old_dir(), old.name())?;
+        }
+    }
+    if !exchange {
+        remove_aufs_whiteout(lock.new_dir(), new.name())?;
     }
     drop(lock);
     old_dir.copy_attr();
@@ -381,10 +448,7 @@ fn lower_positive(dir: &RsInode, name: &[u8]) -> Result<bool> {
         if !d.is_negative() {
             return Ok(true);
         }
-        let wh = parent
-            .dentry
-            .lookup_unlocked(layer.mnt.idmap(), &wh_name(name)?)?;
-        if !wh.is_negative() {
+        if has_wh_entry(layer, &parent.dentry, name)? {
             return Ok(false);
         }
     }

@@ -49,6 +49,10 @@ pub(crate) struct UnionFs {
     pub(crate) creds: Cred,
     pub(crate) syntax: Syntax,
     pub(crate) whiteout: WhiteoutFormat,
+    /// Every layer is on one filesystem: real inode numbers are unique
+    /// across layers, so union objects can report them with the union's
+    /// st_dev (see `inode::getattr`).
+    pub(crate) samefs: bool,
 }
 
 impl UnionFs {

@@ -8,7 +8,7 @@
 use crate::copy_up::{copy_up_with, Data};
 use crate::entry::RsInode;
 use crate::inode::top_path;
-use crate::vfs::{bindings, File, RealFile};
+use crate::vfs::{bindings, File, Inode, RealFile};
 use kernel::prelude::*;
 
 /// Flags that did their work at the union level and mean nothing to the
@@ -36,6 +36,29 @@ pub(crate) fn open(inode: &RsInode, file: &File) -> Result<RealFile> {
     let _creds = fs.creds.override_creds();
     real.permission(bindings::MAY_OPEN as i32 | access_mode(flags))?;
     RealFile::open_backing(file, flags, &real, &fs.creds)
+}
+
+/// A file opened before its object was copied up holds the lower file:
+/// its I/O must reach the upper copy instead, which another file may have
+/// written. The upper file is opened for the one call, with the union
+/// file's current flags (overlayfs's `ovl_real_fdget_meta` does the same);
+/// `None` when `opened`, the real file's inode, is still the top one.
+pub(crate) fn reopen_if_copied_up(
+    inode: &RsInode,
+    file: &File,
+    opened: &Inode,
+) -> Result<Option<RealFile>> {
+    let top = inode.top().ok_or(EIO)?;
+    if top
+        .dentry
+        .inode()
+        .is_some_and(|i| i.as_ptr() == opened.as_ptr())
+    {
+        return Ok(None);
+    }
+    let real = top_path(inode)?;
+    let flags = file.flags() & !UNION_ONLY_FLAGS;
+    RealFile::open_backing(file, flags, &real, &inode.fs().creds).map(Some)
 }
 
 /// `MAY_READ`/`MAY_WRITE`/`MAY_APPEND` for open flags (the kernel's

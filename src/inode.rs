@@ -3,17 +3,82 @@
 //! Attributes and permission of union inodes (fs/overlayfs/inode.c's
 //! concern).
 //!
-//! What `stat` reports: a non-directory keeps its real object's `st_dev`
-//! and `st_ino`, so tools that compare them (tar, du, find -samefile) see
-//! one file through the union and through the layer alike. A directory
-//! reports the union's `st_dev` with its topmost real `st_ino` (as
-//! overlayfs does without xino), and a merged directory `st_nlink` 1, since
-//! no single layer's link count describes it.
+//! What `stat` reports, as overlayfs does (its st_dev/st_ino table in
+//! Documentation/filesystems/overlayfs.rst): an object keeps its numbers
+//! across copy-up, so that tools that remember them while they walk (fts
+//! in `rm -rf`, `find`, `du`, `tar`) see one object before and after.
+//!
+//! - All layers on one filesystem: every object reports the union's
+//!   `st_dev`, and the `st_ino` of the object it was copied up from (a
+//!   directory: of its topmost lower directory), recorded on the copy so
+//!   that it survives a remount. Real inode numbers are unique on one
+//!   filesystem, so no two union objects report the same pair.
+//! - Layers on several filesystems: a directory reports the union's
+//!   `st_dev` and an inode number of the union's own (unique, not
+//!   persistent); a non-directory its real object's `st_dev` and `st_ino`,
+//!   those of the lower object it was copied from for as long as the
+//!   union inode lives.
+//!
+//! A lower object with several links keeps them only until one name is
+//! copied up; that name then reports its upper copy's number.
+//!
+//! A merged directory reports `st_nlink` 1, since no single layer's link
+//! count describes it.
 
 use crate::copy_up::copy_up;
-use crate::entry::{Real, RsInode};
-use crate::vfs::{bindings, Dentry, MntWrite, Path};
-use kernel::prelude::*;
+use crate::entry::{Real, RealDentry, RsInode, UnionFs};
+use crate::vfs::{bindings, Dentry, Inode, MntWrite, Path};
+use kernel::{c_str, prelude::*, str::CStr};
+
+/// The private xattr on an upper copy that holds the inode number of the
+/// lower object it was copied from, in one-filesystem unions.
+pub(crate) const ORIGIN_INO_XATTR: &CStr = c_str!("trusted.overlay.rsunion.ino");
+
+/// The inode number a new union inode reports, per the rules above;
+/// `None` for one of the union's own.
+pub(crate) fn identity_ino(
+    fs: &UnionFs,
+    upper: Option<&Dentry>,
+    lowers: &[RealDentry],
+    is_dir: bool,
+) -> Result<Option<u64>> {
+    let first_lower = lowers.first().map(|r| &*r.dentry);
+    if is_dir {
+        if !fs.samefs {
+            return Ok(None);
+        }
+        let origin = first_lower.or(upper).and_then(Dentry::inode).ok_or(EIO)?;
+        return Ok(Some(origin.ino()));
+    }
+    if let (true, Some(upper), None) = (fs.samefs, upper, first_lower) {
+        if let Some(ino) = recorded_origin(fs, upper)? {
+            return Ok(Some(ino));
+        }
+    }
+    let top = upper.or(first_lower).and_then(Dentry::inode).ok_or(EIO)?;
+    Ok(Some(top.ino()))
+}
+
+/// The origin inode number copy-up recorded on `upper`, if any.
+fn recorded_origin(fs: &UnionFs, upper: &Dentry) -> Result<Option<u64>> {
+    let layer = fs.upper().ok_or(EIO)?;
+    let mut value = [0u8; 8];
+    match upper.getxattr(layer.mnt.idmap(), ORIGIN_INO_XATTR, &mut value) {
+        Ok(Some(8)) => Ok(Some(u64::from_le_bytes(value))),
+        Ok(_) => Ok(None),
+        // No trusted xattrs here: nothing was recorded.
+        Err(e) if e == crate::vfs::errno::eopnotsupp() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The lower object a non-directory was copied up from in this mount, if
+/// it had one link (a broken hard link is a new object).
+fn copy_origin(inode: &RsInode) -> Option<&Inode> {
+    inode.upper()?;
+    let origin = inode.lowers().first()?.dentry.inode()?;
+    (origin.nlink() == 1).then_some(origin)
+}
 
 /// The topmost real object of `inode` as a path on its layer's mount.
 pub(crate) fn top_path(inode: &RsInode) -> Result<Path> {
@@ -31,16 +96,30 @@ pub(crate) fn getattr(
     request_mask: u32,
     flags: u32,
 ) -> Result {
+    let fs = inode.fs();
     let path = top_path(inode)?;
     {
-        let _creds = inode.fs().creds.override_creds();
+        let _creds = fs.creds.override_creds();
         path.getattr(stat, request_mask, flags)?;
     }
-    if inode.inode().is_dir() {
-        stat.dev = inode.inode().super_block().dev();
+    let vfs = inode.inode();
+    let union_dev = vfs.super_block().dev();
+    if vfs.is_dir() {
+        stat.dev = union_dev;
+        stat.ino = vfs.ino();
         if inode.is_merged() {
             stat.nlink = 1;
         }
+    } else if fs.samefs {
+        stat.dev = union_dev;
+        // Copied up in this mount from a lower hard link: a new object.
+        let copied_here = inode.upper().is_some() && !inode.lowers().is_empty();
+        if !copied_here || copy_origin(inode).is_some() {
+            stat.ino = vfs.ino();
+        }
+    } else if let Some(origin) = copy_origin(inode) {
+        stat.dev = origin.super_block().dev();
+        stat.ino = origin.ino();
     }
     Ok(())
 }

@@ -9,12 +9,15 @@
 //! `trusted.overlay.opaque=y` or a `.wh..wh..opq` entry.
 
 use crate::entry::{Layer, RealDentry, RsInode, UnionFs};
+use crate::inode::identity_ino;
 use crate::super_block::layer_roots;
-use crate::vfs::{bindings, errno, ops_for_mode, Dentry, Iget, Inode, SuperBlock};
+use crate::vfs::{bindings, ops_for_mode, Dentry, Iget, Inode, SuperBlock};
 use kernel::{c_str, prelude::*, types::ARef};
 
 /// The prefix of aufs/OCI whiteouts and markers.
 pub(crate) const WH_PREFIX: &[u8] = b".wh.";
+/// The longest name a directory entry can have (uapi/linux/limits.h).
+const NAME_MAX: usize = 255;
 /// The aufs/OCI opaque-directory marker.
 pub(crate) const WH_OPAQUE: &[u8] = b".wh..wh..opq";
 
@@ -26,8 +29,9 @@ pub(crate) fn is_wh_name(name: &[u8]) -> bool {
 /// The union's root: every layer's root directory, merged.
 pub(crate) fn root_inode(sb: &SuperBlock, fs: &UnionFs) -> Result<ARef<Inode>> {
     let (upper, lowers) = split_upper(fs, layer_roots(fs)?)?;
+    let ino = identity_ino(fs, upper.as_deref(), &lowers, true)?;
     let mut inode = sb.new_union_inode()?;
-    inode.init(upper, lowers, &ops_for_mode(bindings::S_IFDIR as _))?;
+    inode.init(upper, lowers, &ops_for_mode(bindings::S_IFDIR as _), ino)?;
     Ok(inode.unlock())
 }
 
@@ -134,21 +138,26 @@ fn lookup_in_layer(layer: &Layer, parent: &Dentry, name: &[u8], bottom: bool) ->
     Ok(Found::Object { dentry: real, last })
 }
 
-/// `.wh.NAME`, the aufs/OCI whiteout of NAME.
-pub(crate) fn wh_name(name: &[u8]) -> Result<KVec<u8>> {
+/// `.wh.NAME`, the aufs/OCI whiteout of NAME; `None` when NAME is too
+/// long to carry the prefix: no such whiteout can exist.
+pub(crate) fn wh_name(name: &[u8]) -> Result<Option<KVec<u8>>> {
+    if WH_PREFIX.len() + name.len() > NAME_MAX {
+        return Ok(None);
+    }
     let mut wh = KVec::with_capacity(WH_PREFIX.len() + name.len(), GFP_KERNEL)?;
     wh.extend_from_slice(WH_PREFIX, GFP_KERNEL)?;
     wh.extend_from_slice(name, GFP_KERNEL)?;
-    Ok(wh)
+    Ok(Some(wh))
 }
 
-/// Is there a `.wh.NAME` entry in `parent`?
-fn has_wh_entry(layer: &Layer, parent: &Dentry, name: &[u8]) -> Result<bool> {
-    match parent.lookup_unlocked(layer.mnt.idmap(), &wh_name(name)?) {
-        Ok(d) => Ok(!d.is_negative()),
-        Err(e) if e == errno::enametoolong() => Ok(false),
-        Err(e) => Err(e),
-    }
+/// Is there a `.wh.NAME` entry in real directory `parent`?
+pub(crate) fn has_wh_entry(layer: &Layer, parent: &Dentry, name: &[u8]) -> Result<bool> {
+    let Some(wh) = wh_name(name)? else {
+        return Ok(false);
+    };
+    Ok(!parent
+        .lookup_unlocked(layer.mnt.idmap(), &wh)?
+        .is_negative())
 }
 
 /// Does real directory `dir` stop the merge with what is below it?
@@ -170,14 +179,22 @@ fn is_opaque(layer: &Layer, dir: &Dentry) -> Result<bool> {
 
 /// The union inode for a found stack: one per directory dentry, and for a
 /// non-directory the one already standing for its real inode, if any.
+///
+/// A lower object with several names gets a union inode per name when
+/// the union is writable: copying one name up breaks the link, so the
+/// names become different objects (overlayfs without `index` does the
+/// same, see `ovl_hash_bylower`).
 pub(crate) fn union_inode(
     sb: &SuperBlock,
     fs: &UnionFs,
     found: KVec<RealDentry>,
 ) -> Result<ARef<Inode>> {
-    let top = found.first().and_then(|r| r.dentry.inode()).ok_or(EIO)?;
+    let top_real = found.first().ok_or(EIO)?;
+    let top = top_real.dentry.inode().ok_or(EIO)?;
     let ops = ops_for_mode(top.mode());
-    let mut inode = if top.is_dir() {
+    let top_is_lower = fs.layers.get(top_real.layer).is_some_and(|l| !l.writable);
+    let link_breaks = top_is_lower && fs.upper().is_some() && top.nlink() > 1;
+    let mut inode = if top.is_dir() || link_breaks {
         sb.new_union_inode()?
     } else {
         match sb.iget_for_real(top)? {
@@ -185,7 +202,9 @@ pub(crate) fn union_inode(
             Iget::New(inode) => inode,
         }
     };
+    let is_dir = top.is_dir();
     let (upper, lowers) = split_upper(fs, found)?;
-    inode.init(upper, lowers, &ops)?;
+    let ino = identity_ino(fs, upper.as_deref(), &lowers, is_dir)?;
+    inode.init(upper, lowers, &ops, ino)?;
     Ok(inode.unlock())
 }

@@ -6,7 +6,7 @@
 use crate::entry::{Layer, RealDentry, Syntax, UnionFs, WhiteoutFormat};
 use crate::params::{self, Params};
 use crate::vfs::{
-    bindings, Cred, FileSystem, FsContext, FsParameter, MntWrite, Path, SeqFile, SuperBlock,
+    bindings, errno, Cred, FileSystem, FsContext, FsParameter, MntWrite, Path, SeqFile, SuperBlock,
 };
 use kernel::{c_str, ffi, fmt, prelude::*, str::CStr, types::ARef};
 
@@ -39,20 +39,41 @@ impl FileSystem for Rsunion {
             (_, Some(upper)) => Some(aufs_work_dir(upper)),
             _ => None,
         };
-        let creds = Cred::prepare()?;
+        let creds = Cred::prepare_mounter()?;
         if let (Some(work), Some(upper)) = (&work, layers.first().filter(|l| l.writable)) {
             clean_work_dir(work, upper, &creds);
         }
         let syntax = params.syntax.unwrap_or(Syntax::Overlay);
         let whiteout = params.whiteout.unwrap_or(default_whiteout(syntax));
+        let samefs = layers.iter().all(|l| {
+            layers
+                .first()
+                .is_some_and(|f| f.path.super_block() == l.path.super_block())
+        });
         let fs = UnionFs {
             layers,
             work,
             creds,
             syntax,
             whiteout,
+            samefs,
         };
         Ok(KBox::pin(fs, GFP_KERNEL)?)
+    }
+
+    /// As overlayfs's `ovl_reconfigure`: a union without an upper layer
+    /// has nowhere to write, and a union turning read-only syncs first.
+    fn reconfigure(fc: &FsContext, fs: &UnionFs, read_only: bool) -> Result {
+        if !read_only && fs.upper().is_none() {
+            fc.log_err(fmt!(
+                "a union without an upper layer cannot be made writable"
+            ));
+            return Err(EROFS);
+        }
+        if read_only {
+            sync_fs(fs, true)?;
+        }
+        Ok(())
     }
 
     fn fill_super(sb: &SuperBlock, fs: &UnionFs) -> Result {
@@ -101,23 +122,61 @@ fn check_layers(fc: &FsContext, p: &Params) -> Result {
     if p.upper.is_none() && p.lowers.len() < 2 {
         return Err(fc.invalf(fmt!("a read-only union needs at least two layers")));
     }
-    if p.syntax != Some(Syntax::Overlay) {
-        return Ok(());
+    if p.syntax == Some(Syntax::Overlay) {
+        match (&p.upper, &p.work) {
+            (Some(_), None) => return Err(fc.invalf(fmt!("upperdir needs workdir"))),
+            (None, Some(_)) => return Err(fc.invalf(fmt!("workdir needs upperdir"))),
+            (Some(upper), Some(work)) => check_work(fc, upper, work)?,
+            (None, None) => (),
+        }
     }
-    match (&p.upper, &p.work) {
-        (Some(_), None) => Err(fc.invalf(fmt!("upperdir needs workdir"))),
-        (None, Some(_)) => Err(fc.invalf(fmt!("workdir needs upperdir"))),
-        (Some(upper), Some(work)) => check_work(fc, upper, work),
-        (None, None) => Ok(()),
+    check_overlap(fc, p)
+}
+
+/// Refuses layers that are one directory or nest in one another: the
+/// union would show itself inside itself, or writes through the upper
+/// layer would change a lower one under the union (`ELOOP`, as overlayfs's
+/// traps and `ovl_check_layer`). Dentries are compared, so a bind mount of
+/// a layer is caught too.
+fn check_overlap(fc: &FsContext, p: &Params) -> Result {
+    let layers = || {
+        let ends = Iterator::chain(p.upper.iter(), p.work.iter());
+        Iterator::chain(ends, p.lowers.iter())
+    };
+    let mut roots = KVec::new();
+    for path in layers() {
+        roots.push(path.dentry().as_ptr() as usize, GFP_KERNEL)?;
     }
+    roots.sort_unstable();
+    if roots.windows(2).any(|w| w.first() == w.get(1)) {
+        fc.log_err(fmt!("one directory is given as two layers"));
+        return Err(errno::eloop());
+    }
+    for path in layers() {
+        let mut d: ARef<crate::vfs::Dentry> = path.dentry().into();
+        loop {
+            let parent = d.parent();
+            if parent.as_ptr() == d.as_ptr() {
+                break;
+            }
+            if roots.binary_search(&(parent.as_ptr() as usize)).is_ok() {
+                fc.log_err(fmt!("layers overlap: one is inside another"));
+                return Err(errno::eloop());
+            }
+            d = parent;
+        }
+    }
+    Ok(())
 }
 
 /// The work directory is where copies are prepared before they are
 /// renamed into the upper layer: it must be on the same filesystem and
 /// outside the upper tree (and the upper outside it).
 fn check_work(fc: &FsContext, upper: &Path, work: &Path) -> Result {
-    if upper.super_block() != work.super_block() {
-        return Err(fc.invalf(fmt!("workdir and upperdir must be on the same filesystem")));
+    // One mount, not merely one filesystem: through a read-only bind mount
+    // of the upper filesystem nothing may be written.
+    if !upper.same_mount(work) {
+        return Err(fc.invalf(fmt!("workdir and upperdir must be on the same mount")));
     }
     if work.is_within(upper) || upper.is_within(work) {
         return Err(fc.invalf(fmt!("workdir and upperdir must be separate subtrees")));
@@ -175,6 +234,17 @@ pub(crate) fn statfs(fs: &UnionFs, buf: &mut bindings::kstatfs) -> Result {
     top.path.statfs(buf)?;
     buf.f_type = RSUNION_MAGIC as _;
     Ok(())
+}
+
+/// syncfs(2) on the union syncs the upper filesystem, where everything
+/// written through the union is. sync(2) walks every superblock itself,
+/// so the union skips it (`SB_I_SKIP_SYNC`), and a non-waiting pass has
+/// nothing to add to the waiting one that follows.
+pub(crate) fn sync_fs(fs: &UnionFs, wait: bool) -> Result {
+    match fs.upper() {
+        Some(upper) if wait => upper.mnt.sync_filesystem(),
+        _ => Ok(()),
+    }
 }
 
 /// Options as `/proc/mounts` shows them: enough to mount the same union

@@ -7,7 +7,11 @@
 use crate::copy_up::{copy_up, PRIVATE_XATTR_PREFIX};
 use crate::entry::UnionFs;
 use crate::vfs::{Dentry, MntWrite, Path, PrivateMount};
-use kernel::{prelude::*, str::CStr};
+use kernel::{
+    fmt,
+    prelude::*,
+    str::{BStr, CStr, CString},
+};
 
 pub(crate) fn get(dentry: &Dentry, name: &CStr, buf: &mut [u8]) -> Result<usize> {
     let inode = dentry.union_inode().ok_or(ENOENT)?;
@@ -70,23 +74,85 @@ pub(crate) fn list(dentry: &Dentry, buf: &mut [u8]) -> Result<usize> {
     Ok(remove_private_names(list))
 }
 
-/// Drops private names from a NUL-separated list in place; returns the new
-/// length.
+/// Drops from a NUL-separated list in place the names the caller may not
+/// see: private ones, and `trusted.*` ones without `CAP_SYS_ADMIN` (the
+/// list was read as the mounter); shows escaped names as the caller set
+/// them. Returns the new length.
 fn remove_private_names(list: &mut [u8]) -> usize {
+    let trusted_visible = crate::vfs::may_list_trusted();
     let (mut read, mut write) = (0, 0);
     while read < list.len() {
         let end = list
             .get(read..)
             .and_then(|r| r.iter().position(|&c| c == 0))
             .map_or(list.len(), |p| read + p + 1);
-        let private = list
-            .get(read..end)
-            .is_some_and(|n| n.starts_with(PRIVATE_XATTR_PREFIX));
-        if !private {
+        let (hidden, escaped) = {
+            let name = list.get(read..end).unwrap_or_default();
+            let trusted_hidden = !trusted_visible && name.starts_with(b"trusted.");
+            (is_private(name) || trusted_hidden, is_escaped(name))
+        };
+        if !hidden && escaped {
+            // `trusted.overlay.` stays; the escape's `overlay.` goes.
+            let keep = read + PRIVATE_XATTR_PREFIX.len();
+            let rest = keep + ESCAPE.len();
+            list.copy_within(read..keep, write);
+            write += keep - read;
+            list.copy_within(rest..end, write);
+            write += end - rest;
+        } else if !hidden {
             list.copy_within(read..end, write);
             write += end - read;
         }
         read = end;
     }
     write
+}
+
+/// What `trusted.overlay.NAME`, set through the union, is stored as on the
+/// real object: `trusted.overlay.overlay.NAME`, so that overlayfs (or
+/// rsunion) stacked on the union keeps its own xattrs (overlayfs 6.7+
+/// escapes the same way).
+const ESCAPE: &[u8] = b"overlay.";
+
+fn is_escaped(name: &[u8]) -> bool {
+    name.strip_prefix(PRIVATE_XATTR_PREFIX)
+        .is_some_and(|rest| rest.starts_with(ESCAPE))
+}
+
+/// The union's own bookkeeping on real objects: never shown, copied or
+/// changed through the union.
+pub(crate) fn is_private(name: &[u8]) -> bool {
+    name.starts_with(PRIVATE_XATTR_PREFIX) && !is_escaped(name)
+}
+
+/// The real name of union xattr `trusted.overlay.NAME`, given `NAME`.
+fn escaped(name: &CStr) -> Result<CString> {
+    let real = CString::try_from_fmt(fmt!(
+        "{}{}{}",
+        BStr::from_bytes(PRIVATE_XATTR_PREFIX),
+        BStr::from_bytes(ESCAPE),
+        BStr::from_bytes(name.as_bytes())
+    ))?;
+    if real.len() > XATTR_NAME_MAX {
+        return Err(crate::vfs::errno::eopnotsupp());
+    }
+    Ok(real)
+}
+
+/// The longest xattr name (uapi/linux/limits.h).
+const XATTR_NAME_MAX: usize = 255;
+
+/// `getxattr` of `trusted.overlay.NAME` through the union.
+pub(crate) fn get_escaped(dentry: &Dentry, name: &CStr, buf: &mut [u8]) -> Result<usize> {
+    get(dentry, &escaped(name)?, buf)
+}
+
+/// `setxattr`/`removexattr` of `trusted.overlay.NAME` through the union.
+pub(crate) fn set_escaped(
+    dentry: &Dentry,
+    name: &CStr,
+    value: Option<&[u8]>,
+    flags: i32,
+) -> Result {
+    set(dentry, &escaped(name)?, value, flags)
 }

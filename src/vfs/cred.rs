@@ -24,6 +24,18 @@ impl Cred {
         NonNull::new(cred).map(Self).ok_or(ENOMEM)
     }
 
+    /// The mounter's credentials, taken at mount time, for every layer
+    /// operation: the current task's, less `CAP_SYS_RESOURCE`, so that a
+    /// caller writing through the union stays within quotas and leaves the
+    /// root-reserved blocks alone, as overlayfs does.
+    pub(crate) fn prepare_mounter() -> Result<Self> {
+        let cred = Self::prepare()?;
+        // SAFETY: a new copy from `prepare_creds` is ours to change until
+        // it is used.
+        unsafe { bindings::rsunion_drop_sys_resource(cred.0.as_ptr()) };
+        Ok(cred)
+    }
+
     /// The current task's filesystem uid and gid: who owns what it
     /// creates.
     pub(crate) fn current_fs_owner() -> Owner {
@@ -70,6 +82,12 @@ impl Drop for Cred {
         // SAFETY: `self` owns one reference, given back here once.
         unsafe { bindings::put_cred(self.0.as_ptr()) };
     }
+}
+
+/// Whether the current task may see `trusted.*` xattr names.
+pub(crate) fn may_list_trusted() -> bool {
+    // SAFETY: no preconditions; it reads the current task's credentials.
+    unsafe { bindings::rsunion_may_list_trusted() }
 }
 
 /// A uid and gid pair, as the kernel keeps them.

@@ -204,6 +204,16 @@ impl Dentry {
         (!inode.is_null()).then(|| unsafe { Inode::from_raw(inode) })
     }
 
+    /// Whether `self` names the object `other` names: hard links are
+    /// different dentries of one inode, as overlayfs's `ovl_matches_upper`
+    /// knows.
+    pub(crate) fn names_same_object(&self, other: &Dentry) -> bool {
+        match (self.inode(), other.inode()) {
+            (Some(a), Some(b)) => a.as_ptr() == b.as_ptr(),
+            _ => false,
+        }
+    }
+
     pub(crate) fn is_negative(&self) -> bool {
         // SAFETY: `self` is live.
         unsafe { bindings::d_is_negative(self.as_ptr()) }

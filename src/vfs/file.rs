@@ -164,6 +164,16 @@ impl RealFile {
         core::mem::ManuallyDrop::new(self).0.as_ptr()
     }
 
+    /// A view of a real file whose reference someone else holds.
+    ///
+    /// # Safety
+    /// `ptr` is a live, non-NULL real file for as long as the view is used.
+    pub(crate) unsafe fn borrow(ptr: *mut bindings::file) -> core::mem::ManuallyDrop<Self> {
+        // SAFETY: per this function's contract; `ManuallyDrop` never puts
+        // the reference it does not own.
+        core::mem::ManuallyDrop::new(Self(unsafe { NonNull::new_unchecked(ptr) }))
+    }
+
     /// # Safety
     /// `ptr` came from `into_raw` and is not used again.
     pub(crate) unsafe fn from_raw(ptr: *mut bindings::file) -> Option<Self> {

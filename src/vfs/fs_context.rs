@@ -22,6 +22,26 @@ impl FsContext {
         unsafe { &*ptr.cast() }
     }
 
+    /// A remount, not a new mount.
+    pub(crate) fn is_reconfigure(&self) -> bool {
+        // SAFETY: `self` wraps a live `fs_context`.
+        unsafe {
+            (*self.0.get()).purpose() == bindings::fs_context_purpose_FS_CONTEXT_FOR_RECONFIGURE
+        }
+    }
+
+    /// Set up by mount(2) rather than fsopen()/fsconfig().
+    pub(crate) fn is_old_api(&self) -> bool {
+        // SAFETY: `self` wraps a live `fs_context`.
+        unsafe { (*self.0.get()).oldapi() }
+    }
+
+    /// Whether the superblock is to be read-only.
+    pub(crate) fn wants_read_only(&self) -> bool {
+        // SAFETY: `self` wraps a live `fs_context`.
+        unsafe { (*self.0.get()).sb_flags & bindings::SB_RDONLY as u32 != 0 }
+    }
+
     /// Refuses the mount: logs `args` (see [`Self::log_err`]) and returns
     /// `EINVAL`.
     pub(crate) fn invalf(&self, args: fmt::Arguments<'_>) -> Error {

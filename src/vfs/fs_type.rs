@@ -35,6 +35,10 @@ pub(crate) trait FileSystem {
 
     /// Sets up a new superblock whose data is already in place.
     fn fill_super(sb: &SuperBlock, data: &Self::Data) -> Result;
+
+    /// Remount: may the mounted filesystem become read-only (`read_only`)
+    /// or writable? Options cannot change (see `Context::parse_param`).
+    fn reconfigure(fc: &FsContext, data: &Self::Data, read_only: bool) -> Result;
 }
 
 /// Where a filesystem type lives while registered: a `static`, because
@@ -108,7 +112,7 @@ impl<T: FileSystem> Context<T> {
         parse_param: Some(Self::parse_param),
         parse_monolithic: Some(Self::parse_monolithic),
         get_tree: Some(Self::get_tree),
-        reconfigure: None,
+        reconfigure: Some(Self::reconfigure),
     };
 
     /// # Safety
@@ -153,7 +157,30 @@ impl<T: FileSystem> Context<T> {
                 Self::params(fc),
             )
         };
+        if fc.is_reconfigure() {
+            // As overlayfs: mount(2)'s remount has always ignored the
+            // options; the new API says plainly that they cannot change.
+            if fc.is_old_api() {
+                return 0;
+            }
+            return fc
+                .invalf(format_args!("no option can change on remount"))
+                .to_errno();
+        }
         from_result(|| T::parse_param(fc, params, param).map(|()| 0))
+    }
+
+    /// # Safety
+    /// `fc` is a live reconfiguration context of a mounted filesystem of
+    /// this type.
+    unsafe extern "C" fn reconfigure(fc: *mut bindings::fs_context) -> ffi::c_int {
+        // SAFETY: per this function's contract, `fc->root` is the mounted
+        // root, whose superblock's data `fill_super` set.
+        let (fc, data) = unsafe {
+            let data = (*(*(*fc).root).d_sb).s_fs_info;
+            (FsContext::from_raw(fc), <Pin<KBox<T::Data>>>::borrow(data))
+        };
+        from_result(|| T::reconfigure(fc, &data, fc.wants_read_only()).map(|()| 0))
     }
 
     /// mount(2)'s option string: split at unescaped commas only, so that

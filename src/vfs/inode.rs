@@ -102,6 +102,17 @@ impl Inode {
         u32::from(self.mode()) & bindings::S_IFMT == bindings::S_IFDIR
     }
 
+    pub(crate) fn ino(&self) -> u64 {
+        // SAFETY: `i_ino` of a live inode is readable.
+        unsafe { (*self.as_ptr()).i_ino as u64 }
+    }
+
+    pub(crate) fn nlink(&self) -> u32 {
+        // SAFETY: `i_nlink` of a live inode is readable (racily, as the VFS
+        // reads it).
+        unsafe { (*self.as_ptr()).__bindgen_anon_1.i_nlink }
+    }
+
     /// May the current credentials access this inode with `mask`
     /// (`MAY_*`)? `idmap` is that of the mount it is reached through.
     pub(crate) fn permission(&self, idmap: *mut bindings::mnt_idmap, mask: i32) -> Result {
@@ -230,12 +241,14 @@ impl NewInode {
 
     /// Sets the real objects behind the inode and copies the topmost one's
     /// type, permissions, owner, size, times and device number, so that
-    /// the caller's rights are checked on the union inode itself.
+    /// the caller's rights are checked on the union inode itself. `ino` is
+    /// the inode number to report; `None` takes a fresh one.
     pub(crate) fn init(
         &mut self,
         upper: Option<ARef<Dentry>>,
         lowers: KVec<RealDentry>,
         ops: &InodeOps,
+        ino: Option<u64>,
     ) -> Result {
         let top = upper
             .as_deref()
@@ -246,11 +259,16 @@ impl NewInode {
         // by `upper` or `lowers`; the operation tables are static.
         unsafe {
             let mode = (*real).i_mode;
-            (*inode).i_ino = (*real).i_ino;
+            (*inode).i_ino = match ino {
+                Some(ino) => ino as usize,
+                None => bindings::get_next_ino() as usize,
+            };
             bindings::fsstack_copy_attr_all(inode, real);
             bindings::fsstack_copy_inode_size(inode, real);
             // Times are the real object's business.
             (*inode).i_flags |= bindings::S_NOCMTIME as u32;
+            // So are ACLs: a cached copy would miss changes made below.
+            bindings::rsunion_acl_dont_cache(inode);
             (*inode).i_op = ops.iop;
             match u32::from(mode) & bindings::S_IFMT {
                 bindings::S_IFREG | bindings::S_IFDIR | bindings::S_IFLNK => {

@@ -23,7 +23,7 @@ mod seq_file;
 mod super_block;
 mod xattr;
 
-pub(crate) use cred::Cred;
+pub(crate) use cred::{may_list_trusted, Cred};
 pub(crate) use dentry::Dentry;
 pub(crate) use dir_context::{read_real_dir, DirContext, RawEntry};
 pub(crate) use file::{File, RealFile};
@@ -69,5 +69,10 @@ pub(crate) mod errno {
 
     pub(crate) fn estale() -> Error {
         err(bindings::ESTALE)
+    }
+
+    /// Layers that nest: the union would contain itself.
+    pub(crate) fn eloop() -> Error {
+        err(bindings::ELOOP)
     }
 }

@@ -35,6 +35,7 @@ pub(crate) const SUPER_OPS: bindings::super_operations = bindings::super_operati
     drop_inode: Some(bindings::generic_delete_inode),
     statfs: Some(statfs),
     show_options: Some(show_options),
+    sync_fs: Some(sync_fs),
     // SAFETY: all-zero is a valid `super_operations`: optional pointers.
     ..unsafe { core::mem::zeroed() }
 };
@@ -48,6 +49,14 @@ unsafe extern "C" fn statfs(
     // SAFETY: per this function's contract.
     let (fs, buf) = unsafe { (union_fs((*dentry).d_sb), &mut *buf) };
     from_result(|| crate::super_block::statfs(fs, buf).map(|()| 0))
+}
+
+/// # Safety
+/// VFS callback: `sb` is one of our filled superblocks.
+unsafe extern "C" fn sync_fs(sb: *mut bindings::super_block, wait: ffi::c_int) -> ffi::c_int {
+    // SAFETY: per this function's contract.
+    let fs = unsafe { union_fs(sb) };
+    from_result(|| crate::super_block::sync_fs(fs, wait != 0).map(|()| 0))
 }
 
 /// # Safety
@@ -328,6 +337,7 @@ const FILE_FOPS: bindings::file_operations = bindings::file_operations {
     write_iter: Some(file_write_iter),
     splice_write: Some(file_splice_write),
     fallocate: Some(file_fallocate),
+    flush: Some(file_flush),
     // SAFETY: all-zero is a valid `file_operations`.
     ..unsafe { core::mem::zeroed() }
 };
@@ -364,26 +374,42 @@ unsafe extern "C" fn file_release(
     0
 }
 
-/// The real file behind one of our open regular files, and the context
-/// the backing-file helpers need.
-///
+/// The real file one I/O call on one of our open regular files goes to,
+/// and the context the backing-file helpers need.
+struct Backing {
+    /// The real file opened with the union file.
+    opened: *mut bindings::file,
+    /// The upper file, opened for this call, when the object was copied up
+    /// after the union file was opened (see `file::reopen_if_copied_up`).
+    fresh: Option<RealFile>,
+    ctx: bindings::backing_file_ctx,
+}
+
+impl Backing {
+    fn real(&self) -> *mut bindings::file {
+        self.fresh.as_ref().map_or(self.opened, RealFile::as_ptr)
+    }
+}
+
 /// # Safety
 /// `file` was set up by `file_open`.
-unsafe fn backing(file: *mut bindings::file) -> (*mut bindings::file, bindings::backing_file_ctx) {
-    // SAFETY: per this function's contract.
-    let (real, fs) = unsafe {
-        (
-            (*file).private_data.cast(),
-            rs(bindings::file_inode(file)).fs(),
-        )
+unsafe fn backing(file: *mut bindings::file) -> Result<Backing> {
+    // SAFETY: per this function's contract, `private_data` is the real
+    // file `file_open` stored, alive until `release`.
+    let (opened, rs, union_file) = unsafe {
+        let opened: *mut bindings::file = (*file).private_data.cast();
+        (opened, rs(bindings::file_inode(file)), File::from_raw(file))
     };
+    // SAFETY: `opened` is live (see above) and pins its inode.
+    let opened_inode = unsafe { Inode::from_raw(bindings::file_inode(opened)) };
+    let fresh = crate::file::reopen_if_copied_up(rs, union_file, opened_inode)?;
     let ctx = bindings::backing_file_ctx {
-        cred: fs.creds.as_ptr(),
+        cred: rs.fs().creds.as_ptr(),
         user_file: file,
         accessed: None,
         end_write: None,
     };
-    (real, ctx)
+    Ok(Backing { opened, fresh, ctx })
 }
 
 /// # Safety
@@ -394,8 +420,11 @@ unsafe extern "C" fn file_read_iter(
 ) -> isize {
     // SAFETY: per this function's contract, `iocb` and `iter` are live.
     unsafe {
-        let (real, mut ctx) = backing((*iocb).ki_filp);
-        bindings::backing_file_read_iter(real, iter, iocb, (*iocb).ki_flags, &mut ctx)
+        let mut b = match backing((*iocb).ki_filp) {
+            Ok(b) => b,
+            Err(e) => return e.to_errno() as isize,
+        };
+        bindings::backing_file_read_iter(b.real(), iter, iocb, (*iocb).ki_flags, &mut b.ctx)
     }
 }
 
@@ -424,11 +453,15 @@ unsafe extern "C" fn file_write_iter(
     unsafe {
         let file = (*iocb).ki_filp;
         let inode = bindings::file_inode(file);
-        let (real, mut ctx) = backing(file);
-        ctx.end_write = Some(file_end_write);
+        let mut b = match backing(file) {
+            Ok(b) => b,
+            Err(e) => return e.to_errno() as isize,
+        };
+        b.ctx.end_write = Some(file_end_write);
         bindings::inode_lock(inode);
         rs(inode).copy_attr();
-        let ret = bindings::backing_file_write_iter(real, iter, iocb, (*iocb).ki_flags, &mut ctx);
+        let ret =
+            bindings::backing_file_write_iter(b.real(), iter, iocb, (*iocb).ki_flags, &mut b.ctx);
         bindings::inode_unlock(inode);
         ret
     }
@@ -446,11 +479,14 @@ unsafe extern "C" fn file_splice_write(
     // SAFETY: per this function's contract.
     unsafe {
         let inode = bindings::file_inode(out);
-        let (real, mut ctx) = backing(out);
-        ctx.end_write = Some(file_end_write);
+        let mut b = match backing(out) {
+            Ok(b) => b,
+            Err(e) => return e.to_errno() as isize,
+        };
+        b.ctx.end_write = Some(file_end_write);
         bindings::inode_lock(inode);
         rs(inode).copy_attr();
-        let ret = bindings::backing_file_splice_write(pipe, real, ppos, len, flags, &mut ctx);
+        let ret = bindings::backing_file_splice_write(pipe, b.real(), ppos, len, flags, &mut b.ctx);
         bindings::inode_unlock(inode);
         ret
     }
@@ -467,16 +503,44 @@ unsafe extern "C" fn file_fallocate(
     // SAFETY: per this function's contract.
     unsafe {
         let inode = bindings::file_inode(file);
-        let (real, _) = backing(file);
+        let b = match backing(file) {
+            Ok(b) => b,
+            Err(e) => return e.to_errno() as ffi::c_long,
+        };
+        let real = b.real();
         let rs = rs(inode);
         bindings::inode_lock(inode);
-        let ret = {
+        rs.copy_attr();
+        // The real fallocate runs as the mounter, who would keep a setuid
+        // bit the caller must lose: drop it as the caller first.
+        let mut ret = bindings::file_remove_privs(file);
+        if ret == 0 {
             let _creds = rs.fs().creds.override_creds();
-            bindings::vfs_fallocate(real, mode, offset, len)
-        };
+            ret = bindings::vfs_fallocate(real, mode, offset, len);
+        }
         rs.copy_attr();
         bindings::inode_unlock(inode);
         ret as ffi::c_long
+    }
+}
+
+/// close(2) reaches the real file's `flush` (NFS writes back there).
+///
+/// # Safety
+/// VFS callback on one of our open regular files.
+unsafe extern "C" fn file_flush(file: *mut bindings::file, id: bindings::fl_owner_t) -> ffi::c_int {
+    // SAFETY: per this function's contract; `real` lives as long as `file`.
+    unsafe {
+        let b = match backing(file) {
+            Ok(b) => b,
+            Err(e) => return e.to_errno(),
+        };
+        let real = b.real();
+        let Some(flush) = (*(*real).f_op).flush else {
+            return 0;
+        };
+        let _creds = rs(bindings::file_inode(file)).fs().creds.override_creds();
+        flush(real, id)
     }
 }
 
@@ -491,8 +555,11 @@ unsafe extern "C" fn file_splice_read(
 ) -> isize {
     // SAFETY: per this function's contract.
     unsafe {
-        let (real, mut ctx) = backing(file);
-        bindings::backing_file_splice_read(real, ppos, pipe, len, flags, &mut ctx)
+        let mut b = match backing(file) {
+            Ok(b) => b,
+            Err(e) => return e.to_errno() as isize,
+        };
+        bindings::backing_file_splice_read(b.real(), ppos, pipe, len, flags, &mut b.ctx)
     }
 }
 
@@ -504,8 +571,11 @@ unsafe extern "C" fn file_mmap(
 ) -> ffi::c_int {
     // SAFETY: per this function's contract.
     unsafe {
-        let (real, mut ctx) = backing(file);
-        bindings::backing_file_mmap(real, vma, &mut ctx)
+        let mut b = match backing(file) {
+            Ok(b) => b,
+            Err(e) => return e.to_errno(),
+        };
+        bindings::backing_file_mmap(b.real(), vma, &mut b.ctx)
     }
 }
 
@@ -521,7 +591,11 @@ unsafe extern "C" fn file_llseek(
 ) -> bindings::loff_t {
     // SAFETY: per this function's contract.
     unsafe {
-        let (real, _) = backing(file);
+        let b = match backing(file) {
+            Ok(b) => b,
+            Err(e) => return e.to_errno() as bindings::loff_t,
+        };
+        let real = b.real();
         let inode = bindings::file_inode(file);
         let _creds = rs(inode).fs().creds.override_creds();
         bindings::inode_lock(inode);
@@ -541,20 +615,15 @@ unsafe extern "C" fn file_fsync(
     end: bindings::loff_t,
     datasync: ffi::c_int,
 ) -> ffi::c_int {
-    // SAFETY: per this function's contract; `private_data` is the real
-    // file `file_open` stored, whose reference `release` puts: borrow it
-    // without taking ownership.
-    let (rs, real) = unsafe {
-        let real = RealFile::from_raw((*file).private_data.cast());
-        (
-            rs(bindings::file_inode(file)),
-            core::mem::ManuallyDrop::new(real),
-        )
-    };
-    let Some(real) = real.as_ref() else {
-        return EIO.to_errno();
-    };
-    from_result(|| crate::file::fsync(rs, real, start, end, datasync != 0).map(|()| 0))
+    // SAFETY: per this function's contract.
+    let (rs, b) = unsafe { (rs(bindings::file_inode(file)), backing(file)) };
+    from_result(|| {
+        let b = b?;
+        // SAFETY: `b.real()` is live while `b` is (it pins a fresh file,
+        // and `file` pins the opened one).
+        let real = unsafe { RealFile::borrow(b.real()) };
+        crate::file::fsync(rs, &real, start, end, datasync != 0).map(|()| 0)
+    })
 }
 
 /// # Safety

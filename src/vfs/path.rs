@@ -85,6 +85,11 @@ impl Path {
         unsafe { (*self.0.mnt).mnt_sb }
     }
 
+    /// Are both paths on one mount (not merely one filesystem)?
+    pub(crate) fn same_mount(&self, other: &Path) -> bool {
+        self.0.mnt == other.0.mnt
+    }
+
     /// Is `self` at or below `other` (same mount, dentry descendant)?
     pub(crate) fn is_within(&self, other: &Path) -> bool {
         // SAFETY: both paths hold references to their dentries.
@@ -138,6 +143,14 @@ impl PrivateMount {
     pub(crate) fn idmap(&self) -> *mut bindings::mnt_idmap {
         // SAFETY: the mount is live.
         unsafe { bindings::mnt_idmap(self.0.as_ptr()) }
+    }
+
+    /// Writes back and waits for everything of the mount's filesystem.
+    pub(crate) fn sync_filesystem(&self) -> Result {
+        // SAFETY: the mount is live and pins its superblock.
+        kernel::error::to_result(unsafe {
+            bindings::rsunion_sync_filesystem((*self.0.as_ptr()).mnt_sb)
+        })
     }
 }
 

@@ -46,6 +46,7 @@ impl SuperBlock {
             (*sb).s_stack_depth = stack_depth;
             (*sb).s_maxbytes = maxbytes;
             (*sb).s_time_gran = 1;
+            (*sb).s_iflags |= bindings::SB_I_SKIP_SYNC as usize;
             // POSIX ACLs of the real objects count for the union's.
             (*sb).s_flags |= bindings::SB_POSIXACL;
             if read_only {

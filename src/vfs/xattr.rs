@@ -70,6 +70,43 @@ impl Dentry {
     pub(crate) fn setxattr(&self, mnt: &PrivateMount, name: &CStr, value: &[u8]) -> Result {
         self.setxattr_flags(mnt, name, value, 0)
     }
+
+    /// Copies POSIX ACL `name` (`system.posix_acl_*`) of this object to
+    /// `to`: since 6.2 ACLs are not xattrs to `vfs_getxattr`. Nothing to do
+    /// when there is none or the filesystem has none.
+    pub(crate) fn copy_acl(
+        &self,
+        mnt: &PrivateMount,
+        to: &Dentry,
+        to_mnt: &PrivateMount,
+        name: &CStr,
+    ) -> Result {
+        // SAFETY: `self` is live; `name` is a C string.
+        let acl = unsafe { bindings::vfs_get_acl(mnt.idmap(), self.as_ptr(), name.as_char_ptr()) };
+        let acl = match kernel::error::from_err_ptr(acl) {
+            Ok(acl) if acl.is_null() => return Ok(()),
+            Ok(acl) => acl,
+            Err(e) if e == errno::enodata() || e == errno::eopnotsupp() => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        // The lower filesystem may cache `acl`: set a copy, as overlayfs's
+        // ovl_copy_acl does.
+        // SAFETY: `acl` is a referenced ACL, released once here.
+        let clone = unsafe {
+            let clone = bindings::posix_acl_clone(acl, kernel::bindings::GFP_KERNEL);
+            bindings::posix_acl_release(acl);
+            clone
+        };
+        if clone.is_null() {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `to` is live; `clone` is ours, released once here.
+        unsafe {
+            let set = bindings::vfs_set_acl(to_mnt.idmap(), to.as_ptr(), name.as_char_ptr(), clone);
+            bindings::posix_acl_release(clone);
+            to_result(set)
+        }
+    }
 }
 
 /// An xattr handler table entry the VFS reads from any thread.
@@ -114,39 +151,87 @@ static OTHER: Handler = Handler(bindings::xattr_handler {
 
 pub(crate) static HANDLERS: Handlers = Handlers([&PRIVATE.0, &OTHER.0, core::ptr::null()]);
 
+/// `trusted.overlay.NAME` through the union: an escaped name on the real
+/// object (see `xattr::get_escaped`).
+///
 /// # Safety
-/// VFS callback; reads nothing.
+/// VFS callback: as `other_get`; `name` is what follows the prefix.
 unsafe extern "C" fn private_get(
     _h: *const bindings::xattr_handler,
-    _dentry: *mut bindings::dentry,
+    dentry: *mut bindings::dentry,
     _inode: *mut bindings::inode,
-    _name: *const ffi::c_char,
-    _buffer: *mut ffi::c_void,
-    _size: usize,
+    name: *const ffi::c_char,
+    buffer: *mut ffi::c_void,
+    size: usize,
 ) -> ffi::c_int {
-    errno::eopnotsupp().to_errno()
+    // SAFETY: per this function's contract.
+    let (d, name, buf) = unsafe { get_args(dentry, name, buffer, size) };
+    kernel::error::from_result(|| crate::xattr::get_escaped(d, name, buf).map(|n| n as ffi::c_int))
 }
 
 /// # Safety
-/// VFS callback; reads nothing.
+/// VFS callback: as `other_set`; `name` is what follows the prefix.
 unsafe extern "C" fn private_set(
     _h: *const bindings::xattr_handler,
     _idmap: *mut bindings::mnt_idmap,
-    _dentry: *mut bindings::dentry,
+    dentry: *mut bindings::dentry,
     _inode: *mut bindings::inode,
-    _name: *const ffi::c_char,
-    _value: *const ffi::c_void,
-    _size: usize,
-    _flags: ffi::c_int,
+    name: *const ffi::c_char,
+    value: *const ffi::c_void,
+    size: usize,
+    flags: ffi::c_int,
 ) -> ffi::c_int {
-    errno::eopnotsupp().to_errno()
+    // SAFETY: per this function's contract.
+    let (d, name, value) = unsafe { set_args(dentry, name, value, size) };
+    kernel::error::from_result(|| crate::xattr::set_escaped(d, name, value, flags).map(|()| 0))
+}
+
+/// The arguments of a `get` handler as Rust values.
+///
+/// # Safety
+/// `dentry` is a positive dentry of ours; `name` is a C string; `buffer`
+/// is writable for `size` bytes (or `size` is 0); all live for `'a`.
+unsafe fn get_args<'a>(
+    dentry: *mut bindings::dentry,
+    name: *const ffi::c_char,
+    buffer: *mut ffi::c_void,
+    size: usize,
+) -> (&'a Dentry, &'a CStr, &'a mut [u8]) {
+    // SAFETY: per this function's contract.
+    unsafe {
+        let buf: &mut [u8] = if size == 0 {
+            &mut []
+        } else {
+            core::slice::from_raw_parts_mut(buffer.cast(), size)
+        };
+        (Dentry::from_raw(dentry), CStr::from_char_ptr(name), buf)
+    }
+}
+
+/// The arguments of a `set` handler as Rust values; `None` removes.
+///
+/// # Safety
+/// `dentry` is a positive dentry of ours; `name` is a C string; `value`
+/// is readable for `size` bytes, or NULL; all live for `'a`.
+unsafe fn set_args<'a>(
+    dentry: *mut bindings::dentry,
+    name: *const ffi::c_char,
+    value: *const ffi::c_void,
+    size: usize,
+) -> (&'a Dentry, &'a CStr, Option<&'a [u8]>) {
+    // SAFETY: per this function's contract.
+    unsafe {
+        let value =
+            (!value.is_null()).then(|| core::slice::from_raw_parts(value.cast::<u8>(), size));
+        (Dentry::from_raw(dentry), CStr::from_char_ptr(name), value)
+    }
 }
 
 /// # Safety
 /// VFS callback: `dentry` is a positive dentry of ours; `name` is a C
 /// string; `buffer` is writable for `size` bytes (or `size` is 0).
 unsafe extern "C" fn other_get(
-    h: *const bindings::xattr_handler,
+    _h: *const bindings::xattr_handler,
     dentry: *mut bindings::dentry,
     _inode: *mut bindings::inode,
     name: *const ffi::c_char,
@@ -155,15 +240,7 @@ unsafe extern "C" fn other_get(
 ) -> ffi::c_int {
     // SAFETY: per this function's contract; the VFS strips the handler's
     // (empty) prefix, so `name` is the whole name.
-    let (d, name, buf) = unsafe {
-        let _ = h;
-        let buf: &mut [u8] = if size == 0 {
-            &mut []
-        } else {
-            core::slice::from_raw_parts_mut(buffer.cast(), size)
-        };
-        (Dentry::from_raw(dentry), CStr::from_char_ptr(name), buf)
-    };
+    let (d, name, buf) = unsafe { get_args(dentry, name, buffer, size) };
     kernel::error::from_result(|| crate::xattr::get(d, name, buf).map(|n| n as ffi::c_int))
 }
 
@@ -181,11 +258,7 @@ unsafe extern "C" fn other_set(
     flags: ffi::c_int,
 ) -> ffi::c_int {
     // SAFETY: per this function's contract.
-    let (d, name, value) = unsafe {
-        let value =
-            (!value.is_null()).then(|| core::slice::from_raw_parts(value.cast::<u8>(), size));
-        (Dentry::from_raw(dentry), CStr::from_char_ptr(name), value)
-    };
+    let (d, name, value) = unsafe { set_args(dentry, name, value, size) };
     kernel::error::from_result(|| crate::xattr::set(d, name, value, flags).map(|()| 0))
 }
 
@@ -312,6 +385,9 @@ pub(crate) unsafe extern "C" fn get_acl(
     }
 }
 
+/// An access ACL, not a directory's default one (uapi/linux/posix_acl.h).
+const ACL_TYPE_ACCESS: ffi::c_int = 0x8000;
+
 /// `inode_operations.set_acl`: `setxattr`/`removexattr` of
 /// `system.posix_acl_*`, on the upper copy.
 ///
@@ -319,7 +395,7 @@ pub(crate) unsafe extern "C" fn get_acl(
 /// VFS callback: `dentry` is a positive dentry of ours; `acl` is NULL (to
 /// remove) or live.
 pub(crate) unsafe extern "C" fn set_acl(
-    _idmap: *mut bindings::mnt_idmap,
+    idmap: *mut bindings::mnt_idmap,
     dentry: *mut bindings::dentry,
     acl: *mut bindings::posix_acl,
     acl_type: ffi::c_int,
@@ -327,6 +403,18 @@ pub(crate) unsafe extern "C" fn set_acl(
     // SAFETY: per this function's contract.
     let d = unsafe { Dentry::from_raw(dentry) };
     kernel::error::from_result(|| {
+        // The real set_acl runs as the mounter, whose CAP_FSETID keeps a
+        // setgid bit the caller must lose: clear it as the caller would.
+        let union = d.union_inode().ok_or(ENOENT)?;
+        // SAFETY: `union.inode()` is live.
+        if acl_type == ACL_TYPE_ACCESS
+            && unsafe { bindings::rsunion_acl_kills_sgid(union.inode().as_ptr()) }
+        {
+            // SAFETY: all-zero is a valid `iattr`.
+            let mut attr: bindings::iattr = unsafe { core::mem::zeroed() };
+            attr.ia_valid = bindings::ATTR_KILL_SGID;
+            crate::inode::setattr(d, idmap, &mut attr)?;
+        }
         let (upper, mnt, fs) = crate::xattr::upper_for_change(d)?;
         let _write = super::MntWrite::get(mnt)?;
         let result = {
