@@ -37,7 +37,6 @@ pub(crate) fn parse_param(fc: &FsContext, params: &mut Params, param: &FsParamet
             key
         )));
     }
-    params.syntax = Some(syntax);
     let value = match param.string() {
         Some(v) if !v.is_empty() => v.as_bytes(),
         _ => return Err(fc.invalf(fmt!("'{}' needs a non-empty value", key))),
@@ -46,8 +45,10 @@ pub(crate) fn parse_param(fc: &FsContext, params: &mut Params, param: &FsParamet
         b"lowerdir" => params.lowers = resolve_list(fc, key, value)?,
         b"upperdir" => params.upper = Some(resolve(fc, key, value)?),
         b"workdir" => params.work = Some(resolve(fc, key, value)?),
-        _ => parse_branches(fc, params, key, value)?,
+        _ => (params.upper, params.lowers) = parse_branches(fc, key, value)?,
     }
+    // Set only once the option is taken: a refused option changes nothing.
+    params.syntax = Some(syntax);
     Ok(())
 }
 
@@ -79,9 +80,10 @@ fn resolve_list(fc: &FsContext, key: &CStr, value: &[u8]) -> Result<KVec<Path>> 
 
 /// `br=`/`dirs=`: aufs branches, `path[=rw|=ro]`, leftmost on top. The
 /// leftmost is writable unless marked `=ro`; only it may be writable.
-fn parse_branches(fc: &FsContext, params: &mut Params, key: &CStr, value: &[u8]) -> Result {
-    params.lowers = KVec::new();
-    params.upper = None;
+/// Returns the writable branch and the read-only ones, top first.
+fn parse_branches(fc: &FsContext, key: &CStr, value: &[u8]) -> Result<(Option<Path>, KVec<Path>)> {
+    let mut upper = None;
+    let mut lowers = KVec::new();
     for (i, item) in split_unescaped(value, b':').enumerate() {
         let (path, writable) = match item {
             [p @ .., b'=', b'r', b'w'] => (p, true),
@@ -96,18 +98,18 @@ fn parse_branches(fc: &FsContext, params: &mut Params, key: &CStr, value: &[u8])
             )));
         }
         if writable {
-            params.upper = Some(path);
-        } else if params.lowers.len() == MAX_LOWER_LAYERS {
+            upper = Some(path);
+        } else if lowers.len() == MAX_LOWER_LAYERS {
             return Err(fc.invalf(fmt!(
                 "{}: too many layers, the limit is {}",
                 key,
                 MAX_LOWER_LAYERS
             )));
         } else {
-            params.lowers.push(path, GFP_KERNEL)?;
+            lowers.push(path, GFP_KERNEL)?;
         }
     }
-    Ok(())
+    Ok((upper, lowers))
 }
 
 /// Resolves one (escaped) directory name as the caller sees it.
