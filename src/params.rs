@@ -85,11 +85,8 @@ fn parse_branches(fc: &FsContext, key: &CStr, value: &[u8]) -> Result<(Option<Pa
     let mut upper = None;
     let mut lowers = KVec::new();
     for (i, item) in split_unescaped(value, b':').enumerate() {
-        let (path, writable) = match item {
-            [p @ .., b'=', b'r', b'w'] => (p, true),
-            [p @ .., b'=', b'r', b'o'] => (p, false),
-            p => (p, i == 0),
-        };
+        let (path, mark) = split_mark(item);
+        let writable = mark.unwrap_or(i == 0);
         let path = resolve(fc, key, path)?;
         if writable && i > 0 {
             return Err(fc.invalf(fmt!(
@@ -110,6 +107,24 @@ fn parse_branches(fc: &FsContext, key: &CStr, value: &[u8]) -> Result<(Option<Pa
         }
     }
     Ok((upper, lowers))
+}
+
+/// An aufs branch's path and its mark (`=rw`: `Some(true)`, `=ro`:
+/// `Some(false)`), if it ends with one whose `=` is not escaped: `x\=rw`
+/// is the directory `x=rw`, unmarked.
+fn split_mark(item: &[u8]) -> (&[u8], Option<bool>) {
+    let (path, writable) = match item {
+        [p @ .., b'=', b'r', b'w'] => (p, true),
+        [p @ .., b'=', b'r', b'o'] => (p, false),
+        p => return (p, None),
+    };
+    // Backslashes pair up from the left: an odd run escapes the `=`.
+    let run = path.iter().rev().take_while(|&&c| c == b'\\').count();
+    if run % 2 == 1 {
+        (item, None)
+    } else {
+        (path, Some(writable))
+    }
 }
 
 /// Resolves one (escaped) directory name as the caller sees it.
