@@ -7,6 +7,7 @@
 
 use crate::entry::{Syntax, WhiteoutFormat, MAX_LOWER_LAYERS};
 use crate::vfs::{errno::enoparam, FsContext, FsParameter, Path};
+use core::fmt::Write;
 use kernel::{fmt, prelude::*, str::CStr};
 
 /// What the options of one mount attempt say.
@@ -29,7 +30,7 @@ pub(crate) fn parse_param(fc: &FsContext, params: &mut Params, param: &FsParamet
         b"whiteout" => return parse_whiteout(fc, params, param),
         b"lowerdir" | b"upperdir" | b"workdir" => Syntax::Overlay,
         b"br" | b"dirs" => Syntax::Aufs,
-        _ => return Err(fc.invalf(fmt!("unknown mount option '{}'", key))),
+        _ => return Err(fc.invalf(fmt!("unknown mount option '{}'", Quoted(key.as_bytes())))),
     };
     if params.syntax.is_some_and(|s| s != syntax) {
         return Err(fc.invalf(fmt!(
@@ -143,15 +144,46 @@ fn resolve(fc: &FsContext, key: &CStr, escaped: &[u8]) -> Result<Path> {
         fc.log_err(fmt!(
             "{}: cannot resolve '{}': error {}",
             key,
-            name,
+            Quoted(name.as_bytes()),
             e.to_errno()
         ));
         e
     })?;
     if !path.dentry().is_dir() {
-        return Err(fc.invalf(fmt!("{}: '{}' is not a directory", key, name)));
+        return Err(fc.invalf(fmt!(
+            "{}: '{}' is not a directory",
+            key,
+            Quoted(name.as_bytes())
+        )));
     }
     Ok(path)
+}
+
+/// How much of a name the caller gave a message quotes: printk cuts a
+/// record at 1 KiB, its newline too, and a record without its newline
+/// stays unseen by /dev/kmsg readers until the next message comes.
+const QUOTED_MAX: usize = 200;
+
+/// A name the caller gave, for a message: its first [`QUOTED_MAX`] bytes,
+/// non-printable ones escaped (`\xNN`, as `CStr` shows them), and `...`
+/// if there is more.
+struct Quoted<'a>(&'a [u8]);
+
+impl core::fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let head = self.0.get(..QUOTED_MAX).unwrap_or(self.0);
+        for &c in head {
+            if (0x20..0x7f).contains(&c) {
+                f.write_char(c as char)?;
+            } else {
+                write!(f, "\\x{c:02x}")?;
+            }
+        }
+        if head.len() < self.0.len() {
+            f.write_str("...")?;
+        }
+        Ok(())
+    }
 }
 
 /// Splits at separators not escaped by a backslash.
