@@ -294,7 +294,8 @@ static inline int kmsg_mark(void)
 
 static inline bool kmsg_has(int fd, const char *needle)
 {
-	char rec[1024], *msg;
+	/* A read shorter than the record fails: take the longest there is. */
+	char rec[8192], *msg;
 	bool found = false;
 	ssize_t n;
 

@@ -7,6 +7,7 @@
 
 use crate::entry::{Syntax, WhiteoutFormat, MAX_LOWER_LAYERS};
 use crate::vfs::{errno::enoparam, FsContext, FsParameter, Path};
+use core::fmt::Write;
 use kernel::{fmt, prelude::*, str::CStr};
 
 /// What the options of one mount attempt say.
@@ -29,7 +30,7 @@ pub(crate) fn parse_param(fc: &FsContext, params: &mut Params, param: &FsParamet
         b"whiteout" => return parse_whiteout(fc, params, param),
         b"lowerdir" | b"upperdir" | b"workdir" => Syntax::Overlay,
         b"br" | b"dirs" => Syntax::Aufs,
-        _ => return Err(fc.invalf(fmt!("unknown mount option '{}'", key))),
+        _ => return Err(fc.invalf(fmt!("unknown mount option '{}'", Quoted(key.as_bytes())))),
     };
     if params.syntax.is_some_and(|s| s != syntax) {
         return Err(fc.invalf(fmt!(
@@ -37,7 +38,6 @@ pub(crate) fn parse_param(fc: &FsContext, params: &mut Params, param: &FsParamet
             key
         )));
     }
-    params.syntax = Some(syntax);
     let value = match param.string() {
         Some(v) if !v.is_empty() => v.as_bytes(),
         _ => return Err(fc.invalf(fmt!("'{}' needs a non-empty value", key))),
@@ -46,8 +46,10 @@ pub(crate) fn parse_param(fc: &FsContext, params: &mut Params, param: &FsParamet
         b"lowerdir" => params.lowers = resolve_list(fc, key, value)?,
         b"upperdir" => params.upper = Some(resolve(fc, key, value)?),
         b"workdir" => params.work = Some(resolve(fc, key, value)?),
-        _ => parse_branches(fc, params, key, value)?,
+        _ => (params.upper, params.lowers) = parse_branches(fc, key, value)?,
     }
+    // Set only once the option is taken: a refused option changes nothing.
+    params.syntax = Some(syntax);
     Ok(())
 }
 
@@ -79,15 +81,13 @@ fn resolve_list(fc: &FsContext, key: &CStr, value: &[u8]) -> Result<KVec<Path>> 
 
 /// `br=`/`dirs=`: aufs branches, `path[=rw|=ro]`, leftmost on top. The
 /// leftmost is writable unless marked `=ro`; only it may be writable.
-fn parse_branches(fc: &FsContext, params: &mut Params, key: &CStr, value: &[u8]) -> Result {
-    params.lowers = KVec::new();
-    params.upper = None;
+/// Returns the writable branch and the read-only ones, top first.
+fn parse_branches(fc: &FsContext, key: &CStr, value: &[u8]) -> Result<(Option<Path>, KVec<Path>)> {
+    let mut upper = None;
+    let mut lowers = KVec::new();
     for (i, item) in split_unescaped(value, b':').enumerate() {
-        let (path, writable) = match item {
-            [p @ .., b'=', b'r', b'w'] => (p, true),
-            [p @ .., b'=', b'r', b'o'] => (p, false),
-            p => (p, i == 0),
-        };
+        let (path, mark) = split_mark(item);
+        let writable = mark.unwrap_or(i == 0);
         let path = resolve(fc, key, path)?;
         if writable && i > 0 {
             return Err(fc.invalf(fmt!(
@@ -96,18 +96,36 @@ fn parse_branches(fc: &FsContext, params: &mut Params, key: &CStr, value: &[u8])
             )));
         }
         if writable {
-            params.upper = Some(path);
-        } else if params.lowers.len() == MAX_LOWER_LAYERS {
+            upper = Some(path);
+        } else if lowers.len() == MAX_LOWER_LAYERS {
             return Err(fc.invalf(fmt!(
                 "{}: too many layers, the limit is {}",
                 key,
                 MAX_LOWER_LAYERS
             )));
         } else {
-            params.lowers.push(path, GFP_KERNEL)?;
+            lowers.push(path, GFP_KERNEL)?;
         }
     }
-    Ok(())
+    Ok((upper, lowers))
+}
+
+/// An aufs branch's path and its mark (`=rw`: `Some(true)`, `=ro`:
+/// `Some(false)`), if it ends with one whose `=` is not escaped: `x\=rw`
+/// is the directory `x=rw`, unmarked.
+fn split_mark(item: &[u8]) -> (&[u8], Option<bool>) {
+    let (path, writable) = match item {
+        [p @ .., b'=', b'r', b'w'] => (p, true),
+        [p @ .., b'=', b'r', b'o'] => (p, false),
+        p => return (p, None),
+    };
+    // Backslashes pair up from the left: an odd run escapes the `=`.
+    let run = path.iter().rev().take_while(|&&c| c == b'\\').count();
+    if run % 2 == 1 {
+        (item, None)
+    } else {
+        (path, Some(writable))
+    }
 }
 
 /// Resolves one (escaped) directory name as the caller sees it.
@@ -126,15 +144,46 @@ fn resolve(fc: &FsContext, key: &CStr, escaped: &[u8]) -> Result<Path> {
         fc.log_err(fmt!(
             "{}: cannot resolve '{}': error {}",
             key,
-            name,
+            Quoted(name.as_bytes()),
             e.to_errno()
         ));
         e
     })?;
     if !path.dentry().is_dir() {
-        return Err(fc.invalf(fmt!("{}: '{}' is not a directory", key, name)));
+        return Err(fc.invalf(fmt!(
+            "{}: '{}' is not a directory",
+            key,
+            Quoted(name.as_bytes())
+        )));
     }
     Ok(path)
+}
+
+/// How much of a name the caller gave a message quotes: printk cuts a
+/// record at 1 KiB, its newline too, and a record without its newline
+/// stays unseen by /dev/kmsg readers until the next message comes.
+const QUOTED_MAX: usize = 200;
+
+/// A name the caller gave, for a message: its first [`QUOTED_MAX`] bytes,
+/// non-printable ones escaped (`\xNN`, as `CStr` shows them), and `...`
+/// if there is more.
+struct Quoted<'a>(&'a [u8]);
+
+impl core::fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let head = self.0.get(..QUOTED_MAX).unwrap_or(self.0);
+        for &c in head {
+            if (0x20..0x7f).contains(&c) {
+                f.write_char(c as char)?;
+            } else {
+                write!(f, "\\x{c:02x}")?;
+            }
+        }
+        if head.len() < self.0.len() {
+            f.write_str("...")?;
+        }
+        Ok(())
+    }
 }
 
 /// Splits at separators not escaped by a backslash.
