@@ -3,6 +3,11 @@
 #   make            build rsunion.ko against KDIR (default: the cached test kernel)
 #   make demo       boot the test kernel, load the module, mount and show a union
 #   make check      build everything and run the selftests in one guest boot
+#                   (and a short budget of the differential tester)
+#   make fuzz       the differential tester against overlayfs, as long as
+#                   asked: SEEDS=N STEPS=N FIRST=N FUZZ="--profile links"
+#                   (failing sequences are kept in build/fuzz/)
+#   make stress     concurrent processes on one mount, checked: STRESS="args"
 #   make kernel     build (or find in the cache) the test kernel
 #   make selftests  build the selftest binaries
 #   make rustfmt    format src/ (make check refuses unformatted code)
@@ -19,7 +24,7 @@ ifeq ($(origin KDIR), undefined)
 KDIR = $(eval KDIR := $(shell $(TOP)/scripts/kernel)/build)$(KDIR)
 endif
 
-.PHONY: all bootstrap module kernel demo check selftests clean rustfmt rustfmt-check
+.PHONY: all bootstrap module kernel demo check fuzz stress selftests clean rustfmt rustfmt-check
 
 all: module
 
@@ -40,6 +45,17 @@ demo: module
 
 check: rustfmt-check module selftests
 	$(TOP)/scripts/vm $(TOP)/selftests/run $(TOP)/rsunion.ko
+
+SEEDS ?= 200
+STEPS ?= 500
+FIRST ?= 1
+fuzz: module
+	RSUNION_VM_TIMEOUT=$${RSUNION_VM_TIMEOUT:-86400} $(TOP)/scripts/vm $(TOP)/scripts/difftest \
+		--ko $(TOP)/rsunion.ko --jobs 2 --seeds $(SEEDS) --steps $(STEPS) --first-seed $(FIRST) $(FUZZ)
+
+STRESS ?= --seconds 60
+stress: module
+	$(TOP)/scripts/vm bash -c 'insmod $(TOP)/rsunion.ko && $(TOP)/scripts/stress $(STRESS)'
 
 # The crate root pulls in every module; formatting follows rustfmt's
 # defaults for edition 2021, as the kernel's .rustfmt.toml does.

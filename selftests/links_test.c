@@ -369,6 +369,60 @@ TEST_F(links, rename_of_directory_made_over_whiteout)
 }
 
 /*
+ * A directory made over a removed lower name is opaque; moved onto
+ * another removed lower name it must be made opaque there again, which
+ * it already is: the rename succeeds, and both lower names stay gone.
+ */
+TEST_F(links, rename_of_opaque_directory_onto_removed_lower_name)
+{
+	char names[256];
+
+	ASSERT_EQ(0, unlink(at(self->mnt, "a")));
+	ASSERT_EQ(0, unlink(at(self->mnt, "x")));
+	ASSERT_EQ(0, mkdir(at(self->mnt, "a"), 0755));
+	ASSERT_EQ(0, rename(at(self->mnt, "a"), at(self->mnt, "x")))
+		TH_LOG("rename: %s", strerror(errno));
+	ASSERT_EQ(ENOENT, lstat_errno(at(self->mnt, "a")));
+	ASSERT_EQ(0, names_of(at(self->mnt, "x"), names, sizeof(names)));
+	ASSERT_STREQ("", names);
+	ASSERT_EQ(0, rmdir(at(self->mnt, "x")));
+	ASSERT_EQ(0, remount(self));
+	ASSERT_EQ(ENOENT, lstat_errno(at(self->mnt, "a")));
+	ASSERT_EQ(ENOENT, lstat_errno(at(self->mnt, "x")));
+}
+
+/*
+ * An open with O_TRUNC that fails after the copy-up it needs (here an
+ * upper filesystem without O_DIRECT) leaves the lower file showing.
+ */
+TEST_F(links, failed_trunc_open_changes_nothing)
+{
+	char opts[4 * PATH_MAX], up[PATH_MAX];
+	int fd;
+
+	ASSERT_EQ(0, umount(self->mnt));
+	snprintf(up, sizeof(up), "%s/ram", self->dir);
+	ASSERT_EQ(0, mkdirs(up));
+	ASSERT_EQ(0, mount("ram", up, "ramfs", 0, NULL));
+	ASSERT_EQ(0, mkdirs(at(up, "u")));
+	ASSERT_EQ(0, mkdirs(at(up, "w")));
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s/u,workdir=%s/w",
+		 self->lower, up, up);
+	ASSERT_EQ(0, mount("none", self->mnt, "rsunion", 0, opts));
+	fd = open(at(self->mnt, "a"), O_WRONLY | O_TRUNC | O_DIRECT | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		SKIP(return, "this ramfs takes O_DIRECT");
+	}
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_TRUE(reads(at(self->mnt, "a"), "old a\n"));
+	ASSERT_EQ(ENOENT, lstat_errno(at(up, "u/a")));
+	ASSERT_EQ(0, umount(self->mnt));
+	ASSERT_EQ(0, umount(up));
+	ASSERT_EQ(0, do_mount(self));
+}
+
+/*
  * Restoring the parent's times after the copy is in place can fail (an
  * append-only upper directory): the copy stays, nothing else is removed.
  */

@@ -385,6 +385,46 @@ TEST_F(sec, overlapping_layers_refused)
 	ASSERT_EQ(0, umount(bind));
 }
 
+/*
+ * An object made where a lower one was removed (over a whiteout) is made
+ * in the work directory first: it still gets what the directory gives
+ * anything new in it, a setgid directory's group and bit and the default
+ * ACL, exactly as a sibling made at a fresh name.
+ */
+TEST_F(sec, made_over_a_whiteout_inherits_like_a_fresh_name)
+{
+	struct acl5 dacl = acl_user(ALICE, 6);
+	char a1[256], a2[256];
+	struct stat over, fresh;
+	ssize_t n1, n2;
+
+	ASSERT_EQ(0, mkdir(at(self->lower, "inh"), 0755));
+	ASSERT_EQ(0, write_file(at(self->lower, "inh/gone"), "x\n"));
+	ASSERT_EQ(0, umount(self->mnt));
+	ASSERT_EQ(0, mount("none", self->mnt, "rsunion", 0, self->opts));
+	ASSERT_EQ(0, chown(at(self->mnt, "inh"), 0, ALICE_GROUP));
+	ASSERT_EQ(0, chmod(at(self->mnt, "inh"), 02775));
+	ASSERT_EQ(0, setxattr(at(self->mnt, "inh"), ACL_DEFAULT, &dacl, sizeof(dacl), 0));
+	ASSERT_EQ(0, unlink(at(self->mnt, "inh/gone")));
+	ASSERT_EQ(0, mkdir(at(self->mnt, "inh/gone"), 0700));
+	ASSERT_EQ(0, mkdir(at(self->mnt, "inh/fresh"), 0700));
+	ASSERT_EQ(0, stat(at(self->mnt, "inh/gone"), &over));
+	ASSERT_EQ(0, stat(at(self->mnt, "inh/fresh"), &fresh));
+	ASSERT_EQ(fresh.st_mode, over.st_mode);
+	ASSERT_EQ(ALICE_GROUP, over.st_gid);
+	ASSERT_TRUE(over.st_mode & S_ISGID);
+	n1 = getxattr(at(self->mnt, "inh/gone"), ACL_DEFAULT, a1, sizeof(a1));
+	n2 = getxattr(at(self->mnt, "inh/fresh"), ACL_DEFAULT, a2, sizeof(a2));
+	ASSERT_GT(n1, 0) TH_LOG("no default ACL: %s", strerror(errno));
+	ASSERT_EQ(n2, n1);
+	ASSERT_EQ(0, memcmp(a1, a2, n1));
+	n1 = getxattr(at(self->mnt, "inh/gone"), ACL_ACCESS, a1, sizeof(a1));
+	n2 = getxattr(at(self->mnt, "inh/fresh"), ACL_ACCESS, a2, sizeof(a2));
+	ASSERT_EQ(n2, n1);
+	ASSERT_GT(n1, 0);
+	ASSERT_EQ(0, memcmp(a1, a2, n1));
+}
+
 /* Runs a shell command line; its exit status. */
 static int sh(const char *cmd)
 {

@@ -404,6 +404,16 @@ TEST_F(xattr, setxattr_trusted_overlay_is_escaped)
 	check_lower_unchanged(_metadata, self);
 }
 
+/* Removing a name the lower file lacks fails and copies nothing up. */
+TEST_F(xattr, removexattr_of_absent_name_copies_nothing)
+{
+	char path[PATH_MAX];
+
+	ASSERT_EQ(-1, lremovexattr(path_of(path, self, "mnt", "f"), "user.absent"));
+	ASSERT_EQ(ENODATA, errno) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(ENOENT, lstat_errno(path_of(path, self, "upper", "f")));
+}
+
 TEST_F(xattr, removexattr_trusted_overlay_leaves_private_names)
 {
 	char path[PATH_MAX];

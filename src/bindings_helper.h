@@ -71,6 +71,54 @@ static inline int rsunion_sync_filesystem(struct super_block *sb)
 	return ret;
 }
 
+/*
+ * A union stacked on a union holds an inode lock of each at once: each
+ * stacking depth gets its own lock classes, as overlayfs gives them
+ * (ovl_lockdep_annotate_inode_mutex_key), or lockdep takes the nesting
+ * for recursion. Only the wrapper object includes this, so the keys exist
+ * once.
+ */
+static inline void rsunion_lockdep_annotate(struct inode *inode)
+{
+#ifdef CONFIG_LOCKDEP
+	static struct lock_class_key dir_keys[FILESYSTEM_MAX_STACK_DEPTH];
+	static struct lock_class_key keys[FILESYSTEM_MAX_STACK_DEPTH];
+	int depth = inode->i_sb->s_stack_depth - 1;
+
+	if (depth < 0 || depth >= FILESYSTEM_MAX_STACK_DEPTH)
+		depth = 0;
+	if (S_ISDIR(inode->i_mode))
+		lockdep_set_class(&inode->i_rwsem, &dir_keys[depth]);
+	else
+		lockdep_set_class(&inode->i_rwsem, &keys[depth]);
+#endif
+}
+
+/*
+ * Gives DENTRY, a new object made in the work directory, the permission
+ * bits of MODE and the group it would have had if made in real directory
+ * PARENT: a setgid directory's group (and, for a directory, the setgid
+ * bit). The type bits stay DENTRY's: notify_change() sets i_mode whole.
+ */
+static inline int rsunion_set_new_owner_mode(struct mnt_idmap *idmap, struct dentry *dentry,
+					     struct inode *parent, umode_t mode)
+{
+	umode_t type = d_inode(dentry)->i_mode & ~S_IALLUGO;
+	struct iattr attr = { .ia_valid = ATTR_MODE, .ia_mode = type | (mode & S_IALLUGO) };
+	int err;
+
+	if (parent->i_mode & S_ISGID) {
+		attr.ia_valid |= ATTR_GID;
+		attr.ia_vfsgid = VFSGIDT_INIT(parent->i_gid);
+		if (S_ISDIR(type))
+			attr.ia_mode |= S_ISGID;
+	}
+	inode_lock(d_inode(dentry));
+	err = notify_change(idmap, dentry, &attr, NULL);
+	inode_unlock(d_inode(dentry));
+	return err;
+}
+
 /* Tell the VFS not to cache ACLs on a union inode: the real ones count. */
 static inline void rsunion_acl_dont_cache(struct inode *inode)
 {

@@ -12,7 +12,8 @@
 use crate::entry::{RsInode, UnionFs};
 use crate::inode::ORIGIN_INO_XATTR;
 use crate::vfs::{
-    bindings, Dentry, LockedDir, MntWrite, PrivateMount, RealFile, RenameLock, XattrList,
+    bindings, Dentry, DirOps, LockedDir, MntWrite, Path, PrivateMount, RealFile, RenameLock,
+    XattrList,
 };
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{fmt, prelude::*, str::CString, types::ARef};
@@ -44,6 +45,18 @@ pub(crate) fn copy_up(dentry: &Dentry) -> Result {
 
 /// As [`copy_up`]; `data` says what becomes of a regular file's content.
 pub(crate) fn copy_up_with(dentry: &Dentry, data: Data) -> Result {
+    copy_up_checked(dentry, data, &mut |_| Ok(()))
+}
+
+/// As [`copy_up_with`]; `check` runs on the finished copy before it is
+/// put in place, and a failure there leaves the union as it was (an open
+/// with `O_TRUNC` opens the empty copy first: if that fails, the lower
+/// file still shows, whole).
+pub(crate) fn copy_up_checked(
+    dentry: &Dentry,
+    data: Data,
+    check: &mut dyn FnMut(&Path) -> Result,
+) -> Result {
     // Without an upper layer not even the root has an upper copy: the
     // climb below would never stop.
     if dentry.union_inode().ok_or(ENOENT)?.fs().upper().is_none() {
@@ -61,10 +74,10 @@ pub(crate) fn copy_up_with(dentry: &Dentry, data: Data) -> Result {
             parent = next.parent();
         }
         let last = next.as_ptr() == dentry.as_ptr();
-        copy_up_one(&next, &parent, if last { data } else { Data::Copy })?;
         if last {
-            return Ok(());
+            return copy_up_one(&next, &parent, data, check);
         }
+        copy_up_one(&next, &parent, Data::Copy, &mut |_| Ok(()))?;
     }
 }
 
@@ -73,7 +86,12 @@ fn has_upper(d: &Dentry) -> bool {
 }
 
 /// Copies up `d`, whose union parent `parent` has an upper directory.
-fn copy_up_one(d: &Dentry, parent: &Dentry, data: Data) -> Result {
+fn copy_up_one(
+    d: &Dentry,
+    parent: &Dentry,
+    data: Data,
+    check: &mut dyn FnMut(&Path) -> Result,
+) -> Result {
     let rs = d.union_inode().ok_or(ENOENT)?;
     let fs = rs.fs();
     let _serial = rs.copy_up_lock.lock();
@@ -91,11 +109,16 @@ fn copy_up_one(d: &Dentry, parent: &Dentry, data: Data) -> Result {
     // The data moves without write access to the upper mount held: the
     // copy takes its own, and holding both would nest sb_writers (which a
     // freeze in between turns into a deadlock), as overlayfs knows too.
-    let result = copy_temp_data(fs, rs, &temp, data).and_then(|()| {
-        let _write = MntWrite::get(&upper.mnt)?;
-        finish_temp(fs, rs, lower.dentry, &temp, data)?;
-        place_temp(fs, rs, d.name(), &temp, upper_parent)
-    });
+    let result = copy_temp_data(fs, rs, &temp, data)
+        .and_then(|()| {
+            let _write = MntWrite::get(&upper.mnt)?;
+            finish_temp(fs, rs, lower.dentry, &temp, data)
+        })
+        .and_then(|()| check(&Path::new(&upper.mnt, &temp)))
+        .and_then(|()| {
+            let _write = MntWrite::get(&upper.mnt)?;
+            place_temp(fs, rs, d.name(), &temp, upper_parent)
+        });
     if result.is_err() {
         if let Ok(_write) = MntWrite::get(&upper.mnt) {
             remove_temp(fs, &temp);
@@ -124,9 +147,16 @@ fn place_temp(
     let work_times = work.dentry().times()?;
     {
         let lock = RenameLock::lock(work.dentry(), upper_parent, &upper.mnt)?;
+        // The name was removed meanwhile (a whiteout of either format
+        // took its place): never bring the object back.
         let target = lock.new_dir().lookup(name)?;
         if !target.is_negative() {
             return Err(EEXIST);
+        }
+        if let Some(wh) = crate::namei::wh_name(name)? {
+            if !lock.new_dir().lookup(&wh)?.is_negative() {
+                return Err(EEXIST);
+            }
         }
         lock.rename(temp, &target, 0)?;
         // Only a placed copy moves the inode's hash: a failed rename leaves
@@ -155,8 +185,26 @@ fn place_temp(
     Ok(())
 }
 
+/// A free temporary name in the locked work directory `dir`, and its
+/// negative dentry. The counter restarts with the module, and what a crash
+/// left behind may not all be removable: names in use are skipped.
+pub(crate) fn free_temp(dir: &DirOps<'_>) -> Result<(CString, ARef<Dentry>)> {
+    for _ in 0..TEMP_NAME_TRIES {
+        let name = temp_name()?;
+        let temp = dir.lookup(name.as_bytes())?;
+        if temp.is_negative() {
+            return Ok((name, temp));
+        }
+    }
+    pr_warn!("no free temporary name in the work directory\n");
+    Err(EEXIST)
+}
+
+/// How many taken temporary names `free_temp` skips before it gives up.
+const TEMP_NAME_TRIES: usize = 1024;
+
 /// A fresh name for a temporary object in the work directory.
-pub(crate) fn temp_name() -> Result<CString> {
+fn temp_name() -> Result<CString> {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let prefix = core::str::from_utf8(TEMP_PREFIX).map_err(|_| EINVAL)?;
     CString::try_from_fmt(fmt!(
@@ -169,9 +217,8 @@ pub(crate) fn temp_name() -> Result<CString> {
 fn make_temp(fs: &UnionFs, rs: &RsInode, lower: &Dentry) -> Result<ARef<Dentry>> {
     let upper = fs.upper().ok_or(EROFS)?;
     let work = fs.work.as_ref().ok_or(EROFS)?;
-    let name = temp_name()?;
     let dir = LockedDir::lock(work.dentry(), &upper.mnt)?;
-    let temp = dir.lookup(name.as_bytes())?;
+    let (_, temp) = free_temp(&dir)?;
     let mode = u32::from(rs.inode().mode());
     // Owner-only until the attributes are copied: nobody may use a
     // half-made copy.

@@ -4,11 +4,11 @@
 //! upper layer only, copying parents up first, and leave a whiteout where
 //! a name must disappear from the lower layers.
 
-use crate::copy_up::{copy_up, remove_temp, temp_name};
+use crate::copy_up::{copy_up, free_temp, remove_temp};
 use crate::entry::{RealDentry, RsInode, UnionFs, WhiteoutFormat};
 use crate::namei::{has_wh_entry, is_wh_name, union_inode, wh_name, WH_OPAQUE};
 use crate::vfs::{
-    bindings, errno, Cred, Dentry, DirOps, LockedDir, MntWrite, PrivateMount, RenameLock,
+    bindings, errno, Cred, Dentry, DirOps, Inherited, LockedDir, MntWrite, PrivateMount, RenameLock,
 };
 use kernel::{c_str, prelude::*, str::CStr, types::ARef};
 
@@ -134,8 +134,31 @@ fn replace_whiteout(
 ) -> Result<ARef<Dentry>> {
     let layer = fs.upper().ok_or(EROFS)?;
     let work = fs.work.as_ref().ok_or(EROFS)?;
-    let (temp_name, temp) = make_in_work(fs, |dir, temp| make_object(dir, temp, what))?;
+    let parent = upper_parent.inode().ok_or(ENOENT)?;
+    // The type bits tell posix_acl_create whether a default ACL passes on.
+    let inherited = match *what {
+        NewObject::File(mode) => Some(bindings::S_IFREG | mode),
+        NewObject::Dir(mode) => Some(bindings::S_IFDIR | mode),
+        NewObject::Node(mode, _) => Some(mode),
+        NewObject::Symlink(_) | NewObject::Link(_) => None,
+    }
+    .map(|mode| Inherited::from_parent(parent, mode))
+    .transpose()?;
+    let what = match (what, &inherited) {
+        (NewObject::File(_), Some(i)) => NewObject::File(i.mode()),
+        (NewObject::Dir(_), Some(i)) => NewObject::Dir(i.mode()),
+        (NewObject::Node(_, dev), Some(i)) => NewObject::Node(i.mode(), *dev),
+        (NewObject::Symlink(target), _) => NewObject::Symlink(target),
+        (NewObject::Link(old), _) => NewObject::Link(old),
+        _ => return Err(EINVAL),
+    };
+    let (temp_name, temp) = make_in_work(fs, |dir, temp| make_object(dir, temp, &what))?;
     let exchanged = (|| {
+        // Made in the work directory, it must come out as if made in its
+        // real parent: mode, group, ACLs.
+        if let Some(inherited) = &inherited {
+            inherited.apply(&temp, &layer.mnt, parent)?;
+        }
         if temp.is_dir() {
             make_opaque(fs, &temp, &layer.mnt)?;
         }
@@ -296,9 +319,8 @@ fn make_in_work(
 ) -> Result<(kernel::str::CString, ARef<Dentry>)> {
     let layer = fs.upper().ok_or(EROFS)?;
     let work = fs.work.as_ref().ok_or(EROFS)?;
-    let name = temp_name()?;
     let dir = LockedDir::lock(work.dentry(), &layer.mnt)?;
-    let temp = dir.lookup(name.as_bytes())?;
+    let (name, temp) = free_temp(&dir)?;
     let made = make(&dir, &temp)?;
     Ok((name, made))
 }

@@ -5,10 +5,10 @@
 //! backing-file helpers (see `vfs::ops`), so reads cost almost nothing
 //! over the real filesystem's.
 
-use crate::copy_up::{copy_up_with, Data};
+use crate::copy_up::{copy_up_checked, copy_up_with, Data};
 use crate::entry::RsInode;
 use crate::inode::top_path;
-use crate::vfs::{bindings, File, Inode, RealFile};
+use crate::vfs::{bindings, File, Inode, Path, RealFile};
 use kernel::prelude::*;
 
 /// Flags that did their work at the union level and mean nothing to the
@@ -20,22 +20,34 @@ const UNION_ONLY_FLAGS: u32 =
 /// checking that the mounter may open it so. An open that may write copies
 /// a lower file up first: writes only ever reach the upper layer.
 pub(crate) fn open(inode: &RsInode, file: &File) -> Result<RealFile> {
-    let fs = inode.fs();
     let truncating = file.flags() & bindings::O_TRUNC != 0;
-    if inode.upper().is_none()
-        && (truncating || file.flags() & bindings::O_ACCMODE != bindings::O_RDONLY)
-    {
-        // No use copying data the open is about to drop.
-        copy_up_with(
-            file.dentry(),
-            if truncating { Data::Drop } else { Data::Copy },
-        )?;
+    let writing = file.flags() & bindings::O_ACCMODE != bindings::O_RDONLY;
+    if inode.upper().is_none() && truncating {
+        // No use copying data the open is about to drop; but an open that
+        // fails must leave the lower file showing, so the empty copy is
+        // opened before it takes the lower file's place.
+        let mut opened = None;
+        copy_up_checked(file.dentry(), Data::Drop, &mut |copy| {
+            opened = Some(open_real(inode, file, copy)?);
+            Ok(())
+        })?;
+        if let Some(real) = opened {
+            return Ok(real);
+        }
+    } else if inode.upper().is_none() && writing {
+        copy_up_with(file.dentry(), Data::Copy)?;
     }
-    let real = top_path(inode)?;
+    open_real(inode, file, &top_path(inode)?)
+}
+
+/// Opens `real`, the real object behind union file `file`, after checking
+/// that the mounter may open it so.
+fn open_real(inode: &RsInode, file: &File, real: &Path) -> Result<RealFile> {
+    let fs = inode.fs();
     let flags = file.flags() & !UNION_ONLY_FLAGS;
     let _creds = fs.creds.override_creds();
     real.permission(bindings::MAY_OPEN as i32 | access_mode(flags))?;
-    RealFile::open_backing(file, flags, &real, &fs.creds)
+    RealFile::open_backing(file, flags, real, &fs.creds)
 }
 
 /// A file opened before its object was copied up holds the lower file:

@@ -29,10 +29,10 @@ impl FileSystem for Rsunion {
         check_layers(fc, params)?;
         let mut layers = KVec::new();
         if let Some(upper) = params.upper.take() {
-            layers.push(new_layer(upper, true)?, GFP_KERNEL)?;
+            layers.push(new_layer(fc, upper, true)?, GFP_KERNEL)?;
         }
         for lower in core::mem::replace(&mut params.lowers, KVec::new()) {
-            layers.push(new_layer(lower, false)?, GFP_KERNEL)?;
+            layers.push(new_layer(fc, lower, false)?, GFP_KERNEL)?;
         }
         let work = match (params.syntax, layers.first().filter(|l| l.writable)) {
             (Some(Syntax::Overlay), _) => params.work.take(),
@@ -122,6 +122,9 @@ fn check_layers(fc: &FsContext, p: &Params) -> Result {
     if p.upper.is_none() && p.lowers.len() < 2 {
         return Err(fc.invalf(fmt!("a read-only union needs at least two layers")));
     }
+    if let Some(upper) = &p.upper {
+        check_upper(fc, upper)?;
+    }
     if p.syntax == Some(Syntax::Overlay) {
         match (&p.upper, &p.work) {
             (Some(_), None) => return Err(fc.invalf(fmt!("upperdir needs workdir"))),
@@ -131,6 +134,19 @@ fn check_layers(fc: &FsContext, p: &Params) -> Result {
         }
     }
     check_overlap(fc, p)
+}
+
+/// The upper layer takes every write: a read-only mount would refuse them
+/// all, and a union would hide the whiteouts written into it (overlayfs
+/// refuses both too).
+fn check_upper(fc: &FsContext, upper: &Path) -> Result {
+    if upper.is_read_only() {
+        return Err(fc.invalf(fmt!("the upper layer is on a read-only mount")));
+    }
+    if upper.fs_magic() == RSUNION_MAGIC {
+        return Err(fc.invalf(fmt!("an rsunion mount cannot be an upper layer")));
+    }
+    Ok(())
 }
 
 /// Refuses layers that are one directory or nest in one another: the
@@ -173,6 +189,9 @@ fn check_overlap(fc: &FsContext, p: &Params) -> Result {
 /// renamed into the upper layer: it must be on the same filesystem and
 /// outside the upper tree (and the upper outside it).
 fn check_work(fc: &FsContext, upper: &Path, work: &Path) -> Result {
+    if upper.super_block() != work.super_block() {
+        return Err(fc.invalf(fmt!("workdir and upperdir must be on the same filesystem")));
+    }
     // One mount, not merely one filesystem: through a read-only bind mount
     // of the upper filesystem nothing may be written.
     if !upper.same_mount(work) {
@@ -208,8 +227,13 @@ fn aufs_work_dir(upper: &Layer) -> Path {
     Path::new(&upper.mnt, upper.mnt.root())
 }
 
-fn new_layer(path: Path, writable: bool) -> Result<Layer> {
-    let mut mnt = path.clone_private_mount()?;
+fn new_layer(fc: &FsContext, path: Path, writable: bool) -> Result<Layer> {
+    let mut mnt = path.clone_private_mount().inspect_err(|e| {
+        fc.log_err(fmt!(
+            "cannot use a layer's mount (unbindable, or not ours to clone): error {}",
+            e.to_errno()
+        ))
+    })?;
     if writable {
         // The union's own atime options apply, not the upper mount's.
         mnt.set_flags(

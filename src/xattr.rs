@@ -41,8 +41,13 @@ pub(crate) fn upper_for_change(dentry: &Dentry) -> Result<(&Dentry, &PrivateMoun
     Ok((inode.upper().ok_or(EIO)?, &layer.mnt, fs))
 }
 
-/// Sets (or with `None` removes) an xattr, on the upper copy.
+/// Sets (or with `None` removes) an xattr, on the upper copy. Removing a
+/// name a lower object does not have copies nothing up (as overlayfs).
 pub(crate) fn set(dentry: &Dentry, name: &CStr, value: Option<&[u8]>, flags: i32) -> Result {
+    let union = dentry.union_inode().ok_or(ENOENT)?;
+    if value.is_none() && union.upper().is_none() {
+        get(dentry, name, &mut [])?;
+    }
     let (upper, mnt, fs) = upper_for_change(dentry)?;
     let inode = dentry.union_inode().ok_or(ENOENT)?;
     let _write = MntWrite::get(mnt)?;

@@ -269,6 +269,8 @@ impl NewInode {
             (*inode).i_flags |= bindings::S_NOCMTIME as u32;
             // So are ACLs: a cached copy would miss changes made below.
             bindings::rsunion_acl_dont_cache(inode);
+            (*inode).i_mode = mode;
+            bindings::rsunion_lockdep_annotate(inode);
             (*inode).i_op = ops.iop;
             match u32::from(mode) & bindings::S_IFMT {
                 bindings::S_IFREG | bindings::S_IFDIR | bindings::S_IFLNK => {

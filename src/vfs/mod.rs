@@ -35,7 +35,7 @@ pub(crate) use ops::ops_for_mode;
 pub(crate) use path::{Path, PrivateMount};
 pub(crate) use seq_file::SeqFile;
 pub(crate) use super_block::SuperBlock;
-pub(crate) use xattr::XattrList;
+pub(crate) use xattr::{Inherited, XattrList};
 
 /// The errnos `kernel::error::code` does not name, from the headers.
 pub(crate) mod errno {

@@ -5,7 +5,7 @@
 
 use super::{bindings, Dentry};
 use core::ptr::NonNull;
-use kernel::{error::from_err_ptr, error::to_result, prelude::*, str::CStr};
+use kernel::{error::from_err_ptr, error::to_result, ffi, prelude::*, str::CStr};
 
 /// A mount and a dentry on it, each with a reference (path_get/path_put).
 pub(crate) struct Path(bindings::path);
@@ -83,6 +83,19 @@ impl Path {
     pub(crate) fn super_block(&self) -> *const bindings::super_block {
         // SAFETY: `self` holds a reference to the mount.
         unsafe { (*self.0.mnt).mnt_sb }
+    }
+
+    /// Is the mount read-only (the mount, or its filesystem)?
+    pub(crate) fn is_read_only(&self) -> bool {
+        // SAFETY: `self` holds a reference to the mount.
+        unsafe { bindings::__mnt_is_readonly(self.0.mnt) }
+    }
+
+    /// The `statfs` type of the filesystem the path is on (`s_magic`).
+    pub(crate) fn fs_magic(&self) -> ffi::c_ulong {
+        // SAFETY: `self` holds a reference to the mount, which pins its
+        // superblock.
+        unsafe { (*(*self.0.mnt).mnt_sb).s_magic }
     }
 
     /// Are both paths on one mount (not merely one filesystem)?

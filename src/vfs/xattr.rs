@@ -385,6 +385,79 @@ pub(crate) unsafe extern "C" fn get_acl(
     }
 }
 
+/// What a new object made in the work directory, to be moved into real
+/// directory `parent`, must get to look made there: the mode and ACLs
+/// `posix_acl_create` derives from `parent`'s default ACL and the caller's
+/// umask, and a setgid directory's group.
+pub(crate) struct Inherited {
+    mode: bindings::umode_t,
+    acl: *mut bindings::posix_acl,
+    default_acl: *mut bindings::posix_acl,
+}
+
+impl Inherited {
+    pub(crate) fn from_parent(parent: &super::Inode, mode: u32) -> Result<Self> {
+        let mut this = Self {
+            mode: mode as bindings::umode_t,
+            acl: core::ptr::null_mut(),
+            default_acl: core::ptr::null_mut(),
+        };
+        // SAFETY: `parent` is live; on success the ACLs are ours to release.
+        to_result(unsafe {
+            bindings::posix_acl_create(
+                parent.as_ptr(),
+                &mut this.mode,
+                &mut this.default_acl,
+                &mut this.acl,
+            )
+        })?;
+        Ok(this)
+    }
+
+    /// The mode to make the object with.
+    pub(crate) fn mode(&self) -> u32 {
+        u32::from(self.mode)
+    }
+
+    /// Gives `d` (made with `mode()`) the mode, group and ACLs it would
+    /// have had in `parent`: the work directory applied its own.
+    pub(crate) fn apply(&self, d: &Dentry, mnt: &PrivateMount, parent: &super::Inode) -> Result {
+        // SAFETY: `d` is positive and live; `parent` is live.
+        to_result(unsafe {
+            bindings::rsunion_set_new_owner_mode(
+                mnt.idmap(),
+                d.as_ptr(),
+                parent.as_ptr(),
+                self.mode,
+            )
+        })?;
+        let acls = [
+            (self.acl, c"system.posix_acl_access"),
+            (self.default_acl, c"system.posix_acl_default"),
+        ];
+        for (acl, name) in acls {
+            if acl.is_null() {
+                continue;
+            }
+            // SAFETY: `d` is live; `acl` is a live ACL we hold.
+            to_result(unsafe {
+                bindings::vfs_set_acl(mnt.idmap(), d.as_ptr(), name.as_ptr().cast(), acl)
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Inherited {
+    fn drop(&mut self) {
+        // SAFETY: each is NULL or a reference `posix_acl_create` gave us.
+        unsafe {
+            bindings::posix_acl_release(self.acl);
+            bindings::posix_acl_release(self.default_acl);
+        }
+    }
+}
+
 /// An access ACL, not a directory's default one (uapi/linux/posix_acl.h).
 const ACL_TYPE_ACCESS: ffi::c_int = 0x8000;
 
