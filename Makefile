@@ -8,6 +8,8 @@
 #                   asked: SEEDS=N STEPS=N FIRST=N FUZZ="--profile links"
 #                   (failing sequences are kept in build/fuzz/)
 #   make stress     concurrent processes on one mount, checked: STRESS="args"
+#   make check-debug  make check on the debug test kernel (KASAN, kmemleak, UBSAN,
+#                   debug objects), then a leak scan, rmmod and the whole kernel log
 #   make kernel     build (or find in the cache) the test kernel
 #   make selftests  build the selftest binaries
 #   make rustfmt    format src/ (make check refuses unformatted code)
@@ -24,7 +26,7 @@ ifeq ($(origin KDIR), undefined)
 KDIR = $(eval KDIR := $(shell $(TOP)/scripts/kernel)/build)$(KDIR)
 endif
 
-.PHONY: all bootstrap module kernel demo check fuzz stress selftests clean rustfmt rustfmt-check
+.PHONY: all bootstrap module kernel demo check check-debug fuzz stress selftests clean rustfmt rustfmt-check
 
 all: module
 
@@ -52,6 +54,10 @@ FIRST ?= 1
 fuzz: module
 	RSUNION_VM_TIMEOUT=$${RSUNION_VM_TIMEOUT:-86400} $(TOP)/scripts/vm $(TOP)/scripts/difftest \
 		--ko $(TOP)/rsunion.ko --jobs 2 --seeds $(SEEDS) --steps $(STEPS) --first-seed $(FIRST) $(FUZZ)
+
+# It builds the debug kernel, its own module and the selftests itself.
+check-debug:
+	$(TOP)/scripts/check-debug
 
 STRESS ?= --seconds 60
 stress: module
