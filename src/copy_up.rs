@@ -167,7 +167,7 @@ fn place_temp(
         rs.set_upper(lock.new_dir().lookup(name)?)?;
     }
     // The copy is in place and in use: a directory that refuses to take
-    // its times back (append-only, say) must not undo it.
+    // its times back (a failing filesystem, say) must not undo it.
     let restored = upper_parent
         .set_times(&upper.mnt, &parent_times)
         .and_then(|()| {
