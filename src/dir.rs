@@ -26,7 +26,11 @@ pub(crate) enum NewObject<'a> {
 fn upper_dir(parent: &Dentry) -> Result<(&RsInode, &Dentry)> {
     copy_up(parent)?;
     let dir = parent.union_inode().ok_or(ENOENT)?;
-    Ok((dir, dir.upper().ok_or(EIO)?))
+    let upper = dir.upper().ok_or(EIO)?;
+    // Every caller is about to change the directory's names: the shared
+    // listing goes now, before any step that could fail half-way.
+    crate::readdir::forget_listing(dir);
+    Ok((dir, upper))
 }
 
 /// Creates `what` at negative union dentry `dentry` and instantiates it.

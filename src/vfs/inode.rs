@@ -401,6 +401,7 @@ pub(crate) unsafe extern "C" fn alloc_union_inode(
         lowers: UnsafeCell::new(KVec::new()),
         real_key: UnsafeCell::new(0),
         copy_up_lock <- new_mutex!(()),
+        listing <- new_mutex!(crate::readdir::SharedListing::default()),
     });
     match KBox::pin_init(init, GFP_KERNEL) {
         Ok(rs) => {
@@ -433,6 +434,7 @@ pub(crate) unsafe extern "C" fn destroy_union_inode(inode: *mut bindings::inode)
     // `free_union_inode`); the pointers stay, as in overlayfs.
     unsafe {
         let rs = inode.cast::<RsInode>();
+        crate::readdir::forget_listing(&*rs);
         let upper = (*rs).upper.load(Ordering::Acquire);
         if let Some(upper) = NonNull::new(upper) {
             drop(Dentry::from_owned(upper));
