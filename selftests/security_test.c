@@ -425,6 +425,83 @@ TEST_F(sec, made_over_a_whiteout_inherits_like_a_fresh_name)
 	ASSERT_EQ(0, memcmp(a1, a2, n1));
 }
 
+/*
+ * A symlink made over a whiteout takes a setgid directory's group too (the
+ * differential tester's seed 1002: it kept the work directory's).
+ */
+TEST_F(sec, symlink_made_over_a_whiteout_takes_the_setgid_group)
+{
+	struct stat over, fresh;
+
+	ASSERT_EQ(0, mkdir(at(self->lower, "sgl"), 0755));
+	ASSERT_EQ(0, write_file(at(self->lower, "sgl/gone"), "x\n"));
+	ASSERT_EQ(0, umount(self->mnt));
+	ASSERT_EQ(0, mount("none", self->mnt, "rsunion", 0, self->opts));
+	ASSERT_EQ(0, chown(at(self->mnt, "sgl"), 0, ALICE_GROUP));
+	ASSERT_EQ(0, chmod(at(self->mnt, "sgl"), 02775));
+	ASSERT_EQ(0, unlink(at(self->mnt, "sgl/gone")));
+	ASSERT_EQ(0, symlink("target", at(self->mnt, "sgl/gone")));
+	ASSERT_EQ(0, symlink("target", at(self->mnt, "sgl/fresh")));
+	ASSERT_EQ(0, lstat(at(self->mnt, "sgl/gone"), &over));
+	ASSERT_EQ(0, lstat(at(self->mnt, "sgl/fresh"), &fresh));
+	ASSERT_EQ(ALICE_GROUP, fresh.st_gid);
+	ASSERT_EQ(ALICE_GROUP, over.st_gid);
+	ASSERT_EQ(fresh.st_mode, over.st_mode);
+}
+
+/*
+ * An upper filesystem without trusted xattrs or RENAME_WHITEOUT (ramfs)
+ * cannot hold overlay-format whiteouts: the mount says so in dmesg and
+ * writes aufs-format ones, so removing a lower file, making a directory
+ * where a lower one was removed and renaming a lower file all work;
+ * whiteout=overlay asked for there is refused with EINVAL.
+ */
+TEST_F(sec, upper_without_overlay_features_gets_aufs_whiteouts)
+{
+	char opts[3 * PATH_MAX], ram[PATH_MAX], m[PATH_MAX];
+	struct stat st;
+	int mark;
+
+	ASSERT_EQ(0, write_file(at(self->lower, "rmme"), "x\n"));
+	ASSERT_EQ(0, write_file(at(self->lower, "mvme"), "x\n"));
+	ASSERT_EQ(0, mkfile(at(self->lower, "rdir/f"), "x\n"));
+	snprintf(ram, sizeof(ram), "%s/ram", self->dir);
+	snprintf(m, sizeof(m), "%s/m2", self->dir);
+	ASSERT_EQ(0, mkdirs(ram));
+	ASSERT_EQ(0, mkdirs(m));
+	ASSERT_EQ(0, mount("ram", ram, "ramfs", 0, NULL));
+	ASSERT_EQ(0, mkdirs(at(ram, "u")));
+	ASSERT_EQ(0, mkdirs(at(ram, "w")));
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s/u,workdir=%s/w",
+		 self->lower, ram, ram);
+	mark = kmsg_mark();
+	ASSERT_EQ(0, mount("none", m, "rsunion", 0, opts)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, unlink(at(m, "rmme")));
+	ASSERT_EQ(ENOENT, stat_errno(at(m, "rmme")));
+	ASSERT_EQ(0, lstat(at(ram, "u/.wh.rmme"), &st));
+	ASSERT_TRUE(S_ISREG(st.st_mode));
+	ASSERT_EQ(0, unlink(at(m, "rdir/f")));
+	ASSERT_EQ(0, rmdir(at(m, "rdir")));
+	ASSERT_EQ(0, mkdir(at(m, "rdir"), 0755)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(ENOENT, stat_errno(at(m, "rdir/f")));
+	ASSERT_EQ(0, rename(at(m, "mvme"), at(m, "moved"))) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(ENOENT, stat_errno(at(m, "mvme")));
+	ASSERT_TRUE(kmsg_has(mark, "writing aufs-format whiteouts"));
+	ASSERT_EQ(0, umount(m));
+	/* Read back as the same union after a remount. */
+	ASSERT_EQ(0, mount("none", m, "rsunion", 0, opts));
+	ASSERT_EQ(ENOENT, stat_errno(at(m, "rmme")));
+	ASSERT_EQ(ENOENT, stat_errno(at(m, "rdir/f")));
+	ASSERT_EQ(0, stat_errno(at(m, "moved")));
+	ASSERT_EQ(0, umount(m));
+	strncat(opts, ",whiteout=overlay", sizeof(opts) - strlen(opts) - 1);
+	mark = kmsg_mark();
+	ASSERT_EQ(-1, mount("none", m, "rsunion", 0, opts));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_TRUE(kmsg_has(mark, "whiteout=overlay: the upper filesystem has no"));
+	ASSERT_EQ(0, umount(ram));
+}
+
 /* Runs a shell command line; its exit status. */
 static int sh(const char *cmd)
 {

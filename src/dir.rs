@@ -144,7 +144,8 @@ fn replace_whiteout(
         NewObject::File(mode) => Some(bindings::S_IFREG | mode),
         NewObject::Dir(mode) => Some(bindings::S_IFDIR | mode),
         NewObject::Node(mode, _) => Some(mode),
-        NewObject::Symlink(_) | NewObject::Link(_) => None,
+        NewObject::Symlink(_) => Some(bindings::S_IFLNK | 0o777),
+        NewObject::Link(_) => None,
     }
     .map(|mode| Inherited::from_parent(parent, mode))
     .transpose()?;
@@ -357,8 +358,8 @@ fn swap_for_whiteout(fs: &UnionFs, upper_parent: &Dentry, name: &[u8], upper: &D
 /// `renameat2` flags, as the VFS passes them (uapi/linux/fs.h; the AT_
 /// names share the values).
 const RENAME_NOREPLACE: u32 = bindings::AT_RENAME_NOREPLACE;
-const RENAME_EXCHANGE: u32 = bindings::AT_RENAME_EXCHANGE;
-const RENAME_WHITEOUT: u32 = bindings::AT_RENAME_WHITEOUT;
+pub(crate) const RENAME_EXCHANGE: u32 = bindings::AT_RENAME_EXCHANGE;
+pub(crate) const RENAME_WHITEOUT: u32 = bindings::AT_RENAME_WHITEOUT;
 
 /// Renames within the union, in the upper layer. A directory with lower
 /// content cannot move there as such: EXDEV, as overlayfs answers with
