@@ -72,7 +72,9 @@ pub(crate) fn create(dentry: &Dentry, what: NewObject<'_>) -> Result {
     )?;
     // For a link, this is the old name's union inode (hashed on the same
     // real inode), with one more link now.
-    let inode = union_inode(dir.inode().super_block(), fs, found)?;
+    // A link's union inode is the old name's, which may carry a number.
+    let made_now = !matches!(what, NewObject::Link(_));
+    let inode = union_inode(dir.inode().super_block(), fs, found, made_now)?;
     dentry.instantiate(inode);
     if let Some(inode) = dentry.union_inode() {
         inode.copy_attr();
