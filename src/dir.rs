@@ -71,8 +71,7 @@ pub(crate) fn create(dentry: &Dentry, what: NewObject<'_>) -> Result {
         GFP_KERNEL,
     )?;
     // For a link, this is the old name's union inode (hashed on the same
-    // real inode), with one more link now.
-    // A link's union inode is the old name's, which may carry a number.
+    // real inode), with one more link now, and maybe a recorded number.
     let made_now = !matches!(what, NewObject::Link(_));
     let inode = union_inode(dir.inode().super_block(), fs, found, made_now)?;
     dentry.instantiate(inode);

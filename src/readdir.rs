@@ -24,6 +24,7 @@ use core::cmp::Ordering;
 use core::ops::Range;
 use kernel::prelude::*;
 use kernel::sync::Arc;
+use kernel::types::ARef;
 
 /// How one open union directory is read; `None` until its first read.
 #[derive(Default)]
@@ -33,9 +34,17 @@ pub(crate) struct DirCache {
 
 enum Source {
     /// Straight from the one real directory behind the union one.
-    Real(RealFile),
+    Real(OneLayer),
     /// From the merged list the directory's open files share.
     Merged(Arc<Merged>),
+}
+
+/// The one real directory a union directory is read from: held entries
+/// are looked up there, whatever the union directory became since.
+struct OneLayer {
+    file: RealFile,
+    layer: usize,
+    dir: ARef<Dentry>,
 }
 
 /// A merged directory's list, kept while an open file reads it.
@@ -75,7 +84,15 @@ pub(crate) fn iterate(
     ctx: &DirContext,
 ) -> Result {
     match source(inode, cache)? {
-        Source::Real(real) => iterate_real(inode, file, real, ctx),
+        Source::Real(one) => {
+            // As overlayfs: the real directory is read as the mounter.
+            let _creds = inode.fs().creds.override_creds();
+            let read = iterate_real(inode, file, one, ctx);
+            // Whatever stopped the reading, the next getdents goes on from
+            // the first entry not emitted.
+            ctx.set_pos(one.file.pos());
+            read
+        }
         Source::Merged(merged) => iterate_merged(file, merged, ctx),
     }
 }
@@ -92,23 +109,40 @@ fn open_source(inode: &RsInode) -> Result<Source> {
     if let (Some(real), None) = (reals.next(), reals.next()) {
         let fs = inode.fs();
         let _creds = fs.creds.override_creds();
-        let dir = RealFile::open_dir(&real_path(inode, real)?, &fs.creds)?;
-        return Ok(Source::Real(dir));
+        return Ok(Source::Real(OneLayer {
+            file: RealFile::open_dir(&real_path(inode, real)?, &fs.creds)?,
+            layer: real.layer,
+            dir: real.dentry.into(),
+        }));
     }
     Ok(Source::Merged(join_listing(inode)?))
 }
 
+/// The directory's shared list, merged now if there is none. The merge
+/// runs unlocked (a union layer's own merges nest in it); no namespace
+/// operation can change the directory meanwhile, as getdents holds its
+/// lock. Of two readers merging at once, the first to finish is kept.
 fn join_listing(inode: &RsInode) -> Result<Arc<Merged>> {
-    let mut shared = inode.listing.lock();
-    if let Some(merged) = &shared.merged {
-        let merged = merged.clone();
-        shared.readers += 1;
+    if let Some(merged) = shared_listing(inode) {
         return Ok(merged);
     }
     let merged = Arc::new(merge(inode)?, GFP_KERNEL_ACCOUNT)?;
+    let mut shared = inode.listing.lock();
+    if let Some(theirs) = &shared.merged {
+        let theirs = theirs.clone();
+        shared.readers += 1;
+        return Ok(theirs);
+    }
     shared.merged = Some(merged.clone());
     shared.readers = 1;
     Ok(merged)
+}
+
+fn shared_listing(inode: &RsInode) -> Option<Arc<Merged>> {
+    let mut shared = inode.listing.lock();
+    let merged = shared.merged.clone()?;
+    shared.readers += 1;
+    Some(merged)
 }
 
 /// The open file is done with its source (closed, or rewound).
@@ -191,8 +225,8 @@ fn may_be_whiteout(e: &RawEntry<'_>) -> bool {
 
 /// Reads the one real directory behind `inode` from where `ctx` is, with
 /// the union's numbers for `.` and `..`.
-fn iterate_real(inode: &RsInode, file: &File, real: &RealFile, ctx: &DirContext) -> Result {
-    let dir = inode.top().ok_or(EIO)?;
+fn iterate_real(inode: &RsInode, file: &File, one: &OneLayer, ctx: &DirContext) -> Result {
+    let real = &one.file;
     let dot = inode.inode().ino();
     let dotdot = file.dentry().parent().inode().map_or(dot, |p| p.ino());
     if real.pos() != ctx.pos() {
@@ -232,29 +266,42 @@ fn iterate_real(inode: &RsInode, file: &File, real: &RealFile, ctx: &DirContext)
         let Some(h) = held.filter(|_| !full) else {
             break;
         };
-        if !is_whiteout(inode, dir, h.name())? {
+        if !is_whiteout(inode, one, h.name())? {
             ctx.set_pos(h.pos);
             if !ctx.emit(h.name(), h.ino, h.d_type) {
                 break;
             }
         }
-        // Past the held entry: take it, stop at the next.
-        let mut taken = false;
-        read_real_dir_on(real, &mut |_| Ok(!core::mem::replace(&mut taken, true)))?;
+        if !skip_entry(real, h.name())? {
+            break;
+        }
     }
-    ctx.set_pos(real.pos());
     Ok(())
 }
 
-fn is_whiteout(inode: &RsInode, dir: Real<'_>, name: &[u8]) -> Result<bool> {
+/// Moves `real` past its next entry if that is `name`: whether it did.
+fn skip_entry(real: &RealFile, name: &[u8]) -> Result<bool> {
+    let mut skipped = false;
+    read_real_dir_on(real, &mut |e| {
+        if skipped || e.name != name {
+            return Ok(false);
+        }
+        skipped = true;
+        Ok(true)
+    })?;
+    Ok(skipped)
+}
+
+fn is_whiteout(inode: &RsInode, one: &OneLayer, name: &[u8]) -> Result<bool> {
     let fs = inode.fs();
-    let idmap = fs.layers.get(dir.layer).ok_or(EIO)?.mnt.idmap();
-    let _creds = fs.creds.override_creds();
-    Ok(dir.dentry.lookup_unlocked(idmap, name)?.is_whiteout())
+    let idmap = fs.layers.get(one.layer).ok_or(EIO)?.mnt.idmap();
+    Ok(one.dir.lookup_unlocked(idmap, name)?.is_whiteout())
 }
 
 /// lseek on a union directory. A one-layer directory's positions are its
 /// real directory's; a merged one's index its list. 0 starts afresh.
+/// Nothing is read here, where the directory is not locked: before the
+/// first read the position is only recorded.
 pub(crate) fn llseek(
     inode: &RsInode,
     cache: &mut DirCache,
@@ -262,13 +309,11 @@ pub(crate) fn llseek(
     offset: i64,
     whence: u32,
 ) -> Result<i64> {
-    let new = match source(inode, cache)? {
-        Source::Real(real) => real.llseek(offset, whence)?,
-        Source::Merged(_) => match whence {
-            bindings::SEEK_SET => offset,
-            bindings::SEEK_CUR => pos.checked_add(offset).ok_or(EINVAL)?,
-            _ => return Err(EINVAL),
-        },
+    let new = match (&cache.source, whence) {
+        (Some(Source::Real(one)), _) => one.file.llseek(offset, whence)?,
+        (_, bindings::SEEK_SET) => offset,
+        (_, bindings::SEEK_CUR) => pos.checked_add(offset).ok_or(EINVAL)?,
+        _ => return Err(EINVAL),
     };
     if new < 0 {
         return Err(EINVAL);

@@ -48,7 +48,7 @@ impl FileSystem for Rsunion {
         let syntax = params.syntax.unwrap_or(Syntax::Overlay);
         let mut whiteout = params.whiteout.unwrap_or(default_whiteout(syntax));
         if let (Some(work), Some(upper)) = (&work, layers.first().filter(|l| l.writable)) {
-            let features = probe_upper(work, upper, &creds);
+            let features = probe_upper(work, upper, &creds, whiteout);
             whiteout = whiteout_for(fc, params.whiteout, whiteout, &features)?;
         }
         let samefs = layers.iter().all(|l| {
@@ -254,52 +254,73 @@ impl UpperFeatures {
     }
 }
 
-/// Tries in the work directory what rsunion asks of the upper filesystem;
-/// whatever it leaves there has a temporary's name and is removed.
-fn probe_upper(work: &Path, upper: &Layer, creds: &Cred) -> UpperFeatures {
+/// Tries in the work directory what rsunion asks of the upper filesystem
+/// (everything, for overlay-format whiteouts; only `d_type` for aufs's);
+/// whatever it leaves there has a temporary's name and is removed. A
+/// failure that says nothing about a feature (no space, say) leaves the
+/// features untried: the format asked for stands.
+fn probe_upper(work: &Path, upper: &Layer, creds: &Cred, format: WhiteoutFormat) -> UpperFeatures {
     let mut features = UpperFeatures::default();
     let tried = {
         let _creds = creds.override_creds();
-        MntWrite::get(&upper.mnt).and_then(|_write| try_features(work, upper, creds, &mut features))
+        MntWrite::get(&upper.mnt)
+            .and_then(|_write| try_features(work, upper, creds, format, &mut features))
     };
     if let Err(e) = tried {
         pr_warn!(
             "could not try the upper filesystem's features: error {}\n",
             e.to_errno()
         );
+        features = UpperFeatures::default();
     }
     clean_work_dir(work, upper, creds);
     features
 }
 
-fn try_features(work: &Path, upper: &Layer, creds: &Cred, f: &mut UpperFeatures) -> Result {
+fn try_features(
+    work: &Path,
+    upper: &Layer,
+    creds: &Cred,
+    format: WhiteoutFormat,
+    f: &mut UpperFeatures,
+) -> Result {
     let mnt = &upper.mnt;
-    let (file, node) = {
-        let dir = LockedDir::lock(work.dentry(), mnt)?;
-        let (_, file) = crate::copy_up::free_temp(&dir)?;
-        dir.create(&file, bindings::S_IFREG | 0o600)?;
+    let dir = LockedDir::lock(work.dentry(), mnt)?;
+    let (_, file) = crate::copy_up::free_temp(&dir)?;
+    dir.create(&file, bindings::S_IFREG | 0o600)?;
+    if format == WhiteoutFormat::Overlay {
         let (_, node) = crate::copy_up::free_temp(&dir)?;
-        f.whiteouts = dir.whiteout(&node).is_ok();
-        (file, node)
-    };
-    f.tried = true;
-    f.trusted_xattrs = file
-        .setxattr(mnt, c_str!("trusted.overlay.opaque"), b"y")
-        .is_ok();
-    let lock = RenameLock::lock(work.dentry(), work.dentry(), mnt)?;
-    if !node.is_negative() {
-        f.rename_exchange = lock.rename(&file, &node, RENAME_EXCHANGE).is_ok();
+        f.whiteouts = supported(dir.whiteout(&node))?;
+        drop(dir);
+        f.trusted_xattrs = supported(file.setxattr(mnt, c_str!("trusted.overlay.opaque"), b"y"))?;
+        let lock = RenameLock::lock(work.dentry(), work.dentry(), mnt)?;
+        if !node.is_negative() {
+            f.rename_exchange = supported(lock.rename(&file, &node, RENAME_EXCHANGE))?;
+        }
+        let (_, moved) = crate::copy_up::free_temp(lock.new_dir())?;
+        f.rename_whiteout = supported(lock.rename(&file, &moved, RENAME_WHITEOUT))?;
+    } else {
+        drop(dir);
     }
-    let (_, moved) = crate::copy_up::free_temp(lock.new_dir())?;
-    f.rename_whiteout = lock.rename(&file, &moved, RENAME_WHITEOUT).is_ok();
-    drop(lock);
     let real = RealFile::open_dir(work, creds)?;
     read_real_dir(&real, &mut |e| {
         if e.name.starts_with(crate::copy_up::TEMP_PREFIX) && e.d_type != bindings::DT_UNKNOWN {
             f.d_type = true;
         }
         Ok(())
-    })
+    })?;
+    f.tried = true;
+    Ok(())
+}
+
+/// Whether a try succeeded, failed for want of the feature, or failed for
+/// another reason (an error).
+fn supported(tried: Result) -> Result<bool> {
+    match tried {
+        Ok(()) => Ok(true),
+        Err(e) if e == EINVAL || e == EPERM || e == errno::eopnotsupp() => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// The whiteout format the union writes: the one asked for or implied by

@@ -430,7 +430,9 @@ pub(crate) unsafe extern "C" fn alloc_union_inode(
 /// Called by the VFS once, for one of our inodes with no users left.
 pub(crate) unsafe extern "C" fn destroy_union_inode(inode: *mut bindings::inode) {
     // SAFETY: ours, and no reference to it remains but RCU readers, which
-    // only read. The references are dropped here and never again (see
+    // only read; no open file is left to share its listing, which is
+    // dropped here in process context rather than in the RCU callback.
+    // The references are dropped here and never again (see
     // `free_union_inode`); the pointers stay, as in overlayfs.
     unsafe {
         let rs = inode.cast::<RsInode>();
