@@ -39,17 +39,6 @@ FIXTURE_VARIANT_ADD(links, aufs_whiteouts) {
 	.whiteout = ",whiteout=aufs",
 };
 
-/* DIR/NAME, in one of a few rotating buffers. */
-static const char *at(const char *dir, const char *name)
-{
-	static char bufs[8][2 * PATH_MAX];
-	static int next;
-	char *buf = bufs[next++ % 8];
-
-	snprintf(buf, 2 * PATH_MAX, "%s/%s", dir, name);
-	return buf;
-}
-
 /* DIR/d/NAME: a name in the merged directory d. */
 static const char *in_d(const char *dir, const char *name)
 {
@@ -86,13 +75,13 @@ FIXTURE_SETUP(links)
 	ASSERT_EQ(0, mkdirs(self->upper));
 	ASSERT_EQ(0, mkdirs(self->work));
 	ASSERT_EQ(0, mkdirs(self->mnt));
-	ASSERT_EQ(0, mkfile(at(self->lower, "a"), "old a\n"));
-	ASSERT_EQ(0, mkfile(at(self->lower, "x"), "old x\n"));
-	ASSERT_EQ(0, mkfile(at(self->lower, "d/f"), "deep\n"));
-	ASSERT_EQ(0, mkfile(at(self->lower2, "d/g"), "merged\n"));
+	ASSERT_EQ(0, mkfile(in_dir(self->lower, "a"), "old a\n"));
+	ASSERT_EQ(0, mkfile(in_dir(self->lower, "x"), "old x\n"));
+	ASSERT_EQ(0, mkfile(in_dir(self->lower, "d/f"), "deep\n"));
+	ASSERT_EQ(0, mkfile(in_dir(self->lower2, "d/g"), "merged\n"));
 	/* Two lower names of one inode. */
-	ASSERT_EQ(0, mkfile(at(self->lower, "h1"), "linked\n"));
-	ASSERT_EQ(0, link(at(self->lower, "h1"), at(self->lower, "h2")));
+	ASSERT_EQ(0, mkfile(in_dir(self->lower, "h1"), "linked\n"));
+	ASSERT_EQ(0, link(in_dir(self->lower, "h1"), in_dir(self->lower, "h2")));
 	snprintf(self->opts, sizeof(self->opts),
 		 "lowerdir=%s:%s,upperdir=%s,workdir=%s%s", self->lower,
 		 self->lower2, self->upper, self->work, variant->whiteout);
@@ -124,32 +113,32 @@ static bool reads(const char *path, const char *want)
 /* `ln a b; rm b`, `mv b c`, then rm of the first name: ESTALE before. */
 TEST_F(links, union_link_then_remove_each_name)
 {
-	ASSERT_EQ(0, link(at(self->mnt, "a"), at(self->mnt, "b")));
-	ASSERT_EQ(0, unlink(at(self->mnt, "b"))) TH_LOG("unlink: %s", strerror(errno));
-	ASSERT_EQ(ENOENT, lstat_errno(at(self->mnt, "b")));
-	ASSERT_EQ(0, link(at(self->mnt, "a"), at(self->mnt, "b")));
-	ASSERT_EQ(0, rename(at(self->mnt, "b"), at(self->mnt, "c")))
+	ASSERT_EQ(0, link(in_dir(self->mnt, "a"), in_dir(self->mnt, "b")));
+	ASSERT_EQ(0, unlink(in_dir(self->mnt, "b"))) TH_LOG("unlink: %s", strerror(errno));
+	ASSERT_EQ(ENOENT, lstat_errno(in_dir(self->mnt, "b")));
+	ASSERT_EQ(0, link(in_dir(self->mnt, "a"), in_dir(self->mnt, "b")));
+	ASSERT_EQ(0, rename(in_dir(self->mnt, "b"), in_dir(self->mnt, "c")))
 		TH_LOG("rename: %s", strerror(errno));
-	ASSERT_TRUE(reads(at(self->mnt, "c"), "old a\n"));
-	ASSERT_EQ(0, unlink(at(self->mnt, "a"))) TH_LOG("unlink a: %s", strerror(errno));
-	ASSERT_EQ(ENOENT, lstat_errno(at(self->mnt, "a")));
-	ASSERT_TRUE(reads(at(self->mnt, "c"), "old a\n"));
-	ASSERT_EQ(0, unlink(at(self->mnt, "c")));
+	ASSERT_TRUE(reads(in_dir(self->mnt, "c"), "old a\n"));
+	ASSERT_EQ(0, unlink(in_dir(self->mnt, "a"))) TH_LOG("unlink a: %s", strerror(errno));
+	ASSERT_EQ(ENOENT, lstat_errno(in_dir(self->mnt, "a")));
+	ASSERT_TRUE(reads(in_dir(self->mnt, "c"), "old a\n"));
+	ASSERT_EQ(0, unlink(in_dir(self->mnt, "c")));
 	ASSERT_EQ(0, remount(self));
-	ASSERT_EQ(ENOENT, lstat_errno(at(self->mnt, "a")));
-	ASSERT_EQ(ENOENT, lstat_errno(at(self->mnt, "c")));
+	ASSERT_EQ(ENOENT, lstat_errno(in_dir(self->mnt, "a")));
+	ASSERT_EQ(ENOENT, lstat_errno(in_dir(self->mnt, "c")));
 }
 
 TEST_F(links, exchange_of_a_linked_name)
 {
-	ASSERT_EQ(0, link(at(self->mnt, "a"), at(self->mnt, "b")));
-	ASSERT_EQ(0, renameat2(AT_FDCWD, at(self->mnt, "b"), AT_FDCWD,
-			       at(self->mnt, "x"), RENAME_EXCHANGE))
+	ASSERT_EQ(0, link(in_dir(self->mnt, "a"), in_dir(self->mnt, "b")));
+	ASSERT_EQ(0, renameat2(AT_FDCWD, in_dir(self->mnt, "b"), AT_FDCWD,
+			       in_dir(self->mnt, "x"), RENAME_EXCHANGE))
 		TH_LOG("exchange: %s", strerror(errno));
-	ASSERT_TRUE(reads(at(self->mnt, "x"), "old a\n"));
-	ASSERT_TRUE(reads(at(self->mnt, "b"), "old x\n"));
-	ASSERT_EQ(0, unlink(at(self->mnt, "x")));
-	ASSERT_TRUE(reads(at(self->mnt, "a"), "old a\n"));
+	ASSERT_TRUE(reads(in_dir(self->mnt, "x"), "old a\n"));
+	ASSERT_TRUE(reads(in_dir(self->mnt, "b"), "old x\n"));
+	ASSERT_EQ(0, unlink(in_dir(self->mnt, "x")));
+	ASSERT_TRUE(reads(in_dir(self->mnt, "a"), "old a\n"));
 }
 
 /*
@@ -158,17 +147,17 @@ TEST_F(links, exchange_of_a_linked_name)
  */
 TEST_F(links, dpkg_backup_sequence)
 {
-	ASSERT_EQ(0, link(at(self->mnt, "d/f"), at(self->mnt, "d/f.dpkg-tmp")));
-	ASSERT_EQ(0, write_file(at(self->mnt, "d/f.dpkg-new"), "new\n"));
-	ASSERT_EQ(0, rename(at(self->mnt, "d/f.dpkg-new"), at(self->mnt, "d/f")))
+	ASSERT_EQ(0, link(in_dir(self->mnt, "d/f"), in_dir(self->mnt, "d/f.dpkg-tmp")));
+	ASSERT_EQ(0, write_file(in_dir(self->mnt, "d/f.dpkg-new"), "new\n"));
+	ASSERT_EQ(0, rename(in_dir(self->mnt, "d/f.dpkg-new"), in_dir(self->mnt, "d/f")))
 		TH_LOG("rename: %s", strerror(errno));
-	ASSERT_EQ(0, unlink(at(self->mnt, "d/f.dpkg-tmp")))
+	ASSERT_EQ(0, unlink(in_dir(self->mnt, "d/f.dpkg-tmp")))
 		TH_LOG("unlink: %s", strerror(errno));
-	ASSERT_TRUE(reads(at(self->mnt, "d/f"), "new\n"));
-	ASSERT_EQ(ENOENT, lstat_errno(at(self->mnt, "d/f.dpkg-tmp")));
-	ASSERT_EQ(ENOENT, lstat_errno(at(self->upper, "d/.wh.f.dpkg-tmp")));
+	ASSERT_TRUE(reads(in_dir(self->mnt, "d/f"), "new\n"));
+	ASSERT_EQ(ENOENT, lstat_errno(in_dir(self->mnt, "d/f.dpkg-tmp")));
+	ASSERT_EQ(ENOENT, lstat_errno(in_dir(self->upper, "d/.wh.f.dpkg-tmp")));
 	ASSERT_EQ(0, remount(self));
-	ASSERT_TRUE(reads(at(self->mnt, "d/f"), "new\n"));
+	ASSERT_TRUE(reads(in_dir(self->mnt, "d/f"), "new\n"));
 }
 
 /* overlayfs without index breaks a lower hard link on copy-up. */
@@ -176,19 +165,19 @@ TEST_F(links, lower_hard_link_breaks_on_copy_up)
 {
 	struct stat s1, s2;
 
-	ASSERT_EQ(0, stat(at(self->mnt, "h1"), &s1));
-	ASSERT_EQ(0, stat(at(self->mnt, "h2"), &s2));
+	ASSERT_EQ(0, stat(in_dir(self->mnt, "h1"), &s1));
+	ASSERT_EQ(0, stat(in_dir(self->mnt, "h2"), &s2));
 	ASSERT_EQ(s1.st_ino, s2.st_ino);
 	ASSERT_EQ(2, s1.st_nlink);
-	ASSERT_EQ(0, write_file(at(self->mnt, "h1"), "new\n"));
-	ASSERT_TRUE(reads(at(self->mnt, "h1"), "new\n"));
-	ASSERT_TRUE(reads(at(self->mnt, "h2"), "linked\n"));
-	ASSERT_EQ(0, stat(at(self->mnt, "h1"), &s1));
-	ASSERT_EQ(0, stat(at(self->mnt, "h2"), &s2));
+	ASSERT_EQ(0, write_file(in_dir(self->mnt, "h1"), "new\n"));
+	ASSERT_TRUE(reads(in_dir(self->mnt, "h1"), "new\n"));
+	ASSERT_TRUE(reads(in_dir(self->mnt, "h2"), "linked\n"));
+	ASSERT_EQ(0, stat(in_dir(self->mnt, "h1"), &s1));
+	ASSERT_EQ(0, stat(in_dir(self->mnt, "h2"), &s2));
 	ASSERT_NE(s1.st_ino, s2.st_ino);
 	ASSERT_EQ(0, remount(self));
-	ASSERT_TRUE(reads(at(self->mnt, "h1"), "new\n"));
-	ASSERT_TRUE(reads(at(self->mnt, "h2"), "linked\n"));
+	ASSERT_TRUE(reads(in_dir(self->mnt, "h1"), "new\n"));
+	ASSERT_TRUE(reads(in_dir(self->mnt, "h2"), "linked\n"));
 }
 
 /* All layers on one filesystem: numbers survive copy-up and remount. */
@@ -196,19 +185,19 @@ TEST_F(links, inode_numbers_stable_across_copy_up_and_remount)
 {
 	struct stat f0, d0, f, d;
 
-	ASSERT_EQ(0, stat(at(self->mnt, "d/f"), &f0));
-	ASSERT_EQ(0, stat(at(self->mnt, "d"), &d0));
-	ASSERT_EQ(0, write_file(at(self->mnt, "d/f"), "changed\n"));
-	ASSERT_EQ(0, lstat_errno(at(self->upper, "d/f")));
-	ASSERT_EQ(0, stat(at(self->mnt, "d/f"), &f));
-	ASSERT_EQ(0, stat(at(self->mnt, "d"), &d));
+	ASSERT_EQ(0, stat(in_dir(self->mnt, "d/f"), &f0));
+	ASSERT_EQ(0, stat(in_dir(self->mnt, "d"), &d0));
+	ASSERT_EQ(0, write_file(in_dir(self->mnt, "d/f"), "changed\n"));
+	ASSERT_EQ(0, lstat_errno(in_dir(self->upper, "d/f")));
+	ASSERT_EQ(0, stat(in_dir(self->mnt, "d/f"), &f));
+	ASSERT_EQ(0, stat(in_dir(self->mnt, "d"), &d));
 	ASSERT_EQ(f0.st_ino, f.st_ino);
 	ASSERT_EQ(f0.st_dev, f.st_dev);
 	ASSERT_EQ(d0.st_ino, d.st_ino);
 	ASSERT_EQ(d0.st_dev, d.st_dev);
 	ASSERT_EQ(0, remount(self));
-	ASSERT_EQ(0, stat(at(self->mnt, "d/f"), &f));
-	ASSERT_EQ(0, stat(at(self->mnt, "d"), &d));
+	ASSERT_EQ(0, stat(in_dir(self->mnt, "d/f"), &f));
+	ASSERT_EQ(0, stat(in_dir(self->mnt, "d"), &d));
 	ASSERT_EQ(f0.st_ino, f.st_ino);
 	ASSERT_EQ(d0.st_ino, d.st_ino);
 }
@@ -236,7 +225,7 @@ TEST_F(links, real_tools_on_a_deep_lower_tree)
 	snprintf(path, sizeof(path), "%s/t", self->lower);
 	for (i = 0; i < DEPTH; i++) {
 		ASSERT_EQ(0, mkdirs(path));
-		ASSERT_EQ(0, write_file(at(path, "file"), "leaf\n"));
+		ASSERT_EQ(0, write_file(in_dir(path, "file"), "leaf\n"));
 		strcat(path, "/sub");
 	}
 	ASSERT_EQ(0, do_mount(self));
@@ -256,8 +245,8 @@ TEST_F(links, real_tools_on_a_deep_lower_tree)
 	ASSERT_EQ(0, sh(cmd));
 	snprintf(cmd, sizeof(cmd), "rm -rf %s/t %s/t2", self->mnt, self->mnt);
 	ASSERT_EQ(0, sh(cmd));
-	ASSERT_EQ(ENOENT, lstat_errno(at(self->mnt, "t")));
-	ASSERT_EQ(ENOENT, lstat_errno(at(self->mnt, "t2")));
+	ASSERT_EQ(ENOENT, lstat_errno(in_dir(self->mnt, "t")));
+	ASSERT_EQ(ENOENT, lstat_errno(in_dir(self->mnt, "t2")));
 }
 
 /* Directories from different filesystems never report one (dev, ino). */
@@ -274,15 +263,15 @@ TEST_F(links, directory_numbers_unique_across_filesystems)
 	ASSERT_EQ(0, mkdirs(l2));
 	ASSERT_EQ(0, mount("fs1", l1, "tmpfs", 0, NULL));
 	ASSERT_EQ(0, mount("fs2", l2, "tmpfs", 0, NULL));
-	ASSERT_EQ(0, mkdir(at(l1, "one"), 0755));
-	ASSERT_EQ(0, mkdir(at(l2, "two"), 0755));
-	ASSERT_EQ(0, stat(at(l1, "one"), &a));
-	ASSERT_EQ(0, stat(at(l2, "two"), &b));
+	ASSERT_EQ(0, mkdir(in_dir(l1, "one"), 0755));
+	ASSERT_EQ(0, mkdir(in_dir(l2, "two"), 0755));
+	ASSERT_EQ(0, stat(in_dir(l1, "one"), &a));
+	ASSERT_EQ(0, stat(in_dir(l2, "two"), &b));
 	ASSERT_EQ(a.st_ino, b.st_ino); /* the premise */
 	snprintf(opts, sizeof(opts), "lowerdir=%s:%s", l1, l2);
 	ASSERT_EQ(0, mount("none", self->mnt, "rsunion", 0, opts));
-	ASSERT_EQ(0, stat(at(self->mnt, "one"), &a));
-	ASSERT_EQ(0, stat(at(self->mnt, "two"), &b));
+	ASSERT_EQ(0, stat(in_dir(self->mnt, "one"), &a));
+	ASSERT_EQ(0, stat(in_dir(self->mnt, "two"), &b));
 	ASSERT_EQ(0, stat(self->mnt, &root));
 	ASSERT_FALSE(a.st_dev == b.st_dev && a.st_ino == b.st_ino);
 	ASSERT_FALSE(a.st_dev == root.st_dev && a.st_ino == root.st_ino);
@@ -297,11 +286,11 @@ TEST_F(links, directory_numbers_unique_across_filesystems)
 TEST_F(links, read_only_fd_from_before_copy_up_reads_the_copy)
 {
 	char buf[64];
-	int ro = open(at(self->mnt, "a"), O_RDONLY | O_CLOEXEC);
+	int ro = open(in_dir(self->mnt, "a"), O_RDONLY | O_CLOEXEC);
 	ssize_t n;
 
 	ASSERT_GE(ro, 0);
-	ASSERT_EQ(0, write_file(at(self->mnt, "a"), "the copy\n"));
+	ASSERT_EQ(0, write_file(in_dir(self->mnt, "a"), "the copy\n"));
 	n = pread(ro, buf, sizeof(buf) - 1, 0);
 	ASSERT_EQ(9, n);
 	buf[n] = '\0';
@@ -353,18 +342,18 @@ TEST_F(links, rename_of_directory_made_over_whiteout)
 {
 	char names[256];
 
-	ASSERT_EQ(0, unlink(at(self->mnt, "d/f")));
-	ASSERT_EQ(0, unlink(at(self->mnt, "d/g")));
-	ASSERT_EQ(0, rmdir(at(self->mnt, "d")));
-	ASSERT_EQ(0, mkdir(at(self->mnt, "d"), 0755));
-	ASSERT_EQ(0, rename(at(self->mnt, "d"), at(self->mnt, "e")))
+	ASSERT_EQ(0, unlink(in_dir(self->mnt, "d/f")));
+	ASSERT_EQ(0, unlink(in_dir(self->mnt, "d/g")));
+	ASSERT_EQ(0, rmdir(in_dir(self->mnt, "d")));
+	ASSERT_EQ(0, mkdir(in_dir(self->mnt, "d"), 0755));
+	ASSERT_EQ(0, rename(in_dir(self->mnt, "d"), in_dir(self->mnt, "e")))
 		TH_LOG("rename: %s", strerror(errno));
-	ASSERT_EQ(ENOENT, lstat_errno(at(self->mnt, "d")));
-	ASSERT_EQ(0, names_of(at(self->mnt, "e"), names, sizeof(names)));
+	ASSERT_EQ(ENOENT, lstat_errno(in_dir(self->mnt, "d")));
+	ASSERT_EQ(0, names_of(in_dir(self->mnt, "e"), names, sizeof(names)));
 	ASSERT_STREQ("", names);
 	ASSERT_EQ(0, remount(self));
-	ASSERT_EQ(ENOENT, lstat_errno(at(self->mnt, "d")));
-	ASSERT_EQ(0, names_of(at(self->mnt, "e"), names, sizeof(names)));
+	ASSERT_EQ(ENOENT, lstat_errno(in_dir(self->mnt, "d")));
+	ASSERT_EQ(0, names_of(in_dir(self->mnt, "e"), names, sizeof(names)));
 	ASSERT_STREQ("", names);
 }
 
@@ -377,18 +366,18 @@ TEST_F(links, rename_of_opaque_directory_onto_removed_lower_name)
 {
 	char names[256];
 
-	ASSERT_EQ(0, unlink(at(self->mnt, "a")));
-	ASSERT_EQ(0, unlink(at(self->mnt, "x")));
-	ASSERT_EQ(0, mkdir(at(self->mnt, "a"), 0755));
-	ASSERT_EQ(0, rename(at(self->mnt, "a"), at(self->mnt, "x")))
+	ASSERT_EQ(0, unlink(in_dir(self->mnt, "a")));
+	ASSERT_EQ(0, unlink(in_dir(self->mnt, "x")));
+	ASSERT_EQ(0, mkdir(in_dir(self->mnt, "a"), 0755));
+	ASSERT_EQ(0, rename(in_dir(self->mnt, "a"), in_dir(self->mnt, "x")))
 		TH_LOG("rename: %s", strerror(errno));
-	ASSERT_EQ(ENOENT, lstat_errno(at(self->mnt, "a")));
-	ASSERT_EQ(0, names_of(at(self->mnt, "x"), names, sizeof(names)));
+	ASSERT_EQ(ENOENT, lstat_errno(in_dir(self->mnt, "a")));
+	ASSERT_EQ(0, names_of(in_dir(self->mnt, "x"), names, sizeof(names)));
 	ASSERT_STREQ("", names);
-	ASSERT_EQ(0, rmdir(at(self->mnt, "x")));
+	ASSERT_EQ(0, rmdir(in_dir(self->mnt, "x")));
 	ASSERT_EQ(0, remount(self));
-	ASSERT_EQ(ENOENT, lstat_errno(at(self->mnt, "a")));
-	ASSERT_EQ(ENOENT, lstat_errno(at(self->mnt, "x")));
+	ASSERT_EQ(ENOENT, lstat_errno(in_dir(self->mnt, "a")));
+	ASSERT_EQ(ENOENT, lstat_errno(in_dir(self->mnt, "x")));
 }
 
 /*
@@ -404,19 +393,19 @@ TEST_F(links, failed_trunc_open_changes_nothing)
 	snprintf(up, sizeof(up), "%s/ram", self->dir);
 	ASSERT_EQ(0, mkdirs(up));
 	ASSERT_EQ(0, mount("ram", up, "ramfs", 0, NULL));
-	ASSERT_EQ(0, mkdirs(at(up, "u")));
-	ASSERT_EQ(0, mkdirs(at(up, "w")));
+	ASSERT_EQ(0, mkdirs(in_dir(up, "u")));
+	ASSERT_EQ(0, mkdirs(in_dir(up, "w")));
 	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s/u,workdir=%s/w",
 		 self->lower, up, up);
 	ASSERT_EQ(0, mount("none", self->mnt, "rsunion", 0, opts));
-	fd = open(at(self->mnt, "a"), O_WRONLY | O_TRUNC | O_DIRECT | O_CLOEXEC);
+	fd = open(in_dir(self->mnt, "a"), O_WRONLY | O_TRUNC | O_DIRECT | O_CLOEXEC);
 	if (fd >= 0) {
 		close(fd);
 		SKIP(return, "this ramfs takes O_DIRECT");
 	}
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_TRUE(reads(at(self->mnt, "a"), "old a\n"));
-	ASSERT_EQ(ENOENT, lstat_errno(at(up, "u/a")));
+	ASSERT_TRUE(reads(in_dir(self->mnt, "a"), "old a\n"));
+	ASSERT_EQ(ENOENT, lstat_errno(in_dir(up, "u/a")));
 	ASSERT_EQ(0, umount(self->mnt));
 	ASSERT_EQ(0, umount(up));
 	ASSERT_EQ(0, do_mount(self));
@@ -434,21 +423,21 @@ TEST_F(links, copy_up_into_append_only_directory)
 {
 	int fd, flags = FS_APPEND_FL;
 
-	ASSERT_EQ(0, chmod(at(self->mnt, "d"), 0755)); /* copies d up */
-	fd = open(at(self->upper, "d"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_EQ(0, chmod(in_dir(self->mnt, "d"), 0755)); /* copies d up */
+	fd = open(in_dir(self->upper, "d"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ASSERT_GE(fd, 0);
 	if (ioctl(fd, FS_IOC_SETFLAGS, &flags)) {
 		close(fd);
 		SKIP(return, "no append-only directories here: %s", strerror(errno));
 	}
-	fd = open(at(self->mnt, "d/f"), O_WRONLY | O_APPEND | O_CLOEXEC);
+	fd = open(in_dir(self->mnt, "d/f"), O_WRONLY | O_APPEND | O_CLOEXEC);
 	ASSERT_GE(fd, 0) TH_LOG("open: %s", strerror(errno));
 	ASSERT_EQ(4, write(fd, "end\n", 4));
 	ASSERT_EQ(0, close(fd));
-	ASSERT_TRUE(reads(at(self->mnt, "d/f"), "deep\nend\n"));
-	ASSERT_TRUE(reads(at(self->upper, "d/f"), "deep\nend\n"));
+	ASSERT_TRUE(reads(in_dir(self->mnt, "d/f"), "deep\nend\n"));
+	ASSERT_TRUE(reads(in_dir(self->upper, "d/f"), "deep\nend\n"));
 	flags = 0;
-	fd = open(at(self->upper, "d"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open(in_dir(self->upper, "d"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(0, ioctl(fd, FS_IOC_SETFLAGS, &flags));
 	close(fd);

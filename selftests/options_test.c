@@ -17,17 +17,6 @@
 
 #define MAX_LAYERS 500
 
-/* dir/NAME, in one of a few rotating buffers. */
-static const char *at(const char *dir, const char *name)
-{
-	static char bufs[8][PATH_MAX];
-	static int next;
-	char *buf = bufs[next++ % 8];
-
-	snprintf(buf, PATH_MAX, "%s/%s", dir, name);
-	return buf;
-}
-
 /* The whole content of PATH into OUT (NUL-terminated); -1 on error. */
 static int slurp(const char *path, char *out, size_t size)
 {
@@ -196,16 +185,16 @@ FIXTURE_SETUP(options)
 	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->dir);
 	ASSERT_EQ(0, mkdir(self->mnt, 0755));
 	for (i = 0; i < sizeof(layers) / sizeof(layers[0]); i++) {
-		ASSERT_EQ(0, mkdir(at(self->dir, layers[i]), 0755));
+		ASSERT_EQ(0, mkdir(in_dir(self->dir, layers[i]), 0755));
 		snprintf(name, sizeof(name), "%s/%s.log", layers[i], layers[i]);
 		snprintf(content, sizeof(content), "%s.log of %s\n", layers[i], layers[i]);
-		ASSERT_EQ(0, write_file(at(self->dir, name), content));
+		ASSERT_EQ(0, write_file(in_dir(self->dir, name), content));
 		snprintf(name, sizeof(name), "%s/x.log", layers[i]);
 		snprintf(content, sizeof(content), "x.log of %s\n", layers[i]);
-		ASSERT_EQ(0, write_file(at(self->dir, name), content));
+		ASSERT_EQ(0, write_file(in_dir(self->dir, name), content));
 	}
-	ASSERT_EQ(0, mkdir(at(self->dir, "w"), 0755));
-	ASSERT_EQ(0, write_file(at(self->dir, "f"), "a file\n"));
+	ASSERT_EQ(0, mkdir(in_dir(self->dir, "w"), 0755));
+	ASSERT_EQ(0, write_file(in_dir(self->dir, "f"), "a file\n"));
 }
 
 FIXTURE_TEARDOWN(options)
@@ -229,7 +218,7 @@ FIXTURE_TEARDOWN(options)
 
 /* The content of NAME in the union, exactly. */
 #define ASSERT_CONTENT(name, content) do { \
-	ASSERT_EQ(0, slurp(at(self->mnt, (name)), self->buf, sizeof(self->buf))) \
+	ASSERT_EQ(0, slurp(in_dir(self->mnt, (name)), self->buf, sizeof(self->buf))) \
 		TH_LOG("read %s: %s", (name), strerror(errno)); \
 	ASSERT_STREQ((content), self->buf); \
 } while (0)
@@ -280,8 +269,8 @@ TEST_F(options, lowerdir_leftmost_layer_content_wins)
 
 TEST_F(options, lowerdir_relative_paths_from_cwd)
 {
-	ASSERT_EQ(0, mkdirs(at(self->dir, "sub/inner")));
-	ASSERT_EQ(0, chdir(at(self->dir, "sub/inner")));
+	ASSERT_EQ(0, mkdirs(in_dir(self->dir, "sub/inner")));
+	ASSERT_EQ(0, chdir(in_dir(self->dir, "sub/inner")));
 	MOUNT_OK("lowerdir=../../b:../../c");
 	ASSERT_LISTS("b.log c.log x.log");
 	ASSERT_CONTENT("x.log", "x.log of b\n");
@@ -289,8 +278,8 @@ TEST_F(options, lowerdir_relative_paths_from_cwd)
 
 TEST_F(options, lowerdir_escaped_colon_in_dir_name)
 {
-	ASSERT_EQ(0, mkdir(at(self->dir, "p:q"), 0755));
-	ASSERT_EQ(0, write_file(at(self->dir, "p:q/x.log"), "x.log of p:q\n"));
+	ASSERT_EQ(0, mkdir(in_dir(self->dir, "p:q"), 0755));
+	ASSERT_EQ(0, write_file(in_dir(self->dir, "p:q/x.log"), "x.log of p:q\n"));
 	snprintf(self->opts, sizeof(self->opts), "lowerdir=%s/p\\:q:%s/b",
 		 self->dir, self->dir);
 	MOUNT_OK(self->opts);
@@ -300,8 +289,8 @@ TEST_F(options, lowerdir_escaped_colon_in_dir_name)
 
 TEST_F(options, lowerdir_escaped_comma_in_mount_data)
 {
-	ASSERT_EQ(0, mkdir(at(self->dir, "p,q"), 0755));
-	ASSERT_EQ(0, write_file(at(self->dir, "p,q/x.log"), "x.log of p,q\n"));
+	ASSERT_EQ(0, mkdir(in_dir(self->dir, "p,q"), 0755));
+	ASSERT_EQ(0, write_file(in_dir(self->dir, "p,q/x.log"), "x.log of p,q\n"));
 	snprintf(self->opts, sizeof(self->opts), "lowerdir=%s/p\\,q:%s/b",
 		 self->dir, self->dir);
 	MOUNT_OK(self->opts);
@@ -311,8 +300,8 @@ TEST_F(options, lowerdir_escaped_comma_in_mount_data)
 
 TEST_F(options, lowerdir_octal_escapes)
 {
-	ASSERT_EQ(0, mkdir(at(self->dir, "p:q,r"), 0755));
-	ASSERT_EQ(0, write_file(at(self->dir, "p:q,r/x.log"), "x.log of p:q,r\n"));
+	ASSERT_EQ(0, mkdir(in_dir(self->dir, "p:q,r"), 0755));
+	ASSERT_EQ(0, write_file(in_dir(self->dir, "p:q,r/x.log"), "x.log of p:q,r\n"));
 	snprintf(self->opts, sizeof(self->opts), "lowerdir=%s/p\\072q\\054r:%s/b",
 		 self->dir, self->dir);
 	MOUNT_OK(self->opts);
@@ -512,7 +501,7 @@ TEST_F(options, fsconfig_refuses_upperdir_without_workdir_at_create)
 	snprintf(self->opts, sizeof(self->opts), "%s/a:%s/b", self->dir, self->dir);
 	ASSERT_EQ(0, fsconfig(fc, FSCONFIG_SET_STRING, "lowerdir", self->opts, 0));
 	ASSERT_EQ(0, fsconfig(fc, FSCONFIG_SET_STRING, "upperdir",
-			      at(self->dir, "u"), 0));
+			      in_dir(self->dir, "u"), 0));
 	ASSERT_EQ(-1, fsconfig(fc, FSCONFIG_CMD_CREATE, NULL, NULL, 0));
 	ASSERT_EQ(EINVAL, errno);
 	ASSERT_TRUE(kmsg_has(kmsg, ""));
@@ -568,7 +557,7 @@ TEST_F(options, proc_mounts_escapes_special_characters)
 {
 	char want[512];
 
-	ASSERT_EQ(0, mkdir(at(self->dir, "p:q,r=s t\tu\nv\\w"), 0755));
+	ASSERT_EQ(0, mkdir(in_dir(self->dir, "p:q,r=s t\tu\nv\\w"), 0755));
 	snprintf(self->opts, sizeof(self->opts),
 		 "lowerdir=%s/p\\:q\\,r=s t\tu\nv\\\\w:%s/b", self->dir, self->dir);
 	MOUNT_OK(self->opts);
@@ -589,14 +578,14 @@ static int make_odd_layers(const char *dir)
 	unsigned int i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (mkdir(at(dir, names[i]), 0755))
+		if (mkdir(in_dir(dir, names[i]), 0755))
 			return -1;
 	}
-	if (write_file(at(dir, "l:1,x/x.log"), "x.log of l:1,x\n") ||
-	    write_file(at(dir, "l:1,x/one"), "one\n") ||
-	    write_file(at(dir, "l,2:y=z/x.log"), "x.log of l,2:y=z\n") ||
-	    write_file(at(dir, "l,2:y=z/two"), "two\n") ||
-	    write_file(at(dir, "u:3,w t/x.log"), "x.log of u:3,w t\n"))
+	if (write_file(in_dir(dir, "l:1,x/x.log"), "x.log of l:1,x\n") ||
+	    write_file(in_dir(dir, "l:1,x/one"), "one\n") ||
+	    write_file(in_dir(dir, "l,2:y=z/x.log"), "x.log of l,2:y=z\n") ||
+	    write_file(in_dir(dir, "l,2:y=z/two"), "two\n") ||
+	    write_file(in_dir(dir, "u:3,w t/x.log"), "x.log of u:3,w t\n"))
 		return -1;
 	return 0;
 }
@@ -662,8 +651,8 @@ TEST_F(options, stack_of_500_layers_mounts)
 	const char *p;
 	size_t len;
 
-	ASSERT_EQ(0, make_stack(at(self->dir, "s"), MAX_LAYERS));
-	ASSERT_EQ(0, chdir(at(self->dir, "s")));
+	ASSERT_EQ(0, make_stack(in_dir(self->dir, "s"), MAX_LAYERS));
+	ASSERT_EQ(0, chdir(in_dir(self->dir, "s")));
 	len = stack_options(self->opts, sizeof(self->opts), "lowerdir=", "", MAX_LAYERS);
 	ASSERT_LT(len, 4096) TH_LOG("%zu bytes do not fit in mount(2)'s page", len);
 	MOUNT_OK(self->opts);
@@ -682,8 +671,8 @@ TEST_F(options, refuses_501_layers)
 {
 	size_t len;
 
-	ASSERT_EQ(0, make_stack(at(self->dir, "s"), MAX_LAYERS + 1));
-	ASSERT_EQ(0, chdir(at(self->dir, "s")));
+	ASSERT_EQ(0, make_stack(in_dir(self->dir, "s"), MAX_LAYERS + 1));
+	ASSERT_EQ(0, chdir(in_dir(self->dir, "s")));
 	len = stack_options(self->opts, sizeof(self->opts), "lowerdir=", "",
 			    MAX_LAYERS + 1);
 	ASSERT_LT(len, 4096);
@@ -694,8 +683,8 @@ TEST_F(options, refuses_501_ro_branches)
 {
 	size_t len;
 
-	ASSERT_EQ(0, make_stack(at(self->dir, "s"), MAX_LAYERS + 1));
-	ASSERT_EQ(0, chdir(at(self->dir, "s")));
+	ASSERT_EQ(0, make_stack(in_dir(self->dir, "s"), MAX_LAYERS + 1));
+	ASSERT_EQ(0, chdir(in_dir(self->dir, "s")));
 	/* br=0=ro:1:...:500: no writable branch, 501 read-only ones. */
 	len = stack_options(self->opts, sizeof(self->opts), "br=", "=ro",
 			    MAX_LAYERS + 1);
@@ -774,9 +763,9 @@ TEST_F(options, refuses_workdir_without_upperdir)
 
 TEST_F(options, refuses_upper_and_work_on_different_filesystems)
 {
-	ASSERT_EQ(0, mkdir(at(self->dir, "other"), 0755));
-	ASSERT_EQ(0, mount("other", at(self->dir, "other"), "tmpfs", 0, NULL));
-	ASSERT_EQ(0, mkdir(at(self->dir, "other/w"), 0755));
+	ASSERT_EQ(0, mkdir(in_dir(self->dir, "other"), 0755));
+	ASSERT_EQ(0, mount("other", in_dir(self->dir, "other"), "tmpfs", 0, NULL));
+	ASSERT_EQ(0, mkdir(in_dir(self->dir, "other/w"), 0755));
 	snprintf(self->opts, sizeof(self->opts),
 		 "lowerdir=%s/a:%s/b,upperdir=%s/u,workdir=%s/other/w",
 		 self->dir, self->dir, self->dir, self->dir);
@@ -785,7 +774,7 @@ TEST_F(options, refuses_upper_and_work_on_different_filesystems)
 
 TEST_F(options, refuses_workdir_inside_upperdir)
 {
-	ASSERT_EQ(0, mkdir(at(self->dir, "u/w"), 0755));
+	ASSERT_EQ(0, mkdir(in_dir(self->dir, "u/w"), 0755));
 	snprintf(self->opts, sizeof(self->opts),
 		 "lowerdir=%s/a:%s/b,upperdir=%s/u,workdir=%s/u/w",
 		 self->dir, self->dir, self->dir, self->dir);
@@ -794,7 +783,7 @@ TEST_F(options, refuses_workdir_inside_upperdir)
 
 TEST_F(options, refuses_upperdir_inside_workdir)
 {
-	ASSERT_EQ(0, mkdir(at(self->dir, "w/u"), 0755));
+	ASSERT_EQ(0, mkdir(in_dir(self->dir, "w/u"), 0755));
 	snprintf(self->opts, sizeof(self->opts),
 		 "lowerdir=%s/a:%s/b,upperdir=%s/w/u,workdir=%s/w",
 		 self->dir, self->dir, self->dir, self->dir);

@@ -4,8 +4,10 @@
  * name once with its d_type, upper layers' entries first, "." and "..",
  * whiteouts (char device 0/0 and .wh.NAME) and opaque directories applied,
  * no .wh. name; the list is the same read one entry per getdents64, after
- * telldir/seekdir and after rewinddir; a 100000-entry merged directory
- * lists its 90000 distinct names once each.
+ * telldir/seekdir and after rewinddir; a directory of one layer, read
+ * straight from it, holds back whiteouts too; a 100000-entry merged
+ * directory lists its 90000 distinct names once each; readers of one big
+ * directory share one list (merged) or none (one layer).
  */
 #include <dirent.h>
 #include <limits.h>
@@ -102,6 +104,7 @@ static int type_of(const struct listing *l, const char *name)
  *
  *   l1/d: top_only both12 all3/in1 sym1 reborn fifo1 .wh.l2file
  *         opq/own1 (trusted.overlay.opaque=y) opq2/{own2,.wh..wh..opq}
+ *         solo/ (see solo_expect)
  *   l2/d: both12 all3 (a file) l2file mid_only/ reborn (0/0) chr13 (1/3)
  *         gone_chr (0/0) .wh.gone_wh both23 opq/low2 opq2/low2
  *   l3/d: all3/deep reborn gone_chr gone_wh/ bottom_only both23 l2file
@@ -120,6 +123,7 @@ static const struct expect {
 	{ "fifo1", DT_FIFO, 1 },
 	{ "opq", DT_DIR, 1 },
 	{ "opq2", DT_DIR, 1 },
+	{ "solo", DT_DIR, 1 },
 	{ "mid_only", DT_DIR, 2 },
 	{ "chr13", DT_CHR, 2 },
 	{ "both23", DT_REG, 2 },
@@ -165,6 +169,17 @@ FIXTURE_SETUP(readdir)
 	ASSERT_EQ(0, setxattr("l1/d/opq", "trusted.overlay.opaque", "y", 1, 0));
 	ASSERT_EQ(0, mkfile("l1/d/opq2/own2", "l1\n"));
 	ASSERT_EQ(0, mkfile("l1/d/opq2/.wh..wh..opq", ""));
+
+	/* One layer's directory, read straight from it. */
+	ASSERT_EQ(0, mkfile("l1/d/solo/a", "l1\n"));
+	ASSERT_EQ(0, mkwhiteout("l1/d/solo/wh_chr"));
+	ASSERT_EQ(0, mkfile("l1/d/solo/b", "l1\n"));
+	ASSERT_EQ(0, mkfile("l1/d/solo/.wh.wh_name", ""));
+	ASSERT_EQ(0, mknod("l1/d/solo/chr13", S_IFCHR | 0666, makedev(1, 3)));
+	ASSERT_EQ(0, mkfile("l1/d/solo/.wh..wh..opq", ""));
+	ASSERT_EQ(0, mkwhiteout("l1/d/solo/wh_chr2"));
+	ASSERT_EQ(0, mkfifo("l1/d/solo/fifo", 0644));
+	ASSERT_EQ(0, mkfile("l1/d/solo/c", "l1\n"));
 
 	ASSERT_EQ(0, mkfile("l2/d/both12", "l2\n"));
 	ASSERT_EQ(0, mkfile("l2/d/all3", "l2\n"));
@@ -429,6 +444,59 @@ TEST_F(readdir, rewinddir_lists_all_again)
 }
 
 /*
+ * l1/d/solo has no other layer: it is read straight from l1, where two
+ * whiteouts (0/0), a .wh. name and the opaque marker must stay hidden.
+ */
+static const char * const solo_expect[] = {
+	".", "..", "a", "b", "c", "chr13", "fifo",
+};
+#define SOLO_EXPECTED 7
+
+TEST_F(readdir, one_layer_dir_lists_what_it_shows)
+{
+	struct listing big, tiny;
+	int i;
+
+	ASSERT_EQ(0, list_getdents("mnt/d/solo", BIG_BUF, &big));
+	ASSERT_EQ(SOLO_EXPECTED, big.n);
+	for (i = 0; i < SOLO_EXPECTED; i++)
+		ASSERT_EQ(1, count(&big, solo_expect[i])) TH_LOG("solo_expect[%d]", i);
+	ASSERT_EQ(DT_CHR, type_of(&big, "chr13"));
+	ASSERT_EQ(DT_FIFO, type_of(&big, "fifo"));
+	ASSERT_EQ(0, list_getdents("mnt/d/solo", 40, &tiny)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(big.n, tiny.n);
+	ASSERT_EQ(tiny.n + 1, tiny.calls);
+	for (i = 0; i < big.n; i++)
+		ASSERT_STREQ(big.e[i].name, tiny.e[i].name);
+}
+
+/* From every position telldir gives, seekdir reads the same tail. */
+TEST_F(readdir, one_layer_dir_telldir_seekdir)
+{
+	char all[MAX_ENTRIES][NAME_MAX + 1];
+	char tail[MAX_ENTRIES][NAME_MAX + 1];
+	int k, i, n;
+	long pos;
+	DIR *d = opendir("mnt/d/solo");
+
+	ASSERT_NE(NULL, d);
+	ASSERT_EQ(SOLO_EXPECTED, read_rest(d, all, MAX_ENTRIES));
+	for (k = 0; k <= SOLO_EXPECTED; k++) {
+		rewinddir(d);
+		ASSERT_EQ(k, read_rest(d, tail, k));
+		pos = telldir(d);
+		ASSERT_NE(-1, pos);
+		ASSERT_EQ(SOLO_EXPECTED - k, read_rest(d, tail, MAX_ENTRIES));
+		seekdir(d, pos);
+		n = read_rest(d, tail, MAX_ENTRIES);
+		ASSERT_EQ(SOLO_EXPECTED - k, n) TH_LOG("from entry %d", k);
+		for (i = 0; i < n; i++)
+			ASSERT_STREQ(all[k + i], tail[i]);
+	}
+	closedir(d);
+}
+
+/*
  * A big merged directory: f00000..f49999 in l1, f40000..f89999 in l2
  * (10000 names in both): 90000 names, each listed once.
  */
@@ -549,6 +617,74 @@ TEST_F_TIMEOUT(big, lists_90000_names_once, 1200)
 	ASSERT_EQ(0, dups);
 	ASSERT_EQ(2, dots);
 	ASSERT_EQ(BIG_TOTAL, names);
+}
+
+/* MemFree from /proc/meminfo, in kB; -1 if unreadable. */
+static long mem_free_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemFree: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+#define READERS 64
+
+/*
+ * READERS open files of DIR, each past its first getdents: how much free
+ * memory that took, in kB. A list of the 50000 names below is about 2 MB.
+ */
+static long pinned_by_readers(const char *dir, int fds[READERS])
+{
+	char buf[4096] __attribute__((aligned(8)));
+	long before = mem_free_kb();
+	int i;
+
+	for (i = 0; i < READERS; i++) {
+		fds[i] = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fds[i] < 0 || syscall(SYS_getdents64, fds[i], buf, sizeof(buf)) <= 0)
+			return -1;
+	}
+	return before - mem_free_kb();
+}
+
+/*
+ * The open files of one merged directory share one list; a directory of
+ * one layer is read straight from it and pins none. Before: a list per
+ * open file, 64 x 2 MB of kernel memory.
+ */
+TEST_F_TIMEOUT(big, readers_share_one_list, 1200)
+{
+	char opts[2 * PATH_MAX + 64];
+	int fds[READERS], i;
+	long merged, solo;
+
+	ASSERT_EQ(0, make_names("l1/big", 0, 30000));
+	ASSERT_EQ(0, make_names("l2/big", 20000, 30000));
+	ASSERT_EQ(0, mkdirs("l2/solo"));
+	ASSERT_EQ(0, make_names("l2/solo", 0, 50000));
+	snprintf(opts, sizeof(opts), "lowerdir=%s/l1:%s/l2", self->dir, self->dir);
+	ASSERT_EQ(0, mount("none", "mnt", "rsunion", 0, opts));
+
+	merged = pinned_by_readers("mnt/big", fds);
+	ASSERT_NE(-1, merged) TH_LOG("reading mnt/big: %s", strerror(errno));
+	for (i = 0; i < READERS; i++)
+		close(fds[i]);
+	solo = pinned_by_readers("mnt/solo", fds);
+	ASSERT_NE(-1, solo) TH_LOG("reading mnt/solo: %s", strerror(errno));
+	for (i = 0; i < READERS; i++)
+		close(fds[i]);
+	ksft_print_msg("%d readers pinned %ld kB (merged), %ld kB (one layer)\n",
+		       READERS, merged, solo);
+	ASSERT_LT(merged, 16384);
+	ASSERT_LT(solo, 8192);
 }
 
 TEST_HARNESS_MAIN

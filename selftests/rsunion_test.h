@@ -114,6 +114,20 @@ static inline char *join(char *buf, const char *dir, const char *name)
 	return buf;
 }
 
+/*
+ * DIR/NAME, in one of eight rotating buffers: a call's result stays valid
+ * for the next seven, enough for one assertion's arguments.
+ */
+static inline const char *in_dir(const char *dir, const char *name)
+{
+	static char bufs[8][2 * PATH_MAX];
+	static int next;
+	char *buf = bufs[next++ % 8];
+
+	snprintf(buf, 2 * PATH_MAX, "%s/%s", dir, name);
+	return buf;
+}
+
 /* stat() errno for PATH, 0 if it exists. */
 static inline int stat_errno(const char *path)
 {

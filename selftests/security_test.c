@@ -59,16 +59,6 @@ FIXTURE(sec) {
 	char opts[512];
 };
 
-static const char *at(const char *dir, const char *name)
-{
-	static char bufs[8][2 * PATH_MAX];
-	static int next;
-	char *buf = bufs[next++ % 8];
-
-	snprintf(buf, 2 * PATH_MAX, "%s/%s", dir, name);
-	return buf;
-}
-
 FIXTURE_SETUP(sec)
 {
 	struct acl5 deny = acl_user(NOBODY, 0);
@@ -85,26 +75,26 @@ FIXTURE_SETUP(sec)
 	ASSERT_EQ(0, mkdirs(self->work));
 	ASSERT_EQ(0, mkdirs(self->mnt));
 	/* Readable by all but nobody, whom the ACL denies. */
-	ASSERT_EQ(0, write_file(at(self->lower, "denied"), "secret\n"));
-	ASSERT_EQ(0, chmod(at(self->lower, "denied"), 0644));
-	ASSERT_EQ(0, setxattr(at(self->lower, "denied"), ACL_ACCESS, &deny, sizeof(deny), 0));
-	ASSERT_EQ(0, write_file(at(self->lower, "open"), "for all\n"));
-	ASSERT_EQ(0, chmod(at(self->lower, "open"), 0644));
+	ASSERT_EQ(0, write_file(in_dir(self->lower, "denied"), "secret\n"));
+	ASSERT_EQ(0, chmod(in_dir(self->lower, "denied"), 0644));
+	ASSERT_EQ(0, setxattr(in_dir(self->lower, "denied"), ACL_ACCESS, &deny, sizeof(deny), 0));
+	ASSERT_EQ(0, write_file(in_dir(self->lower, "open"), "for all\n"));
+	ASSERT_EQ(0, chmod(in_dir(self->lower, "open"), 0644));
 	/* A directory whose default ACL denies nobody what is made in it. */
-	ASSERT_EQ(0, mkdir(at(self->lower, "dacl"), 0755));
-	ASSERT_EQ(0, setxattr(at(self->lower, "dacl"), ACL_DEFAULT, &deny, sizeof(deny), 0));
+	ASSERT_EQ(0, mkdir(in_dir(self->lower, "dacl"), 0755));
+	ASSERT_EQ(0, setxattr(in_dir(self->lower, "dacl"), ACL_DEFAULT, &deny, sizeof(deny), 0));
 	/* setuid and setgid, writable by everyone. */
-	ASSERT_EQ(0, write_file(at(self->lower, "suid"), "privileged\n"));
-	ASSERT_EQ(0, chmod(at(self->lower, "suid"), 06777));
+	ASSERT_EQ(0, write_file(in_dir(self->lower, "suid"), "privileged\n"));
+	ASSERT_EQ(0, chmod(in_dir(self->lower, "suid"), 06777));
 	/* setgid, owned by alice, group root: alice is not in the group. */
-	ASSERT_EQ(0, write_file(at(self->lower, "sgid"), "group\n"));
-	ASSERT_EQ(0, chown(at(self->lower, "sgid"), ALICE, 0));
-	ASSERT_EQ(0, chmod(at(self->lower, "sgid"), 02775));
-	ASSERT_EQ(0, write_file(at(self->lower, "xattrs"), "x\n"));
-	ASSERT_EQ(0, setxattr(at(self->lower, "xattrs"), "trusted.secret", "t", 1, 0));
-	ASSERT_EQ(0, setxattr(at(self->lower, "xattrs"), "user.plain", "u", 1, 0));
-	ASSERT_EQ(0, mkdir(at(self->lower, "pub"), 01777));
-	ASSERT_EQ(0, chmod(at(self->lower, "pub"), 01777));
+	ASSERT_EQ(0, write_file(in_dir(self->lower, "sgid"), "group\n"));
+	ASSERT_EQ(0, chown(in_dir(self->lower, "sgid"), ALICE, 0));
+	ASSERT_EQ(0, chmod(in_dir(self->lower, "sgid"), 02775));
+	ASSERT_EQ(0, write_file(in_dir(self->lower, "xattrs"), "x\n"));
+	ASSERT_EQ(0, setxattr(in_dir(self->lower, "xattrs"), "trusted.secret", "t", 1, 0));
+	ASSERT_EQ(0, setxattr(in_dir(self->lower, "xattrs"), "user.plain", "u", 1, 0));
+	ASSERT_EQ(0, mkdir(in_dir(self->lower, "pub"), 01777));
+	ASSERT_EQ(0, chmod(in_dir(self->lower, "pub"), 01777));
 	snprintf(self->opts, sizeof(self->opts), "lowerdir=%s,upperdir=%s,workdir=%s",
 		 self->lower, self->upper, self->work);
 	ASSERT_EQ(0, mount("none", self->mnt, "rsunion", 0, self->opts))
@@ -155,19 +145,19 @@ TEST_F(sec, lower_acl_survives_copy_up)
 {
 	struct acl5 got;
 
-	ASSERT_EQ(EACCES, open_as(NOBODY, at(self->mnt, "denied"), O_RDONLY));
-	ASSERT_EQ(0, open_as(ALICE, at(self->mnt, "denied"), O_RDONLY));
-	ASSERT_EQ(0, utimes(at(self->mnt, "denied"), NULL));
-	ASSERT_EQ(0, lstat_errno(at(self->upper, "denied")));
-	ASSERT_EQ(sizeof(got), getxattr(at(self->upper, "denied"), ACL_ACCESS, &got, sizeof(got)))
+	ASSERT_EQ(EACCES, open_as(NOBODY, in_dir(self->mnt, "denied"), O_RDONLY));
+	ASSERT_EQ(0, open_as(ALICE, in_dir(self->mnt, "denied"), O_RDONLY));
+	ASSERT_EQ(0, utimes(in_dir(self->mnt, "denied"), NULL));
+	ASSERT_EQ(0, lstat_errno(in_dir(self->upper, "denied")));
+	ASSERT_EQ(sizeof(got), getxattr(in_dir(self->upper, "denied"), ACL_ACCESS, &got, sizeof(got)))
 		TH_LOG("upper ACL: %s", strerror(errno));
-	ASSERT_EQ(EACCES, open_as(NOBODY, at(self->mnt, "denied"), O_RDONLY));
-	ASSERT_EQ(0, open_as(ALICE, at(self->mnt, "denied"), O_RDONLY));
+	ASSERT_EQ(EACCES, open_as(NOBODY, in_dir(self->mnt, "denied"), O_RDONLY));
+	ASSERT_EQ(0, open_as(ALICE, in_dir(self->mnt, "denied"), O_RDONLY));
 	/* A directory's default ACL goes up with it. */
-	ASSERT_EQ(0, chmod(at(self->mnt, "dacl"), 0755));
-	ASSERT_EQ(sizeof(got), getxattr(at(self->upper, "dacl"), ACL_DEFAULT, &got, sizeof(got)));
-	ASSERT_EQ(0, write_file(at(self->mnt, "dacl/new"), "n\n"));
-	ASSERT_EQ(EACCES, open_as(NOBODY, at(self->mnt, "dacl/new"), O_RDONLY));
+	ASSERT_EQ(0, chmod(in_dir(self->mnt, "dacl"), 0755));
+	ASSERT_EQ(sizeof(got), getxattr(in_dir(self->upper, "dacl"), ACL_DEFAULT, &got, sizeof(got)));
+	ASSERT_EQ(0, write_file(in_dir(self->mnt, "dacl/new"), "n\n"));
+	ASSERT_EQ(EACCES, open_as(NOBODY, in_dir(self->mnt, "dacl/new"), O_RDONLY));
 }
 
 /* An ACL set, then removed, through the union counts at once. */
@@ -175,12 +165,12 @@ TEST_F(sec, acl_changes_count_at_once)
 {
 	struct acl5 deny = acl_user(NOBODY, 0);
 
-	ASSERT_EQ(0, open_as(NOBODY, at(self->mnt, "open"), O_RDONLY));
-	ASSERT_EQ(0, setxattr(at(self->mnt, "open"), ACL_ACCESS, &deny, sizeof(deny), 0));
-	ASSERT_EQ(EACCES, open_as(NOBODY, at(self->mnt, "open"), O_RDONLY));
-	ASSERT_EQ(0, removexattr(at(self->mnt, "open"), ACL_ACCESS));
-	ASSERT_EQ(0, chmod(at(self->mnt, "open"), 0644));
-	ASSERT_EQ(0, open_as(NOBODY, at(self->mnt, "open"), O_RDONLY));
+	ASSERT_EQ(0, open_as(NOBODY, in_dir(self->mnt, "open"), O_RDONLY));
+	ASSERT_EQ(0, setxattr(in_dir(self->mnt, "open"), ACL_ACCESS, &deny, sizeof(deny), 0));
+	ASSERT_EQ(EACCES, open_as(NOBODY, in_dir(self->mnt, "open"), O_RDONLY));
+	ASSERT_EQ(0, removexattr(in_dir(self->mnt, "open"), ACL_ACCESS));
+	ASSERT_EQ(0, chmod(in_dir(self->mnt, "open"), 0644));
+	ASSERT_EQ(0, open_as(NOBODY, in_dir(self->mnt, "open"), O_RDONLY));
 }
 
 /* Setting an ACL as an owner outside the group clears S_ISGID. */
@@ -189,17 +179,17 @@ TEST_F(sec, set_acl_by_owner_outside_group_clears_sgid)
 	pid_t pid;
 	int status;
 
-	ASSERT_EQ(02775, mode_of(at(self->mnt, "sgid")));
+	ASSERT_EQ(02775, mode_of(in_dir(self->mnt, "sgid")));
 	pid = fork();
 	if (pid == 0) {
 		struct acl5 a = acl_user(NOBODY, 4);
 
 		become(ALICE);
-		_exit(setxattr(at(self->mnt, "sgid"), ACL_ACCESS, &a, sizeof(a), 0) ? errno : 0);
+		_exit(setxattr(in_dir(self->mnt, "sgid"), ACL_ACCESS, &a, sizeof(a), 0) ? errno : 0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_EQ(0, WEXITSTATUS(status));
-	ASSERT_EQ(0, mode_of(at(self->mnt, "sgid")) & S_ISGID);
+	ASSERT_EQ(0, mode_of(in_dir(self->mnt, "sgid")) & S_ISGID);
 }
 
 /* Runs OP (fallocate or write) on PATH as UID; 0, or the errno. */
@@ -226,15 +216,15 @@ static int modify_as(uid_t uid, const char *path, bool use_fallocate)
 
 TEST_F(sec, fallocate_by_non_owner_drops_setuid_setgid)
 {
-	ASSERT_EQ(0, modify_as(NOBODY, at(self->mnt, "suid"), true));
-	ASSERT_EQ(0777, mode_of(at(self->mnt, "suid")));
-	ASSERT_EQ(0777, mode_of(at(self->upper, "suid")));
+	ASSERT_EQ(0, modify_as(NOBODY, in_dir(self->mnt, "suid"), true));
+	ASSERT_EQ(0777, mode_of(in_dir(self->mnt, "suid")));
+	ASSERT_EQ(0777, mode_of(in_dir(self->upper, "suid")));
 }
 
 TEST_F(sec, write_by_non_owner_drops_setuid_setgid)
 {
-	ASSERT_EQ(0, modify_as(ALICE, at(self->mnt, "suid"), false));
-	ASSERT_EQ(0777, mode_of(at(self->mnt, "suid")));
+	ASSERT_EQ(0, modify_as(ALICE, in_dir(self->mnt, "suid"), false));
+	ASSERT_EQ(0777, mode_of(in_dir(self->mnt, "suid")));
 }
 
 /* Lists PATH's xattr names as UID into BUF; the length, or -errno. */
@@ -283,15 +273,15 @@ TEST_F(sec, listxattr_hides_trusted_from_unprivileged)
 	char list[1024];
 	ssize_t n;
 
-	n = listxattr(at(self->mnt, "xattrs"), list, sizeof(list));
+	n = listxattr(in_dir(self->mnt, "xattrs"), list, sizeof(list));
 	ASSERT_GT(n, 0);
 	ASSERT_TRUE(listed(list, n, "trusted.secret"));
 	ASSERT_TRUE(listed(list, n, "user.plain"));
-	n = list_as(NOBODY, at(self->mnt, "xattrs"), list, sizeof(list));
+	n = list_as(NOBODY, in_dir(self->mnt, "xattrs"), list, sizeof(list));
 	ASSERT_GT(n, 0);
 	ASSERT_FALSE(listed(list, n, "trusted.secret"));
 	ASSERT_TRUE(listed(list, n, "user.plain"));
-	n = list_as(ALICE, at(self->mnt, "xattrs"), list, sizeof(list));
+	n = list_as(ALICE, in_dir(self->mnt, "xattrs"), list, sizeof(list));
 	ASSERT_GT(n, 0);
 	ASSERT_FALSE(listed(list, n, "trusted.secret"));
 }
@@ -302,17 +292,17 @@ TEST_F(sec, mknod_of_a_whiteout_refused)
 	pid_t pid;
 	int status;
 
-	ASSERT_EQ(-1, mknod(at(self->mnt, "wh"), S_IFCHR | 0600, makedev(0, 0)));
+	ASSERT_EQ(-1, mknod(in_dir(self->mnt, "wh"), S_IFCHR | 0600, makedev(0, 0)));
 	ASSERT_EQ(EPERM, errno);
 	pid = fork();
 	if (pid == 0) {
 		become(NOBODY);
-		_exit(mknod(at(self->mnt, "pub/wh"), S_IFCHR | 0600, makedev(0, 0)) ? errno : 0);
+		_exit(mknod(in_dir(self->mnt, "pub/wh"), S_IFCHR | 0600, makedev(0, 0)) ? errno : 0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_EQ(EPERM, WEXITSTATUS(status));
-	ASSERT_EQ(ENOENT, lstat_errno(at(self->upper, "pub/wh")));
-	ASSERT_EQ(ENOENT, lstat_errno(at(self->upper, "wh")));
+	ASSERT_EQ(ENOENT, lstat_errno(in_dir(self->upper, "pub/wh")));
+	ASSERT_EQ(ENOENT, lstat_errno(in_dir(self->upper, "wh")));
 }
 
 /* A union without an upper layer cannot be remounted writable. */
@@ -323,14 +313,14 @@ TEST_F(sec, remount_rw_without_upper_refused)
 
 	snprintf(ro, sizeof(ro), "%s/ro", self->dir);
 	ASSERT_EQ(0, mkdirs(ro));
-	ASSERT_EQ(0, mkdirs(at(self->dir, "l2")));
+	ASSERT_EQ(0, mkdirs(in_dir(self->dir, "l2")));
 	snprintf(opts, sizeof(opts), "lowerdir=%s:%s/l2", self->lower, self->dir);
 	ASSERT_EQ(0, mount("none", ro, "rsunion", 0, opts));
 	mark = kmsg_mark();
 	ASSERT_EQ(-1, mount("none", ro, NULL, MS_REMOUNT, NULL));
 	ASSERT_EQ(EROFS, errno);
 	ASSERT_TRUE(kmsg_has(mark, "cannot be made writable"));
-	fd = open(at(ro, "open"), O_WRONLY | O_CLOEXEC);
+	fd = open(in_dir(ro, "open"), O_WRONLY | O_CLOEXEC);
 	ASSERT_EQ(-1, fd);
 	ASSERT_EQ(EROFS, errno);
 	/* Remounting read-only again, with mount(8)'s old options, works. */
@@ -354,8 +344,8 @@ TEST_F(sec, overlapping_layers_refused)
 
 	snprintf(t, sizeof(t), "%s/t", self->dir);
 	ASSERT_EQ(0, mkdirs(t));
-	ASSERT_EQ(0, mkdirs(at(self->lower, "inner/u")));
-	ASSERT_EQ(0, mkdirs(at(self->lower, "inner/w")));
+	ASSERT_EQ(0, mkdirs(in_dir(self->lower, "inner/u")));
+	ASSERT_EQ(0, mkdirs(in_dir(self->lower, "inner/w")));
 	/* The upper layer inside a lower one. */
 	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s/inner/u,workdir=%s/inner/w",
 		 self->lower, self->lower, self->lower);
@@ -363,7 +353,7 @@ TEST_F(sec, overlapping_layers_refused)
 	ASSERT_EQ(ELOOP, try_mount(t, opts));
 	ASSERT_TRUE(kmsg_has(mark, "layers overlap"));
 	/* A lower layer inside the upper one. */
-	ASSERT_EQ(0, mkdirs(at(self->upper, "below")));
+	ASSERT_EQ(0, mkdirs(in_dir(self->upper, "below")));
 	snprintf(opts, sizeof(opts), "lowerdir=%s/below,upperdir=%s,workdir=%s",
 		 self->upper, self->upper, self->work);
 	ASSERT_EQ(ELOOP, try_mount(t, opts));
@@ -398,31 +388,108 @@ TEST_F(sec, made_over_a_whiteout_inherits_like_a_fresh_name)
 	struct stat over, fresh;
 	ssize_t n1, n2;
 
-	ASSERT_EQ(0, mkdir(at(self->lower, "inh"), 0755));
-	ASSERT_EQ(0, write_file(at(self->lower, "inh/gone"), "x\n"));
+	ASSERT_EQ(0, mkdir(in_dir(self->lower, "inh"), 0755));
+	ASSERT_EQ(0, write_file(in_dir(self->lower, "inh/gone"), "x\n"));
 	ASSERT_EQ(0, umount(self->mnt));
 	ASSERT_EQ(0, mount("none", self->mnt, "rsunion", 0, self->opts));
-	ASSERT_EQ(0, chown(at(self->mnt, "inh"), 0, ALICE_GROUP));
-	ASSERT_EQ(0, chmod(at(self->mnt, "inh"), 02775));
-	ASSERT_EQ(0, setxattr(at(self->mnt, "inh"), ACL_DEFAULT, &dacl, sizeof(dacl), 0));
-	ASSERT_EQ(0, unlink(at(self->mnt, "inh/gone")));
-	ASSERT_EQ(0, mkdir(at(self->mnt, "inh/gone"), 0700));
-	ASSERT_EQ(0, mkdir(at(self->mnt, "inh/fresh"), 0700));
-	ASSERT_EQ(0, stat(at(self->mnt, "inh/gone"), &over));
-	ASSERT_EQ(0, stat(at(self->mnt, "inh/fresh"), &fresh));
+	ASSERT_EQ(0, chown(in_dir(self->mnt, "inh"), 0, ALICE_GROUP));
+	ASSERT_EQ(0, chmod(in_dir(self->mnt, "inh"), 02775));
+	ASSERT_EQ(0, setxattr(in_dir(self->mnt, "inh"), ACL_DEFAULT, &dacl, sizeof(dacl), 0));
+	ASSERT_EQ(0, unlink(in_dir(self->mnt, "inh/gone")));
+	ASSERT_EQ(0, mkdir(in_dir(self->mnt, "inh/gone"), 0700));
+	ASSERT_EQ(0, mkdir(in_dir(self->mnt, "inh/fresh"), 0700));
+	ASSERT_EQ(0, stat(in_dir(self->mnt, "inh/gone"), &over));
+	ASSERT_EQ(0, stat(in_dir(self->mnt, "inh/fresh"), &fresh));
 	ASSERT_EQ(fresh.st_mode, over.st_mode);
 	ASSERT_EQ(ALICE_GROUP, over.st_gid);
 	ASSERT_TRUE(over.st_mode & S_ISGID);
-	n1 = getxattr(at(self->mnt, "inh/gone"), ACL_DEFAULT, a1, sizeof(a1));
-	n2 = getxattr(at(self->mnt, "inh/fresh"), ACL_DEFAULT, a2, sizeof(a2));
+	n1 = getxattr(in_dir(self->mnt, "inh/gone"), ACL_DEFAULT, a1, sizeof(a1));
+	n2 = getxattr(in_dir(self->mnt, "inh/fresh"), ACL_DEFAULT, a2, sizeof(a2));
 	ASSERT_GT(n1, 0) TH_LOG("no default ACL: %s", strerror(errno));
 	ASSERT_EQ(n2, n1);
 	ASSERT_EQ(0, memcmp(a1, a2, n1));
-	n1 = getxattr(at(self->mnt, "inh/gone"), ACL_ACCESS, a1, sizeof(a1));
-	n2 = getxattr(at(self->mnt, "inh/fresh"), ACL_ACCESS, a2, sizeof(a2));
+	n1 = getxattr(in_dir(self->mnt, "inh/gone"), ACL_ACCESS, a1, sizeof(a1));
+	n2 = getxattr(in_dir(self->mnt, "inh/fresh"), ACL_ACCESS, a2, sizeof(a2));
 	ASSERT_EQ(n2, n1);
 	ASSERT_GT(n1, 0);
 	ASSERT_EQ(0, memcmp(a1, a2, n1));
+}
+
+/*
+ * A symlink made over a whiteout takes a setgid directory's group too (the
+ * differential tester's seed 1002: it kept the work directory's).
+ */
+TEST_F(sec, symlink_made_over_a_whiteout_takes_the_setgid_group)
+{
+	struct stat over, fresh;
+
+	ASSERT_EQ(0, mkdir(in_dir(self->lower, "sgl"), 0755));
+	ASSERT_EQ(0, write_file(in_dir(self->lower, "sgl/gone"), "x\n"));
+	ASSERT_EQ(0, umount(self->mnt));
+	ASSERT_EQ(0, mount("none", self->mnt, "rsunion", 0, self->opts));
+	ASSERT_EQ(0, chown(in_dir(self->mnt, "sgl"), 0, ALICE_GROUP));
+	ASSERT_EQ(0, chmod(in_dir(self->mnt, "sgl"), 02775));
+	ASSERT_EQ(0, unlink(in_dir(self->mnt, "sgl/gone")));
+	ASSERT_EQ(0, symlink("target", in_dir(self->mnt, "sgl/gone")));
+	ASSERT_EQ(0, symlink("target", in_dir(self->mnt, "sgl/fresh")));
+	ASSERT_EQ(0, lstat(in_dir(self->mnt, "sgl/gone"), &over));
+	ASSERT_EQ(0, lstat(in_dir(self->mnt, "sgl/fresh"), &fresh));
+	ASSERT_EQ(ALICE_GROUP, fresh.st_gid);
+	ASSERT_EQ(ALICE_GROUP, over.st_gid);
+	ASSERT_EQ(fresh.st_mode, over.st_mode);
+}
+
+/*
+ * An upper filesystem without trusted xattrs or RENAME_WHITEOUT (ramfs)
+ * cannot hold overlay-format whiteouts: the mount says so in dmesg and
+ * writes aufs-format ones, so removing a lower file, making a directory
+ * where a lower one was removed and renaming a lower file all work;
+ * whiteout=overlay asked for there is refused with EINVAL.
+ */
+TEST_F(sec, upper_without_overlay_features_gets_aufs_whiteouts)
+{
+	char opts[3 * PATH_MAX], ram[PATH_MAX], m[PATH_MAX];
+	struct stat st;
+	int mark;
+
+	ASSERT_EQ(0, write_file(in_dir(self->lower, "rmme"), "x\n"));
+	ASSERT_EQ(0, write_file(in_dir(self->lower, "mvme"), "x\n"));
+	ASSERT_EQ(0, mkfile(in_dir(self->lower, "rdir/f"), "x\n"));
+	snprintf(ram, sizeof(ram), "%s/ram", self->dir);
+	snprintf(m, sizeof(m), "%s/m2", self->dir);
+	ASSERT_EQ(0, mkdirs(ram));
+	ASSERT_EQ(0, mkdirs(m));
+	ASSERT_EQ(0, mount("ram", ram, "ramfs", 0, NULL));
+	ASSERT_EQ(0, mkdirs(in_dir(ram, "u")));
+	ASSERT_EQ(0, mkdirs(in_dir(ram, "w")));
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s/u,workdir=%s/w",
+		 self->lower, ram, ram);
+	mark = kmsg_mark();
+	ASSERT_EQ(0, mount("none", m, "rsunion", 0, opts)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, unlink(in_dir(m, "rmme")));
+	ASSERT_EQ(ENOENT, stat_errno(in_dir(m, "rmme")));
+	ASSERT_EQ(0, lstat(in_dir(ram, "u/.wh.rmme"), &st));
+	ASSERT_TRUE(S_ISREG(st.st_mode));
+	ASSERT_EQ(0, unlink(in_dir(m, "rdir/f")));
+	ASSERT_EQ(0, rmdir(in_dir(m, "rdir")));
+	ASSERT_EQ(0, mkdir(in_dir(m, "rdir"), 0755)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(ENOENT, stat_errno(in_dir(m, "rdir/f")));
+	ASSERT_EQ(0, rename(in_dir(m, "mvme"), in_dir(m, "moved"))) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(ENOENT, stat_errno(in_dir(m, "mvme")));
+	ASSERT_TRUE(kmsg_has(mark, "writing aufs-format whiteouts"));
+	ASSERT_EQ(0, umount(m));
+	/* Read back as the same union after a remount. */
+	ASSERT_EQ(0, mount("none", m, "rsunion", 0, opts));
+	ASSERT_EQ(ENOENT, stat_errno(in_dir(m, "rmme")));
+	ASSERT_EQ(ENOENT, stat_errno(in_dir(m, "rdir/f")));
+	ASSERT_EQ(0, stat_errno(in_dir(m, "moved")));
+	ASSERT_EQ(0, umount(m));
+	strncat(opts, ",whiteout=overlay", sizeof(opts) - strlen(opts) - 1);
+	mark = kmsg_mark();
+	ASSERT_EQ(-1, mount("none", m, "rsunion", 0, opts));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_TRUE(kmsg_has(mark, "whiteout=overlay: the upper filesystem has no"));
+	ASSERT_EQ(0, umount(ram));
 }
 
 /* Runs a shell command line; its exit status. */
@@ -478,7 +545,7 @@ TEST_F(sec, unprivileged_writer_cannot_use_reserved_blocks)
 		int fd;
 
 		become(NOBODY);
-		fd = open(at(t, "fill"), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		fd = open(in_dir(t, "fill"), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 		if (fd < 0)
 			_exit(1);
 		memset(buf, 'x', sizeof(buf));
@@ -540,7 +607,7 @@ TEST_F(sec, syncfs_reaches_the_upper_filesystem)
 	ASSERT_EQ(0, mount("none", t, "rsunion", 0, opts));
 	for (i = 0; i < (int)sizeof(pattern); i++)
 		pattern[i] = "rsunion-syncfs-"[i % 15] ^ (i / 15 % 7);
-	fd = open(at(t, "durable"), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	fd = open(in_dir(t, "durable"), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(sizeof(pattern), write(fd, pattern, sizeof(pattern)));
 	/* Not yet written back: the test would prove nothing otherwise. */

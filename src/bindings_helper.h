@@ -107,12 +107,17 @@ static inline int rsunion_set_new_owner_mode(struct mnt_idmap *idmap, struct den
 	struct iattr attr = { .ia_valid = ATTR_MODE, .ia_mode = type | (mode & S_IALLUGO) };
 	int err;
 
+	/* A symlink's mode is fixed: only a setgid parent's group passes on. */
+	if (S_ISLNK(type))
+		attr.ia_valid = 0;
 	if (parent->i_mode & S_ISGID) {
 		attr.ia_valid |= ATTR_GID;
 		attr.ia_vfsgid = VFSGIDT_INIT(parent->i_gid);
 		if (S_ISDIR(type))
 			attr.ia_mode |= S_ISGID;
 	}
+	if (!attr.ia_valid)
+		return 0;
 	inode_lock(d_inode(dentry));
 	err = notify_change(idmap, dentry, &attr, NULL);
 	inode_unlock(d_inode(dentry));

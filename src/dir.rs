@@ -26,7 +26,11 @@ pub(crate) enum NewObject<'a> {
 fn upper_dir(parent: &Dentry) -> Result<(&RsInode, &Dentry)> {
     copy_up(parent)?;
     let dir = parent.union_inode().ok_or(ENOENT)?;
-    Ok((dir, dir.upper().ok_or(EIO)?))
+    let upper = dir.upper().ok_or(EIO)?;
+    // Every caller is about to change the directory's names: the shared
+    // listing goes now, before any step that could fail half-way.
+    crate::readdir::forget_listing(dir);
+    Ok((dir, upper))
 }
 
 /// Creates `what` at negative union dentry `dentry` and instantiates it.
@@ -67,8 +71,9 @@ pub(crate) fn create(dentry: &Dentry, what: NewObject<'_>) -> Result {
         GFP_KERNEL,
     )?;
     // For a link, this is the old name's union inode (hashed on the same
-    // real inode), with one more link now.
-    let inode = union_inode(dir.inode().super_block(), fs, found)?;
+    // real inode), with one more link now, and maybe a recorded number.
+    let made_now = !matches!(what, NewObject::Link(_));
+    let inode = union_inode(dir.inode().super_block(), fs, found, made_now)?;
     dentry.instantiate(inode);
     if let Some(inode) = dentry.union_inode() {
         inode.copy_attr();
@@ -140,7 +145,8 @@ fn replace_whiteout(
         NewObject::File(mode) => Some(bindings::S_IFREG | mode),
         NewObject::Dir(mode) => Some(bindings::S_IFDIR | mode),
         NewObject::Node(mode, _) => Some(mode),
-        NewObject::Symlink(_) | NewObject::Link(_) => None,
+        NewObject::Symlink(_) => Some(bindings::S_IFLNK | 0o777),
+        NewObject::Link(_) => None,
     }
     .map(|mode| Inherited::from_parent(parent, mode))
     .transpose()?;
@@ -353,8 +359,8 @@ fn swap_for_whiteout(fs: &UnionFs, upper_parent: &Dentry, name: &[u8], upper: &D
 /// `renameat2` flags, as the VFS passes them (uapi/linux/fs.h; the AT_
 /// names share the values).
 const RENAME_NOREPLACE: u32 = bindings::AT_RENAME_NOREPLACE;
-const RENAME_EXCHANGE: u32 = bindings::AT_RENAME_EXCHANGE;
-const RENAME_WHITEOUT: u32 = bindings::AT_RENAME_WHITEOUT;
+pub(crate) const RENAME_EXCHANGE: u32 = bindings::AT_RENAME_EXCHANGE;
+pub(crate) const RENAME_WHITEOUT: u32 = bindings::AT_RENAME_WHITEOUT;
 
 /// Renames within the union, in the upper layer. A directory with lower
 /// content cannot move there as such: EXDEV, as overlayfs answers with

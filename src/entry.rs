@@ -109,6 +109,9 @@ pub(crate) struct RsInode {
     /// copy made; copy-ups of different objects go on side by side.
     #[pin]
     pub(crate) copy_up_lock: Mutex<()>,
+    /// A directory's merged listing, shared by the open files reading it.
+    #[pin]
+    pub(crate) listing: Mutex<crate::readdir::SharedListing>,
 }
 
 // SAFETY: per the invariants, the cells are only written while no other

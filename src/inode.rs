@@ -35,12 +35,14 @@ use kernel::{c_str, prelude::*, str::CStr};
 pub(crate) const ORIGIN_INO_XATTR: &CStr = c_str!("trusted.overlay.rsunion.ino");
 
 /// The inode number a new union inode reports, per the rules above;
-/// `None` for one of the union's own.
+/// `None` for one of the union's own. An object `made_now` has no number
+/// recorded by a copy-up to read.
 pub(crate) fn identity_ino(
     fs: &UnionFs,
     upper: Option<&Dentry>,
     lowers: &[RealDentry],
     is_dir: bool,
+    made_now: bool,
 ) -> Result<Option<u64>> {
     let first_lower = lowers.first().map(|r| &*r.dentry);
     if is_dir {
@@ -50,7 +52,7 @@ pub(crate) fn identity_ino(
         let origin = first_lower.or(upper).and_then(Dentry::inode).ok_or(EIO)?;
         return Ok(Some(origin.ino()));
     }
-    if let (true, Some(upper), None) = (fs.samefs, upper, first_lower) {
+    if let (true, false, Some(upper), None) = (fs.samefs, made_now, upper, first_lower) {
         if let Some(ino) = recorded_origin(fs, upper)? {
             return Ok(Some(ino));
         }

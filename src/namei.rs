@@ -29,7 +29,7 @@ pub(crate) fn is_wh_name(name: &[u8]) -> bool {
 /// The union's root: every layer's root directory, merged.
 pub(crate) fn root_inode(sb: &SuperBlock, fs: &UnionFs) -> Result<ARef<Inode>> {
     let (upper, lowers) = split_upper(fs, layer_roots(fs)?)?;
-    let ino = identity_ino(fs, upper.as_deref(), &lowers, true)?;
+    let ino = identity_ino(fs, upper.as_deref(), &lowers, true, false)?;
     let mut inode = sb.new_union_inode()?;
     inode.init(upper, lowers, &ops_for_mode(bindings::S_IFDIR as _), ino)?;
     Ok(inode.unlock())
@@ -72,7 +72,7 @@ pub(crate) fn lookup(dir: &RsInode, name: &[u8]) -> Result<Option<ARef<Inode>>> 
     if found.is_empty() {
         return Ok(None);
     }
-    union_inode(dir.inode().super_block(), fs, found).map(Some)
+    union_inode(dir.inode().super_block(), fs, found, false).map(Some)
 }
 
 /// Splits a found stack into the upper layer's object and the lowers'.
@@ -183,11 +183,13 @@ fn is_opaque(layer: &Layer, dir: &Dentry) -> Result<bool> {
 /// A lower object with several names gets a union inode per name when
 /// the union is writable: copying one name up breaks the link, so the
 /// names become different objects (overlayfs without `index` does the
-/// same, see `ovl_hash_bylower`).
+/// same, see `ovl_hash_bylower`). `made_now`: the stack is an object the
+/// union has just made, which no copy-up can have left a number on.
 pub(crate) fn union_inode(
     sb: &SuperBlock,
     fs: &UnionFs,
     found: KVec<RealDentry>,
+    made_now: bool,
 ) -> Result<ARef<Inode>> {
     let top_real = found.first().ok_or(EIO)?;
     let top = top_real.dentry.inode().ok_or(EIO)?;
@@ -204,7 +206,7 @@ pub(crate) fn union_inode(
     };
     let is_dir = top.is_dir();
     let (upper, lowers) = split_upper(fs, found)?;
-    let ino = identity_ino(fs, upper.as_deref(), &lowers, is_dir)?;
+    let ino = identity_ino(fs, upper.as_deref(), &lowers, is_dir, made_now)?;
     inode.init(upper, lowers, &ops, ino)?;
     Ok(inode.unlock())
 }

@@ -2,28 +2,57 @@
 
 //! Merged readdir (fs/overlayfs/readdir.c's concern).
 //!
-//! The first getdents on an open union directory reads every real
-//! directory behind it once and keeps the merged list with the open file:
-//! each visible name once, upper layers' entries first, whiteouts of both
-//! formats applied and never listed. `f_pos` indexes the list (after `.`
-//! and `..`), so small getdents buffers and seekdir/telldir stay
-//! consistent; seeking back to 0 reads the layers afresh.
+//! A directory with one real directory behind it is read straight from
+//! that one, as overlayfs reads a "real" directory: the positions are the
+//! real directory's, and only whiteouts and markers are held back. Any
+//! other is read once into a list of each visible name, upper layers'
+//! entries first, whiteouts of both formats applied. The list is shared by
+//! the directory's open files until a name in it changes (overlayfs's
+//! `ovl_dir_cache`), and charged to the memory cgroup of whoever read it.
+//! There `f_pos` indexes the list (after `.` and `..`), so small getdents
+//! buffers and seekdir/telldir stay consistent. Seeking back to 0 starts
+//! afresh in both cases.
 
 use crate::entry::{Real, RsInode};
 use crate::inode::real_path;
 use crate::namei::{is_wh_name, WH_PREFIX};
 use crate::vfs::{
-    bindings, errno, read_real_dir, Dentry, DirContext, File, LockedDir, Path, PrivateMount,
-    RawEntry, RealFile,
+    bindings, errno, read_real_dir, read_real_dir_on, Dentry, DirContext, File, LockedDir, Path,
+    PrivateMount, RawEntry, RealFile,
 };
 use core::cmp::Ordering;
 use core::ops::Range;
 use kernel::prelude::*;
+use kernel::sync::Arc;
+use kernel::types::ARef;
 
-/// The merged entries of one open union directory.
+/// How one open union directory is read; `None` until its first read.
 #[derive(Default)]
 pub(crate) struct DirCache {
-    merged: Option<Merged>,
+    source: Option<Source>,
+}
+
+enum Source {
+    /// Straight from the one real directory behind the union one.
+    Real(OneLayer),
+    /// From the merged list the directory's open files share.
+    Merged(Arc<Merged>),
+}
+
+/// The one real directory a union directory is read from: held entries
+/// are looked up there, whatever the union directory became since.
+struct OneLayer {
+    file: RealFile,
+    layer: usize,
+    dir: ARef<Dentry>,
+}
+
+/// A merged directory's list, kept while an open file reads it.
+#[derive(Default)]
+pub(crate) struct SharedListing {
+    merged: Option<Arc<Merged>>,
+    /// Open files reading `merged`: the last to leave frees it.
+    readers: usize,
 }
 
 /// Names live in one arena: one allocation for a 100k-entry directory, not
@@ -54,13 +83,107 @@ pub(crate) fn iterate(
     cache: &mut DirCache,
     ctx: &DirContext,
 ) -> Result {
+    match source(inode, cache)? {
+        Source::Real(one) => {
+            // As overlayfs: the real directory is read as the mounter.
+            let _creds = inode.fs().creds.override_creds();
+            let read = iterate_real(inode, file, one, ctx);
+            // Whatever stopped the reading, the next getdents goes on from
+            // the first entry not emitted.
+            ctx.set_pos(one.file.pos());
+            read
+        }
+        Source::Merged(merged) => iterate_merged(file, merged, ctx),
+    }
+}
+
+fn source<'a>(inode: &RsInode, cache: &'a mut DirCache) -> Result<&'a Source> {
+    if cache.source.is_none() {
+        cache.source = Some(open_source(inode)?);
+    }
+    cache.source.as_ref().ok_or(EIO)
+}
+
+fn open_source(inode: &RsInode) -> Result<Source> {
+    let mut reals = inode.reals();
+    if let (Some(real), None) = (reals.next(), reals.next()) {
+        let fs = inode.fs();
+        let _creds = fs.creds.override_creds();
+        return Ok(Source::Real(OneLayer {
+            file: RealFile::open_dir(&real_path(inode, real)?, &fs.creds)?,
+            layer: real.layer,
+            dir: real.dentry.into(),
+        }));
+    }
+    Ok(Source::Merged(join_listing(inode)?))
+}
+
+/// The directory's shared list, merged now if there is none. The merge
+/// runs unlocked (a union layer's own merges nest in it); no namespace
+/// operation can change the directory meanwhile, as getdents holds its
+/// lock. Of two readers merging at once, the first to finish is kept.
+fn join_listing(inode: &RsInode) -> Result<Arc<Merged>> {
+    if let Some(merged) = shared_listing(inode) {
+        return Ok(merged);
+    }
+    let merged = Arc::new(merge(inode)?, GFP_KERNEL_ACCOUNT)?;
+    let mut shared = inode.listing.lock();
+    if let Some(theirs) = &shared.merged {
+        let theirs = theirs.clone();
+        shared.readers += 1;
+        return Ok(theirs);
+    }
+    shared.merged = Some(merged.clone());
+    shared.readers = 1;
+    Ok(merged)
+}
+
+fn shared_listing(inode: &RsInode) -> Option<Arc<Merged>> {
+    let mut shared = inode.listing.lock();
+    let merged = shared.merged.clone()?;
+    shared.readers += 1;
+    Some(merged)
+}
+
+/// The open file is done with its source (closed, or rewound).
+pub(crate) fn release(inode: &RsInode, cache: &mut DirCache) {
+    let Some(Source::Merged(mine)) = cache.source.take() else {
+        return;
+    };
+    let freed = {
+        let mut shared = inode.listing.lock();
+        if !shared
+            .merged
+            .as_ref()
+            .is_some_and(|m| Arc::ptr_eq(m, &mine))
+        {
+            None
+        } else if shared.readers > 1 {
+            shared.readers -= 1;
+            None
+        } else {
+            shared.readers = 0;
+            shared.merged.take()
+        }
+    };
+    drop((freed, mine));
+}
+
+/// A name in `dir` is about to change: open files keep the list they
+/// read, later readers merge afresh.
+pub(crate) fn forget_listing(dir: &RsInode) {
+    let old = {
+        let mut shared = dir.listing.lock();
+        shared.readers = 0;
+        shared.merged.take()
+    };
+    drop(old);
+}
+
+fn iterate_merged(file: &File, merged: &Merged, ctx: &DirContext) -> Result {
     if !ctx.emit_dots(file) {
         return Ok(());
     }
-    let merged = match &mut cache.merged {
-        Some(m) => m,
-        m @ None => m.insert(merge(inode)?),
-    };
     let mut pos = ctx.pos();
     while let Some(e) = usize::try_from(pos - 2)
         .ok()
@@ -76,18 +199,127 @@ pub(crate) fn iterate(
     Ok(())
 }
 
-/// lseek on a union directory: positions are list indexes; 0 rewinds.
-pub(crate) fn llseek(cache: &mut DirCache, pos: &mut i64, offset: i64, whence: u32) -> Result<i64> {
-    let new = match whence {
-        bindings::SEEK_SET => offset,
-        bindings::SEEK_CUR => pos.checked_add(offset).ok_or(EINVAL)?,
+/// An entry of a one-layer directory that may be an overlayfs whiteout: it
+/// can only be looked up once `iterate_dir` has let the real directory go.
+struct Held {
+    name: [u8; NAME_MAX],
+    len: usize,
+    ino: u64,
+    d_type: u32,
+    pos: i64,
+}
+
+const NAME_MAX: usize = 255;
+
+impl Held {
+    fn name(&self) -> &[u8] {
+        self.name.get(..self.len).unwrap_or(&[])
+    }
+}
+
+fn may_be_whiteout(e: &RawEntry<'_>) -> bool {
+    (e.d_type == bindings::DT_CHR || e.d_type == bindings::DT_UNKNOWN)
+        && e.name != b"."
+        && e.name != b".."
+}
+
+/// Reads the one real directory behind `inode` from where `ctx` is, with
+/// the union's numbers for `.` and `..`.
+fn iterate_real(inode: &RsInode, file: &File, one: &OneLayer, ctx: &DirContext) -> Result {
+    let real = &one.file;
+    let dot = inode.inode().ino();
+    let dotdot = file.dentry().parent().inode().map_or(dot, |p| p.ino());
+    if real.pos() != ctx.pos() {
+        real.llseek(ctx.pos(), bindings::SEEK_SET)?;
+    }
+    loop {
+        let mut held = None;
+        let mut full = false;
+        read_real_dir_on(real, &mut |e: RawEntry<'_>| {
+            if is_wh_name(e.name) {
+                return Ok(true);
+            }
+            if may_be_whiteout(&e) {
+                let mut h = Held {
+                    name: [0; NAME_MAX],
+                    len: e.name.len(),
+                    ino: e.ino,
+                    d_type: e.d_type,
+                    pos: e.pos,
+                };
+                h.name
+                    .get_mut(..e.name.len())
+                    .ok_or(EIO)?
+                    .copy_from_slice(e.name);
+                held = Some(h);
+                return Ok(false);
+            }
+            let ino = match e.name {
+                b"." => dot,
+                b".." => dotdot,
+                _ => e.ino,
+            };
+            ctx.set_pos(e.pos);
+            full = !ctx.emit(e.name, ino, e.d_type);
+            Ok(!full)
+        })?;
+        let Some(h) = held.filter(|_| !full) else {
+            break;
+        };
+        if !is_whiteout(inode, one, h.name())? {
+            ctx.set_pos(h.pos);
+            if !ctx.emit(h.name(), h.ino, h.d_type) {
+                break;
+            }
+        }
+        if !skip_entry(real, h.name())? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Moves `real` past its next entry if that is `name`: whether it did.
+fn skip_entry(real: &RealFile, name: &[u8]) -> Result<bool> {
+    let mut skipped = false;
+    read_real_dir_on(real, &mut |e| {
+        if skipped || e.name != name {
+            return Ok(false);
+        }
+        skipped = true;
+        Ok(true)
+    })?;
+    Ok(skipped)
+}
+
+fn is_whiteout(inode: &RsInode, one: &OneLayer, name: &[u8]) -> Result<bool> {
+    let fs = inode.fs();
+    let idmap = fs.layers.get(one.layer).ok_or(EIO)?.mnt.idmap();
+    Ok(one.dir.lookup_unlocked(idmap, name)?.is_whiteout())
+}
+
+/// lseek on a union directory. A one-layer directory's positions are its
+/// real directory's; a merged one's index its list. 0 starts afresh.
+/// Nothing is read here, where the directory is not locked: before the
+/// first read the position is only recorded.
+pub(crate) fn llseek(
+    inode: &RsInode,
+    cache: &mut DirCache,
+    pos: &mut i64,
+    offset: i64,
+    whence: u32,
+) -> Result<i64> {
+    let new = match (&cache.source, whence) {
+        (Some(Source::Real(one)), _) => one.file.llseek(offset, whence)?,
+        (_, bindings::SEEK_SET) => offset,
+        (_, bindings::SEEK_CUR) => pos.checked_add(offset).ok_or(EINVAL)?,
         _ => return Err(EINVAL),
     };
     if new < 0 {
         return Err(EINVAL);
     }
     if new == 0 {
-        cache.merged = None;
+        release(inode, cache);
     }
     *pos = new;
     Ok(new)
@@ -106,9 +338,9 @@ fn merge(inode: &RsInode) -> Result<Merged> {
     // beats a `.wh.` entry for the same name (that one hides the layers
     // below). Sort indexes by (name, layer, whiteout) and keep the first
     // of each name.
-    let mut order = KVVec::with_capacity(cands.len(), GFP_KERNEL)?;
+    let mut order = KVVec::with_capacity(cands.len(), GFP_KERNEL_ACCOUNT)?;
     for i in 0..cands.len() {
-        order.push(i, GFP_KERNEL)?;
+        order.push(i, GFP_KERNEL_ACCOUNT)?;
     }
     let rank = |&i: &usize, &j: &usize| -> Ordering {
         match (cands.get(i), cands.get(j)) {
@@ -119,7 +351,7 @@ fn merge(inode: &RsInode) -> Result<Merged> {
         }
     };
     heap_sort(order.as_mut_slice(), rank);
-    let mut keep = KVVec::from_elem(false, cands.len(), GFP_KERNEL)?;
+    let mut keep = KVVec::from_elem(false, cands.len(), GFP_KERNEL_ACCOUNT)?;
     let mut last: Option<usize> = None;
     for &i in order.iter() {
         if last.is_some_and(|l| same_name(&names, &cands, l, i)) {
@@ -134,7 +366,7 @@ fn merge(inode: &RsInode) -> Result<Merged> {
     // Discovery order: upper layers' entries first.
     let mut entries = KVVec::new();
     for (c, _) in cands.into_iter().zip(keep.iter()).filter(|(_, &k)| k) {
-        entries.push(c.entry, GFP_KERNEL)?;
+        entries.push(c.entry, GFP_KERNEL_ACCOUNT)?;
     }
     Ok(Merged { names, entries })
 }
@@ -203,7 +435,7 @@ fn read_layer(
             n => (n, false),
         };
         let start = names.len();
-        names.extend_from_slice(name, GFP_KERNEL)?;
+        names.extend_from_slice(name, GFP_KERNEL_ACCOUNT)?;
         let entry = Entry {
             name: start..names.len(),
             ino: e.ino,
@@ -215,7 +447,7 @@ fn read_layer(
                 layer: depth,
                 whiteout,
             },
-            GFP_KERNEL,
+            GFP_KERNEL_ACCOUNT,
         )?;
         Ok(())
     })

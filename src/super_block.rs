@@ -3,10 +3,12 @@
 //! Setting up a union's superblock from its layers, statfs and
 //! show_options (fs/overlayfs/super.c's concern).
 
+use crate::dir::{RENAME_EXCHANGE, RENAME_WHITEOUT};
 use crate::entry::{Layer, RealDentry, Syntax, UnionFs, WhiteoutFormat};
 use crate::params::{self, Params};
 use crate::vfs::{
-    bindings, errno, Cred, FileSystem, FsContext, FsParameter, MntWrite, Path, SeqFile, SuperBlock,
+    bindings, errno, read_real_dir, Cred, FileSystem, FsContext, FsParameter, LockedDir, MntWrite,
+    Path, RealFile, RenameLock, SeqFile, SuperBlock,
 };
 use kernel::{c_str, ffi, fmt, prelude::*, str::CStr, types::ARef};
 
@@ -44,7 +46,11 @@ impl FileSystem for Rsunion {
             clean_work_dir(work, upper, &creds);
         }
         let syntax = params.syntax.unwrap_or(Syntax::Overlay);
-        let whiteout = params.whiteout.unwrap_or(default_whiteout(syntax));
+        let mut whiteout = params.whiteout.unwrap_or(default_whiteout(syntax));
+        if let (Some(work), Some(upper)) = (&work, layers.first().filter(|l| l.writable)) {
+            let features = probe_upper(work, upper, &creds, whiteout);
+            whiteout = whiteout_for(fc, params.whiteout, whiteout, &features)?;
+        }
         let samefs = layers.iter().all(|l| {
             layers
                 .first()
@@ -217,6 +223,139 @@ fn clean_work_dir(work: &Path, upper: &Layer, creds: &Cred) {
             "could not clean the work directory: error {}\n",
             e.to_errno()
         );
+    }
+}
+
+/// What the upper filesystem did when tried in the work directory at mount,
+/// as overlayfs's `ovl_make_workdir` tries it.
+#[derive(Default)]
+struct UpperFeatures {
+    tried: bool,
+    /// Char device 0/0.
+    whiteouts: bool,
+    trusted_xattrs: bool,
+    rename_whiteout: bool,
+    rename_exchange: bool,
+    d_type: bool,
+}
+
+impl UpperFeatures {
+    /// The first thing overlay-format whiteouts need that is missing.
+    fn overlay_format_lacks(&self) -> Option<&'static str> {
+        [
+            (self.whiteouts, "char device 0/0 whiteouts"),
+            (self.trusted_xattrs, "trusted.* xattrs"),
+            (self.rename_whiteout, "RENAME_WHITEOUT"),
+            (self.rename_exchange, "RENAME_EXCHANGE"),
+        ]
+        .into_iter()
+        .find(|(has, _)| !has)
+        .map(|(_, what)| what)
+    }
+}
+
+/// Tries in the work directory what rsunion asks of the upper filesystem
+/// (everything, for overlay-format whiteouts; only `d_type` for aufs's);
+/// whatever it leaves there has a temporary's name and is removed. A
+/// failure that says nothing about a feature (no space, say) leaves the
+/// features untried: the format asked for stands.
+fn probe_upper(work: &Path, upper: &Layer, creds: &Cred, format: WhiteoutFormat) -> UpperFeatures {
+    let mut features = UpperFeatures::default();
+    let tried = {
+        let _creds = creds.override_creds();
+        MntWrite::get(&upper.mnt)
+            .and_then(|_write| try_features(work, upper, creds, format, &mut features))
+    };
+    if let Err(e) = tried {
+        pr_warn!(
+            "could not try the upper filesystem's features: error {}\n",
+            e.to_errno()
+        );
+        features = UpperFeatures::default();
+    }
+    clean_work_dir(work, upper, creds);
+    features
+}
+
+fn try_features(
+    work: &Path,
+    upper: &Layer,
+    creds: &Cred,
+    format: WhiteoutFormat,
+    f: &mut UpperFeatures,
+) -> Result {
+    let mnt = &upper.mnt;
+    let dir = LockedDir::lock(work.dentry(), mnt)?;
+    let (_, file) = crate::copy_up::free_temp(&dir)?;
+    dir.create(&file, bindings::S_IFREG | 0o600)?;
+    if format == WhiteoutFormat::Overlay {
+        let (_, node) = crate::copy_up::free_temp(&dir)?;
+        f.whiteouts = supported(dir.whiteout(&node))?;
+        drop(dir);
+        f.trusted_xattrs = supported(file.setxattr(mnt, c_str!("trusted.overlay.opaque"), b"y"))?;
+        let lock = RenameLock::lock(work.dentry(), work.dentry(), mnt)?;
+        if !node.is_negative() {
+            f.rename_exchange = supported(lock.rename(&file, &node, RENAME_EXCHANGE))?;
+        }
+        let (_, moved) = crate::copy_up::free_temp(lock.new_dir())?;
+        f.rename_whiteout = supported(lock.rename(&file, &moved, RENAME_WHITEOUT))?;
+    } else {
+        drop(dir);
+    }
+    let real = RealFile::open_dir(work, creds)?;
+    read_real_dir(&real, &mut |e| {
+        if e.name.starts_with(crate::copy_up::TEMP_PREFIX) && e.d_type != bindings::DT_UNKNOWN {
+            f.d_type = true;
+        }
+        Ok(())
+    })?;
+    f.tried = true;
+    Ok(())
+}
+
+/// Whether a try succeeded, failed for want of the feature, or failed for
+/// another reason (an error).
+fn supported(tried: Result) -> Result<bool> {
+    match tried {
+        Ok(()) => Ok(true),
+        Err(e) if e == EINVAL || e == EPERM || e == errno::eopnotsupp() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// The whiteout format the union writes: the one asked for or implied by
+/// the syntax, unless the upper filesystem cannot hold overlay-format
+/// whiteouts; then aufs's, which need only regular files, or a refusal
+/// when `whiteout=overlay` was asked for.
+fn whiteout_for(
+    fc: &FsContext,
+    asked: Option<WhiteoutFormat>,
+    format: WhiteoutFormat,
+    f: &UpperFeatures,
+) -> Result<WhiteoutFormat> {
+    if !f.tried {
+        return Ok(format);
+    }
+    if !f.d_type {
+        pr_warn!("the upper filesystem gives no d_type: readdir looks every entry up\n");
+    }
+    let lacking = match format {
+        WhiteoutFormat::Aufs => None,
+        WhiteoutFormat::Overlay => f.overlay_format_lacks(),
+    };
+    match (lacking, asked) {
+        (None, _) => Ok(format),
+        (Some(what), Some(_)) => Err(fc.invalf(fmt!(
+            "whiteout=overlay: the upper filesystem has no {}; whiteout=aufs works there",
+            what
+        ))),
+        (Some(what), None) => {
+            pr_warn!(
+                "the upper filesystem has no {}: writing aufs-format whiteouts\n",
+                what
+            );
+            Ok(WhiteoutFormat::Aufs)
+        }
     }
 }
 

@@ -12,13 +12,26 @@ pub(crate) struct RawEntry<'a> {
     pub(crate) ino: u64,
     /// `DT_*`
     pub(crate) d_type: u32,
+    /// The directory position of this entry.
+    pub(crate) pos: i64,
 }
 
-/// Reads every entry of `dir` (opened by [`RealFile::open_dir`]) into
-/// `take`; stops early, with its error, when `take` fails.
+/// Reads every entry of `dir`, a directory just opened by
+/// [`RealFile::open_dir`], into `take`; stops early, with its error, when
+/// `take` fails.
 pub(crate) fn read_real_dir(
     dir: &RealFile,
     take: &mut dyn FnMut(RawEntry<'_>) -> Result,
+) -> Result {
+    read_real_dir_on(dir, &mut |e| take(e).map(|()| true))
+}
+
+/// Reads the entries of open directory `dir` from its position on, into
+/// `take`, until `take` says no (`dir` is then left at that entry) or
+/// fails.
+pub(crate) fn read_real_dir_on(
+    dir: &RealFile,
+    take: &mut dyn FnMut(RawEntry<'_>) -> Result<bool>,
 ) -> Result {
     let mut reader = Reader {
         ctx: bindings::dir_context {
@@ -37,7 +50,7 @@ pub(crate) fn read_real_dir(
 #[repr(C)]
 struct Reader<'a> {
     ctx: bindings::dir_context,
-    take: &'a mut dyn FnMut(RawEntry<'_>) -> Result,
+    take: &'a mut dyn FnMut(RawEntry<'_>) -> Result<bool>,
     result: Result,
 }
 
@@ -48,16 +61,22 @@ unsafe extern "C" fn actor(
     ctx: *mut bindings::dir_context,
     name: *const ffi::c_char,
     len: ffi::c_int,
-    _offset: bindings::loff_t,
+    offset: bindings::loff_t,
     ino: u64,
     d_type: ffi::c_uint,
 ) -> bool {
-    // SAFETY: `ctx` is the first field of a `Reader` (see `read_real_dir`).
+    // SAFETY: `ctx` is the first field of a `Reader` (see `read_real_dir_on`).
     let reader = unsafe { &mut *ctx.cast::<Reader<'_>>() };
     // SAFETY: `name` points to `len` bytes for the duration of the call.
     let name = unsafe { core::slice::from_raw_parts(name, len as usize) };
-    match (reader.take)(RawEntry { name, ino, d_type }) {
-        Ok(()) => true,
+    let entry = RawEntry {
+        name,
+        ino,
+        d_type,
+        pos: offset,
+    };
+    match (reader.take)(entry) {
+        Ok(more) => more,
         Err(e) => {
             reader.result = Err(e);
             false

@@ -98,6 +98,13 @@ impl RealFile {
         )
     }
 
+    /// The file position.
+    pub(crate) fn pos(&self) -> i64 {
+        // SAFETY: `self` is an open file; its owner serialises position
+        // changes (a directory's by the union file's `f_pos_lock`).
+        unsafe { (*self.as_ptr()).f_pos }
+    }
+
     /// Seeks (`SEEK_DATA`, `SEEK_HOLE`, ...) and returns the position.
     pub(crate) fn llseek(&self, offset: i64, whence: u32) -> Result<i64> {
         // SAFETY: `self` is an open file.

@@ -401,6 +401,7 @@ pub(crate) unsafe extern "C" fn alloc_union_inode(
         lowers: UnsafeCell::new(KVec::new()),
         real_key: UnsafeCell::new(0),
         copy_up_lock <- new_mutex!(()),
+        listing <- new_mutex!(crate::readdir::SharedListing::default()),
     });
     match KBox::pin_init(init, GFP_KERNEL) {
         Ok(rs) => {
@@ -429,10 +430,13 @@ pub(crate) unsafe extern "C" fn alloc_union_inode(
 /// Called by the VFS once, for one of our inodes with no users left.
 pub(crate) unsafe extern "C" fn destroy_union_inode(inode: *mut bindings::inode) {
     // SAFETY: ours, and no reference to it remains but RCU readers, which
-    // only read. The references are dropped here and never again (see
+    // only read; no open file is left to share its listing, which is
+    // dropped here in process context rather than in the RCU callback.
+    // The references are dropped here and never again (see
     // `free_union_inode`); the pointers stay, as in overlayfs.
     unsafe {
         let rs = inode.cast::<RsInode>();
+        crate::readdir::forget_listing(&*rs);
         let upper = (*rs).upper.load(Ordering::Acquire);
         if let Some(upper) = NonNull::new(upper) {
             drop(Dentry::from_owned(upper));

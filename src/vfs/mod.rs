@@ -25,7 +25,7 @@ mod xattr;
 
 pub(crate) use cred::{may_list_trusted, Cred};
 pub(crate) use dentry::Dentry;
-pub(crate) use dir_context::{read_real_dir, DirContext, RawEntry};
+pub(crate) use dir_context::{read_real_dir, read_real_dir_on, DirContext, RawEntry};
 pub(crate) use file::{File, RealFile};
 pub(crate) use fs_context::{FsContext, FsParameter};
 pub(crate) use fs_type::{FileSystem, FsTypeStorage, Registration};

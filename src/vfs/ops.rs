@@ -672,8 +672,15 @@ unsafe extern "C" fn dir_release(
     _inode: *mut bindings::inode,
     file: *mut bindings::file,
 ) -> ffi::c_int {
-    // SAFETY: `private_data` holds the box `dir_open` stored.
-    drop(unsafe { KBox::<DirCache>::from_foreign((*file).private_data) });
+    // SAFETY: `private_data` holds the box `dir_open` stored; `file` is one
+    // of our files.
+    let (mut cache, rs) = unsafe {
+        (
+            KBox::<DirCache>::from_foreign((*file).private_data),
+            File::from_raw(file).union_inode(),
+        )
+    };
+    crate::readdir::release(rs, &mut cache);
     0
 }
 
@@ -712,8 +719,14 @@ unsafe extern "C" fn dir_llseek(
     whence: ffi::c_int,
 ) -> bindings::loff_t {
     // SAFETY: per this function's contract.
-    let (pos, cache) = unsafe { (&mut (*file).f_pos, dir_cache(file)) };
-    match crate::readdir::llseek(cache, pos, offset, whence as u32) {
+    let (pos, cache, rs) = unsafe {
+        (
+            &mut (*file).f_pos,
+            dir_cache(file),
+            File::from_raw(file).union_inode(),
+        )
+    };
+    match crate::readdir::llseek(rs, cache, pos, offset, whence as u32) {
         Ok(pos) => pos,
         Err(e) => e.to_errno() as bindings::loff_t,
     }
