@@ -72,7 +72,7 @@ impl Dentry {
         // SAFETY: `d_sb` of a live dentry is live; an inode of a
         // superblock with our operations is one of ours.
         unsafe {
-            let ours = core::ptr::eq((*(*self.as_ptr()).d_sb).s_op, &super::ops::SUPER_OPS);
+            let ours = core::ptr::eq((*(*self.as_ptr()).d_sb).s_op, &super::ops::SUPER_OPS.0);
             ours.then(|| self.inode()).flatten().map(|i| i.union())
         }
     }

@@ -28,17 +28,32 @@ fn err_ptr<T>(e: Error) -> *mut T {
 
 // ---- super_operations ----
 
-pub(crate) const SUPER_OPS: bindings::super_operations = bindings::super_operations {
-    alloc_inode: Some(inode::alloc_union_inode),
-    destroy_inode: Some(inode::destroy_union_inode),
-    free_inode: Some(inode::free_union_inode),
-    drop_inode: Some(bindings::generic_delete_inode),
-    statfs: Some(statfs),
-    show_options: Some(show_options),
-    sync_fs: Some(sync_fs),
-    // SAFETY: all-zero is a valid `super_operations`: optional pointers.
-    ..unsafe { core::mem::zeroed() }
-};
+/// An operations table the VFS reads through a pointer: a `static`, so
+/// that it has one address (`Dentry::union_inode` recognises our dentries
+/// by `s_op`, which a `const`'s copies would not guarantee).
+#[repr(transparent)]
+pub(crate) struct Table<T>(pub(crate) T);
+
+// SAFETY: the tables are never written; they hold function pointers and
+// NULLs only, which any thread may read.
+unsafe impl Sync for Table<bindings::super_operations> {}
+// SAFETY: never written; function pointers and NULLs only.
+unsafe impl Sync for Table<bindings::inode_operations> {}
+// SAFETY: never written; function pointers and NULLs only.
+unsafe impl Sync for Table<bindings::file_operations> {}
+
+pub(crate) static SUPER_OPS: Table<bindings::super_operations> =
+    Table(bindings::super_operations {
+        alloc_inode: Some(inode::alloc_union_inode),
+        destroy_inode: Some(inode::destroy_union_inode),
+        free_inode: Some(inode::free_union_inode),
+        drop_inode: Some(bindings::generic_delete_inode),
+        statfs: Some(statfs),
+        show_options: Some(show_options),
+        sync_fs: Some(sync_fs),
+        // SAFETY: all-zero is a valid `super_operations`: optional pointers.
+        ..unsafe { core::mem::zeroed() }
+    });
 
 /// # Safety
 /// VFS callback: `dentry` is on one of our superblocks, `buf` writable.
@@ -104,28 +119,28 @@ const fn inode_ops(lookup: bool, get_link: bool) -> bindings::inode_operations {
     }
 }
 
-const DIR_IOPS: bindings::inode_operations = inode_ops(true, false);
-const FILE_IOPS: bindings::inode_operations = inode_ops(false, false);
-const LINK_IOPS: bindings::inode_operations = inode_ops(false, true);
+static DIR_IOPS: Table<bindings::inode_operations> = Table(inode_ops(true, false));
+static FILE_IOPS: Table<bindings::inode_operations> = Table(inode_ops(false, false));
+static LINK_IOPS: Table<bindings::inode_operations> = Table(inode_ops(false, true));
 
 /// The tables for a union inode of `mode`'s type.
 pub(crate) fn ops_for_mode(mode: bindings::umode_t) -> InodeOps {
     match u32::from(mode) & bindings::S_IFMT {
         bindings::S_IFDIR => InodeOps {
-            iop: &DIR_IOPS,
-            fop: &DIR_FOPS,
+            iop: &DIR_IOPS.0,
+            fop: &DIR_FOPS.0,
         },
         bindings::S_IFREG => InodeOps {
-            iop: &FILE_IOPS,
-            fop: &FILE_FOPS,
+            iop: &FILE_IOPS.0,
+            fop: &FILE_FOPS.0,
         },
         bindings::S_IFLNK => InodeOps {
-            iop: &LINK_IOPS,
+            iop: &LINK_IOPS.0,
             fop: core::ptr::null(),
         },
         // Devices, fifos and sockets: init_special_inode sets the fops.
         _ => InodeOps {
-            iop: &FILE_IOPS,
+            iop: &FILE_IOPS.0,
             fop: core::ptr::null(),
         },
     }
@@ -326,7 +341,7 @@ unsafe extern "C" fn get_link_op(
 
 // ---- file_operations: regular files ----
 
-const FILE_FOPS: bindings::file_operations = bindings::file_operations {
+static FILE_FOPS: Table<bindings::file_operations> = Table(bindings::file_operations {
     open: Some(file_open),
     release: Some(file_release),
     read_iter: Some(file_read_iter),
@@ -340,7 +355,7 @@ const FILE_FOPS: bindings::file_operations = bindings::file_operations {
     flush: Some(file_flush),
     // SAFETY: all-zero is a valid `file_operations`.
     ..unsafe { core::mem::zeroed() }
-};
+});
 
 /// # Safety
 /// VFS callback: `file` is being opened on our regular `inode`.
@@ -641,7 +656,7 @@ unsafe extern "C" fn dir_fsync(
 
 // ---- file_operations: directories ----
 
-const DIR_FOPS: bindings::file_operations = bindings::file_operations {
+static DIR_FOPS: Table<bindings::file_operations> = Table(bindings::file_operations {
     open: Some(dir_open),
     release: Some(dir_release),
     read: Some(bindings::generic_read_dir),
@@ -650,7 +665,7 @@ const DIR_FOPS: bindings::file_operations = bindings::file_operations {
     fsync: Some(dir_fsync),
     // SAFETY: all-zero is a valid `file_operations`.
     ..unsafe { core::mem::zeroed() }
-};
+});
 
 /// # Safety
 /// VFS callback: `file` is being opened on our directory `inode`.

@@ -41,7 +41,7 @@ impl SuperBlock {
         // else reads these fields yet.
         unsafe {
             (*sb).s_magic = magic;
-            (*sb).s_op = &ops::SUPER_OPS;
+            (*sb).s_op = &ops::SUPER_OPS.0;
             (*sb).s_xattr = super::xattr::HANDLERS.as_ptr();
             (*sb).s_stack_depth = stack_depth;
             (*sb).s_maxbytes = maxbytes;
