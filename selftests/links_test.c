@@ -216,7 +216,7 @@ static int sh(const char *cmd)
  * fts (rm -rf, find, du) and tar climb back with ".." and check each
  * parent's numbers: a deep lower tree must survive them through the union.
  */
-TEST_F(links, real_tools_on_a_deep_lower_tree)
+TEST_F_TIMEOUT(links, real_tools_on_a_deep_lower_tree, 600)
 {
 	char path[PATH_MAX], cmd[4 * PATH_MAX];
 	int i;
