@@ -12,7 +12,9 @@ pub(crate) struct Cred(NonNull<bindings::cred>);
 
 // SAFETY: credentials are immutable once prepared and refcounted atomically.
 unsafe impl Send for Cred {}
-// SAFETY: as above; `&Cred` only reads.
+// SAFETY: credentials are not changed once shared (`prepare_mounter` and
+// `for_owner` change their fresh copy first), and `&Cred` only reads them
+// or takes atomic references.
 unsafe impl Sync for Cred {}
 
 impl Cred {

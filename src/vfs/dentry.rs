@@ -28,6 +28,8 @@ unsafe impl AlwaysRefCounted for Dentry {
         unsafe { bindings::dget(self.as_ptr()) };
     }
 
+    /// # Safety
+    /// `obj` is a live dentry and the caller gives up one reference it owns.
     unsafe fn dec_ref(obj: NonNull<Self>) {
         // SAFETY: the caller gives up a reference it owns.
         unsafe { bindings::dput(obj.as_ptr().cast()) };
@@ -52,7 +54,8 @@ impl Dentry {
     /// # Safety
     /// `ptr` is a live dentry and the caller gives up one reference to it.
     pub(crate) unsafe fn from_owned(ptr: NonNull<bindings::dentry>) -> ARef<Self> {
-        // SAFETY: per this function's contract.
+        // SAFETY: the caller gives up one reference to the live dentry
+        // `ptr`, which `ARef` takes over; `Dentry` is a transparent `dentry`.
         unsafe { ARef::from_raw(ptr.cast()) }
     }
 

@@ -102,7 +102,8 @@ impl DirContext {
     }
 
     pub(crate) fn set_pos(&self, pos: i64) {
-        // SAFETY: as above.
+        // SAFETY: `self` is live, and the getdents call that lent it to us
+        // uses it only through us meanwhile.
         unsafe { (*self.0.get()).pos = pos };
     }
 

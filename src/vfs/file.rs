@@ -46,7 +46,9 @@ impl File {
     /// # Safety
     /// `self` is a file of an rsunion superblock.
     pub(crate) unsafe fn union_inode(&self) -> &RsInode {
-        // SAFETY: per this function's contract.
+        // SAFETY: `self` is a file of our superblock, so its inode, pinned
+        // by the open file for as long as `&self`, was made by
+        // `alloc_union_inode`.
         unsafe { self.inode().union() }
     }
 }
@@ -176,8 +178,9 @@ impl RealFile {
     /// # Safety
     /// `ptr` is a live, non-NULL real file for as long as the view is used.
     pub(crate) unsafe fn borrow(ptr: *mut bindings::file) -> core::mem::ManuallyDrop<Self> {
-        // SAFETY: per this function's contract; `ManuallyDrop` never puts
-        // the reference it does not own.
+        // SAFETY: `ptr` is non-NULL and live while the view is used, its
+        // reference held elsewhere; `ManuallyDrop` never puts the reference
+        // it does not own.
         core::mem::ManuallyDrop::new(Self(unsafe { NonNull::new_unchecked(ptr) }))
     }
 

@@ -72,8 +72,9 @@ impl Registration {
         storage: &'static FsTypeStorage,
     ) -> Result<Self> {
         let fs_type = storage.0.get();
-        // SAFETY: `storage` is not registered (see above), so nothing reads
-        // it while it is written; `register_filesystem` then publishes it,
+        // SAFETY: the caller passes a `storage` not registered yet (the
+        // module registers each type once, at load), so nothing reads it
+        // while it is written; `register_filesystem` then publishes it,
         // and its `name` is a `'static` C string.
         unsafe {
             fs_type.write(bindings::file_system_type {
@@ -149,7 +150,9 @@ impl<T: FileSystem> Context<T> {
         fc: *mut bindings::fs_context,
         param: *mut bindings::fs_parameter,
     ) -> ffi::c_int {
-        // SAFETY: per this function's contract.
+        // SAFETY: `fc` and `param` are live for the call; `fc` was set up
+        // by `init_fs_context`, and the VFS runs its callbacks one at a
+        // time, as `params` requires.
         let (fc, param, params) = unsafe {
             (
                 FsContext::from_raw(fc),
@@ -174,8 +177,9 @@ impl<T: FileSystem> Context<T> {
     /// `fc` is a live reconfiguration context of a mounted filesystem of
     /// this type.
     unsafe extern "C" fn reconfigure(fc: *mut bindings::fs_context) -> ffi::c_int {
-        // SAFETY: per this function's contract, `fc->root` is the mounted
-        // root, whose superblock's data `fill_super` set.
+        // SAFETY: a reconfiguration context holds the mounted root in
+        // `fc->root`; its superblock's `s_fs_info` is the data `fill_super`
+        // stored, which `kill_sb` frees only once the mount is gone.
         let (fc, data) = unsafe {
             let data = (*(*(*fc).root).d_sb).s_fs_info;
             (FsContext::from_raw(fc), <Pin<KBox<T::Data>>>::borrow(data))
@@ -192,7 +196,8 @@ impl<T: FileSystem> Context<T> {
         fc: *mut bindings::fs_context,
         data: *mut ffi::c_void,
     ) -> ffi::c_int {
-        // SAFETY: per this function's contract.
+        // SAFETY: `fc` is live and `data` NULL or the NUL-terminated,
+        // writable option string, which is what `next_option` needs.
         unsafe { bindings::vfs_parse_monolithic_sep(fc, data, Some(next_option)) }
     }
 
@@ -209,7 +214,9 @@ impl<T: FileSystem> Context<T> {
         sb: *mut bindings::super_block,
         fc: *mut bindings::fs_context,
     ) -> ffi::c_int {
-        // SAFETY: per this function's contract.
+        // SAFETY: `get_tree_nodev` passes a new superblock, live for the
+        // call, and our `fc`, set up by `init_fs_context`, whose callbacks
+        // the VFS runs one at a time, as `params` requires.
         let (sb, fc_ref, params) = unsafe {
             (
                 SuperBlock::from_raw(sb),
@@ -258,8 +265,8 @@ impl<T: FileSystem> Context<T> {
 /// # Safety
 /// `*s` is NULL or a NUL-terminated, writable string.
 unsafe extern "C" fn next_option(s: *mut *mut ffi::c_char) -> *mut ffi::c_char {
-    // SAFETY: per this function's contract; every access stays before
-    // the terminating NUL.
+    // SAFETY: the caller passes `*s` NULL or a writable, NUL-terminated
+    // string; every access stays at or before its terminating NUL.
     unsafe {
         let begin = *s;
         if begin.is_null() {

@@ -28,6 +28,8 @@ unsafe impl AlwaysRefCounted for Inode {
         unsafe { bindings::ihold(self.as_ptr()) };
     }
 
+    /// # Safety
+    /// `obj` is a live inode and the caller gives up one reference it owns.
     unsafe fn dec_ref(obj: NonNull<Self>) {
         // SAFETY: the caller gives up a reference it owns.
         unsafe { bindings::iput(obj.as_ptr().cast()) };
@@ -72,7 +74,8 @@ impl Inode {
 
     /// No links left (a removed directory).
     pub(crate) fn clear_nlink(&self) {
-        // SAFETY: as above, around rmdir.
+        // SAFETY: `self` is live; the VFS holds its lock around rmdir (the
+        // victim's, in `vfs_rmdir`), as `clear_nlink` needs.
         unsafe { bindings::clear_nlink(self.as_ptr()) };
     }
 

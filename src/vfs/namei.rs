@@ -107,21 +107,27 @@ impl<'a> DirOps<'a> {
     }
 
     pub(crate) fn mkdir(&self, d: &Dentry, mode: u32) -> Result {
-        // SAFETY: as above.
+        // SAFETY: the guard holds this directory locked, and `d` is a child
+        // the caller looked up under that lock; `vfs_mkdir` refuses (EEXIST)
+        // a positive one.
         to_result(unsafe {
             bindings::vfs_mkdir(self.idmap, self.dir_inode(), d.as_ptr(), mode as _)
         })
     }
 
     pub(crate) fn mknod(&self, d: &Dentry, mode: u32, dev: bindings::dev_t) -> Result {
-        // SAFETY: as above.
+        // SAFETY: the guard holds this directory locked, and `d` is a child
+        // the caller looked up under that lock; `vfs_mknod` refuses (EEXIST)
+        // a positive one.
         to_result(unsafe {
             bindings::vfs_mknod(self.idmap, self.dir_inode(), d.as_ptr(), mode as _, dev)
         })
     }
 
     pub(crate) fn symlink(&self, d: &Dentry, target: &CStr) -> Result {
-        // SAFETY: as above; `target` is a C string.
+        // SAFETY: the guard holds this directory locked, and `d` is a child
+        // the caller looked up under that lock; `vfs_symlink` refuses
+        // (EEXIST) a positive one; `target` is a C string.
         to_result(unsafe {
             bindings::vfs_symlink(
                 self.idmap,
@@ -134,7 +140,9 @@ impl<'a> DirOps<'a> {
 
     /// Makes `d` an overlayfs-format whiteout (char device 0/0).
     pub(crate) fn whiteout(&self, d: &Dentry) -> Result {
-        // SAFETY: as above.
+        // SAFETY: the guard holds this directory locked, and `d` is a child
+        // the caller looked up under that lock; `vfs_whiteout` refuses
+        // (EEXIST) a positive one.
         to_result(unsafe { bindings::vfs_whiteout(self.idmap, self.dir_inode(), d.as_ptr()) })
     }
 
@@ -166,7 +174,9 @@ impl<'a> DirOps<'a> {
     }
 
     pub(crate) fn rmdir(&self, d: &Dentry) -> Result {
-        // SAFETY: as above.
+        // SAFETY: the guard holds this directory locked, and `d` is a
+        // positive child the caller looked up under that lock (`vfs_rmdir`
+        // refuses a negative one).
         to_result(unsafe { bindings::vfs_rmdir(self.idmap, self.dir_inode(), d.as_ptr()) })
     }
 }

@@ -16,9 +16,11 @@ use kernel::{
 };
 
 /// # Safety
-/// `inode` is one of ours.
+/// `inode` is an inode of one of our superblocks, live for `'a`.
 unsafe fn rs<'a>(inode: *mut bindings::inode) -> &'a RsInode {
-    // SAFETY: per this function's contract.
+    // SAFETY: `inode` is live for `'a`; our superblocks get `SUPER_OPS`
+    // before their first inode, so `alloc_union_inode` made it inside an
+    // `RsInode`, as `union` requires.
     unsafe { Inode::from_raw(inode).union() }
 }
 
@@ -61,7 +63,9 @@ unsafe extern "C" fn statfs(
     dentry: *mut bindings::dentry,
     buf: *mut bindings::kstatfs,
 ) -> ffi::c_int {
-    // SAFETY: per this function's contract.
+    // SAFETY: the VFS holds `dentry` for the call, and its `d_sb` is a
+    // mounted, so filled, superblock of ours; `buf` is the caller's
+    // `kstatfs`, ours alone to fill.
     let (fs, buf) = unsafe { (union_fs((*dentry).d_sb), &mut *buf) };
     from_result(|| crate::super_block::statfs(fs, buf).map(|()| 0))
 }
@@ -69,7 +73,9 @@ unsafe extern "C" fn statfs(
 /// # Safety
 /// VFS callback: `sb` is one of our filled superblocks.
 unsafe extern "C" fn sync_fs(sb: *mut bindings::super_block, wait: ffi::c_int) -> ffi::c_int {
-    // SAFETY: per this function's contract.
+    // SAFETY: the VFS syncs only a superblock that has a root, which
+    // `fill_super` sets after `s_fs_info`; `kill_sb` frees that after the
+    // last sync, in `kill_anon_super`.
     let fs = unsafe { union_fs(sb) };
     from_result(|| crate::super_block::sync_fs(fs, wait != 0).map(|()| 0))
 }
@@ -80,7 +86,9 @@ unsafe extern "C" fn show_options(
     m: *mut bindings::seq_file,
     root: *mut bindings::dentry,
 ) -> ffi::c_int {
-    // SAFETY: per this function's contract.
+    // SAFETY: `root` is the root of a mounted union, pinned by its mount
+    // for the call, so its superblock is ours and filled; `m` is the
+    // VFS's seq_file, live for the call.
     let (fs, m) = unsafe { (union_fs((*root).d_sb), SeqFile::from_raw(m)) };
     from_result(|| crate::super_block::show_options(fs, m).map(|()| 0))
 }
@@ -154,7 +162,9 @@ unsafe extern "C" fn lookup_op(
     dentry: *mut bindings::dentry,
     _flags: ffi::c_uint,
 ) -> *mut bindings::dentry {
-    // SAFETY: per this function's contract.
+    // SAFETY: `->lookup` is only in `DIR_IOPS`, so `dir` is one of our
+    // inodes, pinned by the parent dentry the VFS holds; the VFS holds a
+    // reference to the new `dentry` across the call.
     let (dir, d) = unsafe { (rs(dir), Dentry::from_raw(dentry)) };
     match crate::namei::lookup(dir, d.name()) {
         Ok(inode) => {
@@ -179,7 +189,8 @@ unsafe extern "C" fn create_op(
     mode: bindings::umode_t,
     _excl: bool,
 ) -> ffi::c_int {
-    // SAFETY: per this function's contract.
+    // SAFETY: the VFS holds a reference to `dentry`, the new name, across
+    // `->create`.
     let d = unsafe { Dentry::from_raw(dentry) };
     from_result(|| crate::dir::create(d, NewObject::File(u32::from(mode))).map(|()| 0))
 }
@@ -192,7 +203,8 @@ unsafe extern "C" fn mkdir_op(
     dentry: *mut bindings::dentry,
     mode: bindings::umode_t,
 ) -> ffi::c_int {
-    // SAFETY: per this function's contract.
+    // SAFETY: the VFS holds a reference to `dentry`, the new name, across
+    // `->mkdir`.
     let d = unsafe { Dentry::from_raw(dentry) };
     from_result(|| crate::dir::create(d, NewObject::Dir(u32::from(mode))).map(|()| 0))
 }
@@ -206,7 +218,8 @@ unsafe extern "C" fn mknod_op(
     mode: bindings::umode_t,
     dev: bindings::dev_t,
 ) -> ffi::c_int {
-    // SAFETY: per this function's contract.
+    // SAFETY: the VFS holds a reference to `dentry`, the new name, across
+    // `->mknod`.
     let d = unsafe { Dentry::from_raw(dentry) };
     from_result(|| crate::dir::create(d, NewObject::Node(u32::from(mode), dev)).map(|()| 0))
 }
@@ -219,7 +232,9 @@ unsafe extern "C" fn symlink_op(
     dentry: *mut bindings::dentry,
     target: *const ffi::c_char,
 ) -> ffi::c_int {
-    // SAFETY: per this function's contract.
+    // SAFETY: the VFS holds a reference to `dentry`, the new name, across
+    // `->symlink`; `target` is its NUL-terminated kernel copy of the
+    // user's string (`getname`), freed only after the call.
     let (d, target) = unsafe {
         (
             Dentry::from_raw(dentry),
@@ -236,7 +251,8 @@ unsafe extern "C" fn link_op(
     _dir: *mut bindings::inode,
     dentry: *mut bindings::dentry,
 ) -> ffi::c_int {
-    // SAFETY: per this function's contract.
+    // SAFETY: the VFS holds references to `old`, the existing object, and
+    // `dentry`, the new name, across `->link`.
     let (old, d) = unsafe { (Dentry::from_raw(old), Dentry::from_raw(dentry)) };
     from_result(|| crate::dir::create(d, NewObject::Link(old)).map(|()| 0))
 }
@@ -247,7 +263,8 @@ unsafe extern "C" fn unlink_op(
     _dir: *mut bindings::inode,
     dentry: *mut bindings::dentry,
 ) -> ffi::c_int {
-    // SAFETY: per this function's contract.
+    // SAFETY: the VFS holds a reference to `dentry`, the victim, across
+    // `->unlink`.
     let d = unsafe { Dentry::from_raw(dentry) };
     from_result(|| crate::dir::remove(d, false).map(|()| 0))
 }
@@ -258,7 +275,8 @@ unsafe extern "C" fn rmdir_op(
     _dir: *mut bindings::inode,
     dentry: *mut bindings::dentry,
 ) -> ffi::c_int {
-    // SAFETY: per this function's contract.
+    // SAFETY: the VFS holds a reference to `dentry`, the victim, across
+    // `->rmdir`.
     let d = unsafe { Dentry::from_raw(dentry) };
     from_result(|| crate::dir::remove(d, true).map(|()| 0))
 }
@@ -273,7 +291,8 @@ unsafe extern "C" fn rename_op(
     new: *mut bindings::dentry,
     flags: ffi::c_uint,
 ) -> ffi::c_int {
-    // SAFETY: per this function's contract.
+    // SAFETY: the VFS holds references to `old` and `new` across
+    // `->rename`.
     let (old, new) = unsafe { (Dentry::from_raw(old), Dentry::from_raw(new)) };
     from_result(|| crate::dir::rename(old, new, flags).map(|()| 0))
 }
@@ -285,7 +304,9 @@ unsafe extern "C" fn permission(
     inode: *mut bindings::inode,
     mask: ffi::c_int,
 ) -> ffi::c_int {
-    // SAFETY: per this function's contract.
+    // SAFETY: `->permission` is only in our inode tables, so `inode` is on
+    // our superblock; the VFS holds it, or in an RCU walk RCU keeps it
+    // (`free_union_inode` runs after a grace period).
     let rs = unsafe { rs(inode) };
     from_result(|| crate::inode::permission(rs, idmap, mask).map(|()| 0))
 }
@@ -299,8 +320,9 @@ unsafe extern "C" fn getattr(
     request_mask: u32,
     flags: ffi::c_uint,
 ) -> ffi::c_int {
-    // SAFETY: per this function's contract; a positive union dentry's
-    // inode is one of ours.
+    // SAFETY: the VFS holds `path` for the call; its dentry is positive
+    // and its inode, which led here to our `->getattr`, is one of ours;
+    // `stat` is the caller's, ours alone to fill.
     let (rs, stat) = unsafe { (rs(bindings::d_inode((*path).dentry)), &mut *stat) };
     from_result(|| crate::inode::getattr(rs, stat, request_mask, flags).map(|()| 0))
 }
@@ -312,7 +334,8 @@ unsafe extern "C" fn setattr(
     dentry: *mut bindings::dentry,
     attr: *mut bindings::iattr,
 ) -> ffi::c_int {
-    // SAFETY: per this function's contract.
+    // SAFETY: the VFS holds a reference to `dentry` across `->setattr`;
+    // `attr` is the caller's `iattr`, which nothing else uses meanwhile.
     let (d, attr) = unsafe { (Dentry::from_raw(dentry), &mut *attr) };
     from_result(|| crate::inode::setattr(d, idmap, attr).map(|()| 0))
 }
@@ -328,7 +351,8 @@ unsafe extern "C" fn get_link_op(
     if dentry.is_null() {
         return err_ptr(ECHILD);
     }
-    // SAFETY: per this function's contract.
+    // SAFETY: not an RCU walk (`dentry` is non-NULL), so the VFS holds
+    // `dentry` and with it `inode`, ours (`->get_link` is in `LINK_IOPS`).
     let rs = unsafe { rs(inode) };
     let Some(real) = rs.top() else {
         return err_ptr(EIO);
@@ -363,7 +387,8 @@ unsafe extern "C" fn file_open(
     inode: *mut bindings::inode,
     file: *mut bindings::file,
 ) -> ffi::c_int {
-    // SAFETY: per this function's contract.
+    // SAFETY: `->open` of `FILE_FOPS` runs on our regular inodes only; the
+    // VFS holds `inode` and the `file` it is setting up across the call.
     let (rs, f) = unsafe { (rs(inode), File::from_raw(file)) };
     from_result(|| {
         let real = crate::file::open(rs, f)?;
@@ -407,15 +432,17 @@ impl Backing {
 }
 
 /// # Safety
-/// `file` was set up by `file_open`.
+/// `file` was set up by `file_open` and is live for the call.
 unsafe fn backing(file: *mut bindings::file) -> Result<Backing> {
-    // SAFETY: per this function's contract, `private_data` is the real
-    // file `file_open` stored, alive until `release`.
+    // SAFETY: `file` is live and, set up by `file_open`, holds in
+    // `private_data` the reference to the real file it opened until
+    // `file_release`; `file` pins its inode, one of ours.
     let (opened, rs, union_file) = unsafe {
         let opened: *mut bindings::file = (*file).private_data.cast();
         (opened, rs(bindings::file_inode(file)), File::from_raw(file))
     };
-    // SAFETY: `opened` is live (see above) and pins its inode.
+    // SAFETY: `file`'s `private_data` holds a reference to `opened` until
+    // `file_release`, and an open file pins its inode.
     let opened_inode = unsafe { Inode::from_raw(bindings::file_inode(opened)) };
     let fresh = crate::file::reopen_if_copied_up(rs, union_file, opened_inode)?;
     let ctx = bindings::backing_file_ctx {
@@ -433,7 +460,9 @@ unsafe extern "C" fn file_read_iter(
     iocb: *mut bindings::kiocb,
     iter: *mut bindings::iov_iter,
 ) -> isize {
-    // SAFETY: per this function's contract, `iocb` and `iter` are live.
+    // SAFETY: `iocb` and `iter` are the VFS's, live for the call; `ki_filp`
+    // has our `read_iter`, so it is one of our regular files, set up by
+    // `file_open` and held by the VFS, as `backing` requires.
     unsafe {
         let mut b = match backing((*iocb).ki_filp) {
             Ok(b) => b,
@@ -452,7 +481,9 @@ unsafe extern "C" fn file_end_write(
     _pos: bindings::loff_t,
     _ret: isize,
 ) {
-    // SAFETY: per this function's contract.
+    // SAFETY: the helpers pass back `ctx.user_file` (or the original
+    // iocb's file), which `backing` set to our regular file, held until
+    // they return; an open file pins its inode, one of ours.
     unsafe { rs(bindings::file_inode(file)) }.copy_attr();
 }
 
@@ -462,8 +493,9 @@ unsafe extern "C" fn file_write_iter(
     iocb: *mut bindings::kiocb,
     iter: *mut bindings::iov_iter,
 ) -> isize {
-    // SAFETY: per this function's contract, `iocb` and `iter` are live;
-    // writes to one union inode are serialised by its lock, as the real
+    // SAFETY: `iocb` and `iter` are live for the call; `ki_filp` has our
+    // `write_iter`, so it is our regular file set up by `file_open`, held
+    // by the VFS and pinning its inode; writes to one union inode are serialised by its lock, as the real
     // filesystem serialises them on the real inode.
     unsafe {
         let file = (*iocb).ki_filp;
@@ -491,7 +523,9 @@ unsafe extern "C" fn file_splice_write(
     len: usize,
     flags: ffi::c_uint,
 ) -> isize {
-    // SAFETY: per this function's contract.
+    // SAFETY: `out` has our `splice_write`, so it is our regular file set
+    // up by `file_open`, held by the VFS and pinning its inode; `pipe` and
+    // `ppos` are the VFS's, live for the call.
     unsafe {
         let inode = bindings::file_inode(out);
         let mut b = match backing(out) {
@@ -515,7 +549,8 @@ unsafe extern "C" fn file_fallocate(
     offset: bindings::loff_t,
     len: bindings::loff_t,
 ) -> ffi::c_long {
-    // SAFETY: per this function's contract.
+    // SAFETY: `file` has our `fallocate`, so it is our regular file set up
+    // by `file_open`, held by the VFS and pinning its inode, one of ours.
     unsafe {
         let inode = bindings::file_inode(file);
         let b = match backing(file) {
@@ -544,7 +579,9 @@ unsafe extern "C" fn file_fallocate(
 /// # Safety
 /// VFS callback on one of our open regular files.
 unsafe extern "C" fn file_flush(file: *mut bindings::file, id: bindings::fl_owner_t) -> ffi::c_int {
-    // SAFETY: per this function's contract; `real` lives as long as `file`.
+    // SAFETY: `file` has our `flush`, so it is our regular file set up by
+    // `file_open` and held by the VFS; `real` lives as long as `b`, and an
+    // open file's `f_op` is non-NULL.
     unsafe {
         let b = match backing(file) {
             Ok(b) => b,
@@ -568,7 +605,9 @@ unsafe extern "C" fn file_splice_read(
     len: usize,
     flags: ffi::c_uint,
 ) -> isize {
-    // SAFETY: per this function's contract.
+    // SAFETY: `file` has our `splice_read`, so it is our regular file set
+    // up by `file_open` and held by the VFS; `ppos` and `pipe` are the
+    // VFS's, live for the call.
     unsafe {
         let mut b = match backing(file) {
             Ok(b) => b,
@@ -584,7 +623,9 @@ unsafe extern "C" fn file_mmap(
     file: *mut bindings::file,
     vma: *mut bindings::vm_area_struct,
 ) -> ffi::c_int {
-    // SAFETY: per this function's contract.
+    // SAFETY: `file` is `vma->vm_file`, whose `mmap` is ours, so our
+    // regular file set up by `file_open` and held by the VFS; `vma` is the
+    // VFS's, live for the call.
     unsafe {
         let mut b = match backing(file) {
             Ok(b) => b,
@@ -604,7 +645,9 @@ unsafe extern "C" fn file_llseek(
     offset: bindings::loff_t,
     whence: ffi::c_int,
 ) -> bindings::loff_t {
-    // SAFETY: per this function's contract.
+    // SAFETY: `file` has our `llseek`, so it is our regular file set up by
+    // `file_open` and held by the VFS; its position is this call's alone
+    // (`fdget_pos`), and the real file is private to it or to this call.
     unsafe {
         let b = match backing(file) {
             Ok(b) => b,
@@ -630,7 +673,8 @@ unsafe extern "C" fn file_fsync(
     end: bindings::loff_t,
     datasync: ffi::c_int,
 ) -> ffi::c_int {
-    // SAFETY: per this function's contract.
+    // SAFETY: `file` has our `fsync` (`FILE_FOPS`), so it is our regular
+    // file set up by `file_open`, held by the VFS and pinning its inode.
     let (rs, b) = unsafe { (rs(bindings::file_inode(file)), backing(file)) };
     from_result(|| {
         let b = b?;
@@ -649,7 +693,8 @@ unsafe extern "C" fn dir_fsync(
     end: bindings::loff_t,
     datasync: ffi::c_int,
 ) -> ffi::c_int {
-    // SAFETY: per this function's contract.
+    // SAFETY: `DIR_FOPS` is set only on our directories; the VFS holds
+    // `file`, which pins its inode, for the call.
     let rs = unsafe { rs(bindings::file_inode(file)) };
     from_result(|| crate::file::fsync_dir(rs, start, end, datasync != 0).map(|()| 0))
 }
@@ -703,7 +748,9 @@ unsafe extern "C" fn dir_release(
 /// `file` was set up by `dir_open`; getdents and llseek on one file are
 /// serialised by its `f_pos_lock`, so the borrow is unique.
 unsafe fn dir_cache<'a>(file: *mut bindings::file) -> &'a mut DirCache {
-    // SAFETY: per this function's contract.
+    // SAFETY: `dir_open` stored a `KBox<DirCache>` in `private_data`,
+    // freed only by `dir_release`; the caller's `f_pos_lock` makes this
+    // borrow the only one.
     unsafe { &mut *(*file).private_data.cast::<DirCache>() }
 }
 
@@ -713,7 +760,9 @@ unsafe extern "C" fn dir_iterate(
     file: *mut bindings::file,
     ctx: *mut bindings::dir_context,
 ) -> ffi::c_int {
-    // SAFETY: per this function's contract.
+    // SAFETY: `file` has our `iterate_shared`, so it is our directory set
+    // up by `dir_open` and held by the VFS; getdents holds its
+    // `f_pos_lock`, as `dir_cache` needs; `ctx` is live for the call.
     let (f, cache, ctx) = unsafe {
         (
             File::from_raw(file),
@@ -721,7 +770,7 @@ unsafe extern "C" fn dir_iterate(
             DirContext::from_raw(ctx),
         )
     };
-    // SAFETY: `f` is one of our files.
+    // SAFETY: `f` has `DIR_FOPS`, set only on our superblock's inodes.
     let rs = unsafe { f.union_inode() };
     from_result(|| crate::readdir::iterate(rs, f, cache, ctx).map(|()| 0))
 }
@@ -733,7 +782,9 @@ unsafe extern "C" fn dir_llseek(
     offset: bindings::loff_t,
     whence: ffi::c_int,
 ) -> bindings::loff_t {
-    // SAFETY: per this function's contract.
+    // SAFETY: `file` has our `llseek`, so it is our directory set up by
+    // `dir_open` and held by the VFS; lseek holds its `f_pos_lock`, so
+    // `f_pos` and the cache are this call's alone.
     let (pos, cache, rs) = unsafe {
         (
             &mut (*file).f_pos,

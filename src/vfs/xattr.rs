@@ -120,7 +120,8 @@ unsafe impl Sync for Handler {}
 #[repr(transparent)]
 pub(crate) struct Handlers([*const bindings::xattr_handler; 3]);
 
-// SAFETY: as above.
+// SAFETY: never written; the pointers are to the immutable `static`
+// handlers, or NULL.
 unsafe impl Sync for Handlers {}
 
 impl Handlers {
@@ -164,7 +165,9 @@ unsafe extern "C" fn private_get(
     buffer: *mut ffi::c_void,
     size: usize,
 ) -> ffi::c_int {
-    // SAFETY: per this function's contract.
+    // SAFETY: these are our superblocks' `s_xattr` handlers, so the VFS
+    // passes a positive dentry of ours it holds, the name after the prefix
+    // (a C string), and `buffer` writable for `size` bytes, for the call.
     let (d, name, buf) = unsafe { get_args(dentry, name, buffer, size) };
     kernel::error::from_result(|| crate::xattr::get_escaped(d, name, buf).map(|n| n as ffi::c_int))
 }
@@ -181,7 +184,9 @@ unsafe extern "C" fn private_set(
     size: usize,
     flags: ffi::c_int,
 ) -> ffi::c_int {
-    // SAFETY: per this function's contract.
+    // SAFETY: these are our superblocks' `s_xattr` handlers, so the VFS
+    // passes a positive dentry of ours it holds, the name after the prefix
+    // (a C string), and `value` readable for `size` bytes or NULL.
     let (d, name, value) = unsafe { set_args(dentry, name, value, size) };
     kernel::error::from_result(|| crate::xattr::set_escaped(d, name, value, flags).map(|()| 0))
 }
@@ -197,7 +202,9 @@ unsafe fn get_args<'a>(
     buffer: *mut ffi::c_void,
     size: usize,
 ) -> (&'a Dentry, &'a CStr, &'a mut [u8]) {
-    // SAFETY: per this function's contract.
+    // SAFETY: the caller passes `dentry` live, `name` a C string and
+    // `buffer` writable for `size` bytes, used by nothing else, all for
+    // `'a`; `size` 0 makes no slice of a possibly NULL `buffer`.
     unsafe {
         let buf: &mut [u8] = if size == 0 {
             &mut []
@@ -219,7 +226,9 @@ unsafe fn set_args<'a>(
     value: *const ffi::c_void,
     size: usize,
 ) -> (&'a Dentry, &'a CStr, Option<&'a [u8]>) {
-    // SAFETY: per this function's contract.
+    // SAFETY: the caller passes `dentry` live, `name` a C string and
+    // `value` NULL (no slice is made) or readable for `size` bytes, all
+    // for `'a`.
     unsafe {
         let value =
             (!value.is_null()).then(|| core::slice::from_raw_parts(value.cast::<u8>(), size));
@@ -238,8 +247,9 @@ unsafe extern "C" fn other_get(
     buffer: *mut ffi::c_void,
     size: usize,
 ) -> ffi::c_int {
-    // SAFETY: per this function's contract; the VFS strips the handler's
-    // (empty) prefix, so `name` is the whole name.
+    // SAFETY: this is our superblocks' `s_xattr` handler, so the VFS
+    // passes a positive dentry of ours it holds, the name (a C string; the
+    // empty prefix strips nothing), and `buffer` writable for `size` bytes.
     let (d, name, buf) = unsafe { get_args(dentry, name, buffer, size) };
     kernel::error::from_result(|| crate::xattr::get(d, name, buf).map(|n| n as ffi::c_int))
 }
@@ -257,7 +267,9 @@ unsafe extern "C" fn other_set(
     size: usize,
     flags: ffi::c_int,
 ) -> ffi::c_int {
-    // SAFETY: per this function's contract.
+    // SAFETY: this is our superblocks' `s_xattr` handler, so the VFS
+    // passes a positive dentry of ours it holds, the name (a C string), and
+    // `value` readable for `size` bytes or NULL.
     let (d, name, value) = unsafe { set_args(dentry, name, value, size) };
     kernel::error::from_result(|| crate::xattr::set(d, name, value, flags).map(|()| 0))
 }
@@ -272,7 +284,9 @@ pub(crate) unsafe extern "C" fn listxattr(
     list: *mut ffi::c_char,
     size: usize,
 ) -> isize {
-    // SAFETY: per this function's contract.
+    // SAFETY: `->listxattr` is only in our inode tables, so `dentry` is a
+    // positive dentry of ours, held by the VFS; `list` is its buffer,
+    // writable for `size` bytes and used by nothing else meanwhile.
     let (d, buf) = unsafe {
         let buf: &mut [u8] = if size == 0 {
             &mut []
@@ -343,7 +357,9 @@ pub(crate) unsafe extern "C" fn get_inode_acl(
     acl_type: ffi::c_int,
     rcu: bool,
 ) -> *mut bindings::posix_acl {
-    // SAFETY: per this function's contract.
+    // SAFETY: `->get_inode_acl` is only in our inode tables, so
+    // `alloc_union_inode` made `inode`; the VFS holds it, or in an RCU walk
+    // RCU keeps it (`free_union_inode` runs after a grace period).
     let rs = unsafe { super::Inode::from_raw(inode).union() };
     let Some(real) = rs.top().and_then(|t| t.dentry.inode()) else {
         // Evicted under an RCU walk: let the walk retry with references.
@@ -368,7 +384,8 @@ pub(crate) unsafe extern "C" fn get_acl(
     dentry: *mut bindings::dentry,
     acl_type: ffi::c_int,
 ) -> *mut bindings::posix_acl {
-    // SAFETY: per this function's contract.
+    // SAFETY: the VFS holds `dentry` across `->get_acl`, which is only in
+    // our inode tables.
     let d = unsafe { Dentry::from_raw(dentry) };
     match crate::xattr::real_acl_path(d) {
         // SAFETY: `path` is live; the name is a static C string.
@@ -473,7 +490,8 @@ pub(crate) unsafe extern "C" fn set_acl(
     acl: *mut bindings::posix_acl,
     acl_type: ffi::c_int,
 ) -> ffi::c_int {
-    // SAFETY: per this function's contract.
+    // SAFETY: the VFS holds `dentry` across `->set_acl`, which is only in
+    // our inode tables.
     let d = unsafe { Dentry::from_raw(dentry) };
     kernel::error::from_result(|| {
         // The real set_acl runs as the mounter, whose CAP_FSETID keeps a
