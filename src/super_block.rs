@@ -54,7 +54,7 @@ impl FileSystem for Rsunion {
         let samefs = layers.iter().all(|l| {
             layers
                 .first()
-                .is_some_and(|f| f.path.super_block() == l.path.super_block())
+                .is_some_and(|f| core::ptr::eq(f.path.super_block(), l.path.super_block()))
         });
         let fs = UnionFs {
             layers,
@@ -86,7 +86,7 @@ impl FileSystem for Rsunion {
         let depth = fs
             .layers
             .iter()
-            .map(|l| SuperBlock::stack_depth(l.path.super_block()))
+            .map(|l| l.path.super_block().stack_depth())
             .max()
             .unwrap_or(0)
             + 1;
@@ -97,7 +97,7 @@ impl FileSystem for Rsunion {
         let maxbytes = fs
             .layers
             .iter()
-            .map(|l| SuperBlock::max_bytes(l.path.super_block()))
+            .map(|l| l.path.super_block().max_bytes())
             .max()
             .unwrap_or(0);
         sb.init_union(RSUNION_MAGIC, depth, maxbytes, fs.upper().is_none());
@@ -195,7 +195,7 @@ fn check_overlap(fc: &FsContext, p: &Params) -> Result {
 /// renamed into the upper layer: it must be on the same filesystem and
 /// outside the upper tree (and the upper outside it).
 fn check_work(fc: &FsContext, upper: &Path, work: &Path) -> Result {
-    if upper.super_block() != work.super_block() {
+    if !core::ptr::eq(upper.super_block(), work.super_block()) {
         return Err(fc.invalf(fmt!("workdir and upperdir must be on the same filesystem")));
     }
     // One mount, not merely one filesystem: through a read-only bind mount

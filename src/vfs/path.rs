@@ -80,9 +80,10 @@ impl Path {
     }
 
     /// The mount's superblock, to tell whether two paths share a filesystem.
-    pub(crate) fn super_block(&self) -> *const bindings::super_block {
-        // SAFETY: `self` holds a reference to the mount.
-        unsafe { (*self.0.mnt).mnt_sb }
+    pub(crate) fn super_block(&self) -> &super::SuperBlock {
+        // SAFETY: `self` holds a reference to the mount, and a mount keeps
+        // its superblock alive: it outlives the returned borrow of `self`.
+        unsafe { super::SuperBlock::from_raw((*self.0.mnt).mnt_sb) }
     }
 
     /// Is the mount read-only (the mount, or its filesystem)?

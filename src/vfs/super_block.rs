@@ -10,7 +10,7 @@ use kernel::{
     types::{ARef, Opaque},
 };
 
-/// A superblock of ours.
+/// A superblock: the union's own, or a layer's (read only).
 #[repr(transparent)]
 pub(crate) struct SuperBlock(Opaque<bindings::super_block>);
 
@@ -77,14 +77,16 @@ impl SuperBlock {
     }
 
     /// How deep this superblock stacks on others (`s_stack_depth`).
-    pub(crate) fn stack_depth(sb: *const bindings::super_block) -> i32 {
-        // SAFETY: callers pass the superblock of a live mount.
-        unsafe { (*sb).s_stack_depth }
+    pub(crate) fn stack_depth(&self) -> i32 {
+        // SAFETY: a `SuperBlock` reference is to a live superblock (see
+        // `from_raw`); `s_stack_depth` is set before it is mounted.
+        unsafe { (*self.as_ptr()).s_stack_depth }
     }
 
-    /// The largest file size a superblock allows.
-    pub(crate) fn max_bytes(sb: *const bindings::super_block) -> i64 {
-        // SAFETY: callers pass the superblock of a live mount.
-        unsafe { (*sb).s_maxbytes }
+    /// The largest file size this superblock allows.
+    pub(crate) fn max_bytes(&self) -> i64 {
+        // SAFETY: a `SuperBlock` reference is to a live superblock (see
+        // `from_raw`); `s_maxbytes` is set before it is mounted.
+        unsafe { (*self.as_ptr()).s_maxbytes }
     }
 }
