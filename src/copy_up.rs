@@ -342,11 +342,7 @@ pub(crate) fn remove_temp(fs: &UnionFs, temp: &Dentry) {
     if temp.is_negative() || temp.parent().as_ptr() != work.dentry().as_ptr() {
         return;
     }
-    let removed = if temp.is_dir() {
-        dir.rmdir(temp)
-    } else {
-        dir.unlink(temp)
-    };
+    let removed = dir.remove(temp);
     if removed.is_err() {
         pr_warn!("could not remove a temporary copy-up object from the work directory\n");
     }

@@ -310,11 +310,7 @@ fn remove_upper(dir: &DirOps<'_>, name: &[u8], upper: &Dentry) -> Result {
     if !target.names_same_object(upper) {
         return Err(errno::estale());
     }
-    if target.is_dir() {
-        dir.rmdir(&target)
-    } else {
-        dir.unlink(&target)
-    }
+    dir.remove(&target)
 }
 
 /// Makes an object under a fresh temporary name in the work directory

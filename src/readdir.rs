@@ -526,11 +526,7 @@ pub(crate) fn remove_entries(
         if d.is_negative() || !doomed(name, &d)? {
             continue;
         }
-        if d.is_dir() {
-            locked.rmdir(&d)?;
-        } else {
-            locked.unlink(&d)?;
-        }
+        locked.remove(&d)?;
     }
     Ok(())
 }

@@ -161,8 +161,32 @@ impl<'a> DirOps<'a> {
         })
     }
 
+    /// Whether `d` is an entry of this directory: deleting anything else
+    /// through it would trip `may_delete`'s BUG_ON, so it is refused here.
+    fn holds(&self, d: &Dentry) -> Result {
+        // SAFETY: `d` is live; its `d_parent` cannot change while this
+        // directory, its parent if it is one of ours, is locked.
+        let parent = unsafe { (*d.as_ptr()).d_parent };
+        if core::ptr::eq(parent, self.dir.as_ptr()) {
+            Ok(())
+        } else {
+            Err(errno::estale())
+        }
+    }
+
+    /// Removes entry `d`: `rmdir` for a directory, else `unlink`.
+    pub(crate) fn remove(&self, d: &Dentry) -> Result {
+        if d.is_dir() {
+            self.rmdir(d)
+        } else {
+            self.unlink(d)
+        }
+    }
+
     pub(crate) fn unlink(&self, d: &Dentry) -> Result {
-        // SAFETY: `d` is a positive child of this locked directory.
+        self.holds(d)?;
+        // SAFETY: `d` is a child of this locked directory (`holds`);
+        // `vfs_unlink` refuses a negative one.
         to_result(unsafe {
             bindings::vfs_unlink(
                 self.idmap,
@@ -174,9 +198,9 @@ impl<'a> DirOps<'a> {
     }
 
     pub(crate) fn rmdir(&self, d: &Dentry) -> Result {
-        // SAFETY: the guard holds this directory locked, and `d` is a
-        // positive child the caller looked up under that lock (`vfs_rmdir`
-        // refuses a negative one).
+        self.holds(d)?;
+        // SAFETY: the guard holds this directory locked, and `d` is its
+        // child (`holds`); `vfs_rmdir` refuses a negative one.
         to_result(unsafe { bindings::vfs_rmdir(self.idmap, self.dir_inode(), d.as_ptr()) })
     }
 }
