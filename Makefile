@@ -8,6 +8,8 @@
 #                   asked: SEEDS=N STEPS=N FIRST=N FUZZ="--profile links"
 #                   (failing sequences are kept in build/fuzz/)
 #   make stress     concurrent processes on one mount, checked: STRESS="args"
+#   make bench      time rsunion against overlayfs and the bare filesystem in one
+#                   guest boot: BENCH="--quick" (results in build/bench/)
 #   make check-debug  make check on the debug test kernel (KASAN, kmemleak, UBSAN,
 #                   debug objects), then a leak scan, rmmod and the whole kernel log
 #   make kernel     build (or find in the cache) the test kernel
@@ -26,7 +28,7 @@ ifeq ($(origin KDIR), undefined)
 KDIR = $(eval KDIR := $(shell $(TOP)/scripts/kernel)/build)$(KDIR)
 endif
 
-.PHONY: all bootstrap module kernel demo check check-debug fuzz stress selftests clean rustfmt rustfmt-check
+.PHONY: all bootstrap module kernel demo check check-debug fuzz stress bench selftests clean rustfmt rustfmt-check
 
 all: module
 
@@ -62,6 +64,12 @@ check-debug:
 STRESS ?= --seconds 60
 stress: module
 	$(TOP)/scripts/vm bash -c 'insmod $(TOP)/rsunion.ko && $(TOP)/scripts/stress $(STRESS)'
+
+# Never fails on a time: only when something breaks. Not part of make check.
+BENCH ?=
+bench: module
+	RSUNION_VM_TIMEOUT=$${RSUNION_VM_TIMEOUT:-3600} $(TOP)/scripts/vm $(TOP)/scripts/bench \
+		--ko $(TOP)/rsunion.ko $(BENCH)
 
 # The crate root pulls in every module; formatting follows rustfmt's
 # defaults for edition 2021, as the kernel's .rustfmt.toml does.
