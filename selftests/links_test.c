@@ -412,6 +412,21 @@ TEST_F(links, failed_trunc_open_changes_nothing)
 }
 
 /*
+ * Renaming a directory over a lower directory that shows entries answers
+ * ENOTEMPTY, as overlayfs (and any filesystem) does; the differential
+ * tester's seed 1196 found EXDEV.
+ */
+TEST_F(links, rename_over_a_non_empty_lower_directory)
+{
+	ASSERT_EQ(0, mkdir(in_dir(self->mnt, "newdir"), 0755));
+	ASSERT_EQ(-1, rename(in_dir(self->mnt, "newdir"), in_dir(self->mnt, "d")));
+	ASSERT_EQ(ENOTEMPTY, errno);
+	ASSERT_EQ(0, stat_errno(in_dir(self->mnt, "newdir")));
+	ASSERT_TRUE(reads(in_dir(self->mnt, "d/f"), "deep\n"));
+	ASSERT_TRUE(reads(in_dir(self->mnt, "d/g"), "merged\n"));
+}
+
+/*
  * A copy-up into an append-only upper directory: the copy may be renamed
  * in, and putting the directory's times back is allowed too (only a
  * caller's explicit times, ATTR_TIMES_SET, are refused there). A failure

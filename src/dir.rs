@@ -377,8 +377,10 @@ pub(crate) fn rename(old: &Dentry, new: &Dentry, flags: u32) -> Result {
         return Err(EXDEV);
     }
     // Replacing a directory that has lower content would need it emptied
-    // of whiteouts first: refused the same way for now.
-    if target.is_some_and(|t| t.inode().is_dir() && !t.lowers().is_empty()) {
+    // of whiteouts first: refused the same way for now, once it is seen to
+    // be empty; one that shows entries cannot be replaced anywhere.
+    if let Some(t) = target.filter(|t| t.inode().is_dir() && !t.lowers().is_empty()) {
+        crate::readdir::check_empty(t)?;
         return Err(EXDEV);
     }
     copy_up(old)?;
