@@ -778,14 +778,15 @@ TEST_F(rename, merged_dir_exdev)
 	rename_fails(_metadata, self, "mdir", "newdir", 0, EXDEV);
 }
 
-TEST_F(rename, upper_dir_over_lower_dir_exdev)
+/* A lower or merged directory that shows entries: ENOTEMPTY, as overlayfs. */
+TEST_F(rename, upper_dir_over_non_empty_lower_dir)
 {
-	rename_fails(_metadata, self, "udir", "ldir", 0, EXDEV);
+	rename_fails(_metadata, self, "udir", "ldir", 0, ENOTEMPTY);
 }
 
-TEST_F(rename, upper_dir_over_merged_dir_exdev)
+TEST_F(rename, upper_dir_over_non_empty_merged_dir)
 {
-	rename_fails(_metadata, self, "udir", "mdir", 0, EXDEV);
+	rename_fails(_metadata, self, "udir", "mdir", 0, ENOTEMPTY);
 }
 
 /* e/sub, in a lower-only parent: EXDEV, and e is not copied up. */
