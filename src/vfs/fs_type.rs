@@ -72,10 +72,10 @@ impl Registration {
         storage: &'static FsTypeStorage,
     ) -> Result<Self> {
         let fs_type = storage.0.get();
-        // SAFETY: the caller passes a `storage` not registered yet (the
-        // module registers each type once, at load), so nothing reads it
-        // while it is written; `register_filesystem` then publishes it,
-        // and its `name` is a `'static` C string.
+        // The module registers each type once, at load; `register_filesystem`
+        // then publishes it, and its `name` is a `'static` C string.
+        // SAFETY: `storage` is not registered yet, so nothing reads it while
+        // it is written.
         unsafe {
             fs_type.write(bindings::file_system_type {
                 name: T::NAME.as_char_ptr(),

@@ -432,11 +432,11 @@ pub(crate) unsafe extern "C" fn alloc_union_inode(
 /// # Safety
 /// Called by the VFS once, for one of our inodes with no users left.
 pub(crate) unsafe extern "C" fn destroy_union_inode(inode: *mut bindings::inode) {
+    // No open file is left to share the listing: it is dropped here, in
+    // process context, not in the RCU callback. The references are dropped
+    // here and never again (see `free_union_inode`); the pointers stay.
     // SAFETY: ours, and no reference to it remains but RCU readers, which
-    // only read; no open file is left to share its listing, which is
-    // dropped here in process context rather than in the RCU callback.
-    // The references are dropped here and never again (see
-    // `free_union_inode`); the pointers stay, as in overlayfs.
+    // only read.
     unsafe {
         let rs = inode.cast::<RsInode>();
         crate::readdir::forget_listing(&*rs);

@@ -493,10 +493,10 @@ unsafe extern "C" fn file_write_iter(
     iocb: *mut bindings::kiocb,
     iter: *mut bindings::iov_iter,
 ) -> isize {
-    // SAFETY: `iocb` and `iter` are live for the call; `ki_filp` has our
-    // `write_iter`, so it is our regular file set up by `file_open`, held
-    // by the VFS and pinning its inode; writes to one union inode are serialised by its lock, as the real
+    // Writes to one union inode are serialised by its lock, as the real
     // filesystem serialises them on the real inode.
+    // SAFETY: `iocb`, `iter` live for the call; `ki_filp` (our `write_iter`)
+    // is our file from `file_open`, held by the VFS, pinning its inode.
     unsafe {
         let file = (*iocb).ki_filp;
         let inode = bindings::file_inode(file);
