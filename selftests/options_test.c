@@ -3,9 +3,11 @@
  * rsunion's mount options: the overlayfs syntax (lowerdir=, upperdir=,
  * workdir=, with \: \, and \ooo escapes and relative paths), the aufs
  * syntax (br=, dirs=, =rw/=ro marks), mounting through fsopen/fsconfig/
- * fsmount/move_mount, what /proc/mounts shows and that it mounts the same
- * union again, the 500-layer limit, and every refusal with its errno and
- * its "rsunion: " line in dmesg.
+ * fsmount/move_mount, one lower layer per fsconfig call (lowerdir+, past
+ * what one page of options can name), what /proc/mounts shows and that it
+ * mounts the same union again, each union's id (si=) and its branch files
+ * in /sys/fs/rsunion/si_<id>/br<N>, the 500-layer limit, and every refusal
+ * with its errno and its "rsunion: " line in dmesg.
  */
 #include <limits.h>
 #include <sys/mount.h>
@@ -690,6 +692,289 @@ TEST_F(options, refuses_501_ro_branches)
 			    MAX_LAYERS + 1);
 	ASSERT_LT(len, 4096);
 	ASSERT_REFUSED(self->opts, EINVAL, "");
+}
+
+/* One lower layer per fsconfig call: lowerdir+ (overlayfs since 6.7). */
+
+/* fsopen("rsunion") with lowerdir+ for each of the N names in DIRS. */
+static int fsopen_lowers(const char *const *dirs, int n)
+{
+	int fc = fsopen("rsunion", FSOPEN_CLOEXEC), i;
+
+	if (fc < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (fsconfig(fc, FSCONFIG_SET_STRING, "lowerdir+", dirs[i], 0)) {
+			close(fc);
+			return -1;
+		}
+	return fc;
+}
+
+/* Creates the union of FC and mounts it at MNT; closes FC. */
+static int fsmount_at(int fc, const char *mnt)
+{
+	int mfd, ret = -1;
+
+	if (fsconfig(fc, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0) {
+		mfd = fsmount(fc, FSMOUNT_CLOEXEC, 0);
+		if (mfd >= 0) {
+			ret = move_mount(mfd, "", AT_FDCWD, mnt, MOVE_MOUNT_F_EMPTY_PATH);
+			close(mfd);
+		}
+	}
+	close(fc);
+	return ret;
+}
+
+TEST_F(options, lowerdir_add_stacks_top_first)
+{
+	char a[128], c[128], want[512];
+	const char *dirs[] = { a, "b", c };
+	int fc;
+
+	snprintf(a, sizeof(a), "%s/a", self->dir);
+	snprintf(c, sizeof(c), "%s/c", self->dir);
+	ASSERT_EQ(0, chdir(self->dir));
+	fc = fsopen_lowers(dirs, 3);
+	ASSERT_LE(0, fc) TH_LOG("lowerdir+: %s", strerror(errno));
+	ASSERT_EQ(0, fsmount_at(fc, self->mnt)) TH_LOG("mount: %s", strerror(errno));
+	ASSERT_LISTS("a.log b.log c.log x.log");
+	ASSERT_CONTENT("x.log", "x.log of a\n");
+	/* Shown one per option, as they came, so that a long stack mounts again. */
+	ASSERT_EQ(0, mount_options(self->mnt, self->buf, sizeof(self->buf)));
+	snprintf(want, sizeof(want), ",lowerdir+=%s/a,lowerdir+=%s/b,lowerdir+=%s/c",
+		 self->dir, self->dir, self->dir);
+	ASSERT_NE(NULL, strstr(self->buf, want)) TH_LOG("options: %s", self->buf);
+	ASSERT_EQ(NULL, strstr(self->buf, ",lowerdir="));
+}
+
+/*
+ * 300 layers with 100-byte names: about 36 KiB of names, past the page
+ * mount(2) takes and the 255 bytes fsconfig takes in one string.
+ */
+TEST_F(options, lowerdir_add_mounts_more_layers_than_a_page_names)
+{
+	static char names[300][200], shown[65536];
+	const char *dirs[300];
+	char bottom[300];
+	int i, fc;
+
+	ASSERT_EQ(0, mkdir(in_dir(self->dir, "s"), 0755));
+	for (i = 0; i < 300; i++) {
+		snprintf(names[i], sizeof(names[i]), "%s/s/%03d%0*d", self->dir, i, 96, 0);
+		ASSERT_EQ(0, mkdir(names[i], 0755)) TH_LOG("%s: %s", names[i], strerror(errno));
+		dirs[i] = names[i];
+	}
+	snprintf(bottom, sizeof(bottom), "%s/bottom", names[299]);
+	ASSERT_EQ(0, write_file(bottom, "bottom layer\n"));
+	fc = fsopen_lowers(dirs, 300);
+	ASSERT_LE(0, fc) TH_LOG("lowerdir+: %s", strerror(errno));
+	ASSERT_EQ(0, fsmount_at(fc, self->mnt)) TH_LOG("mount: %s", strerror(errno));
+	ASSERT_LISTS("bottom");
+	ASSERT_CONTENT("bottom", "bottom layer\n");
+	ASSERT_EQ(0, mount_options(self->mnt, shown, sizeof(shown)));
+	ASSERT_LT(300 * 100, strlen(shown));
+}
+
+/* What /proc/mounts shows of a lowerdir+ union mounts it again. */
+TEST_F(options, proc_mounts_round_trip_lowerdir_add)
+{
+	char again[4096];
+	const char *own;
+
+	snprintf(self->opts, sizeof(self->opts),
+		 "lowerdir+=%s/a,lowerdir+=%s/b,upperdir=%s/u,workdir=%s/w",
+		 self->dir, self->dir, self->dir, self->dir);
+	MOUNT_OK(self->opts);
+	ASSERT_EQ(0, mount_options(self->mnt, self->buf, sizeof(self->buf)));
+	own = strstr(self->buf, ",si=");
+	ASSERT_NE(NULL, own);
+	snprintf(again, sizeof(again), "%s", own + 1);
+	ASSERT_EQ(0, umount(self->mnt));
+	ASSERT_EQ(0, mount("none", self->mnt, "rsunion", 0, again))
+		TH_LOG("mount again with %s: %s", again, strerror(errno));
+	ASSERT_LISTS("a.log b.log u.log x.log");
+	ASSERT_CONTENT("x.log", "x.log of u\n");
+}
+
+/* A lowerdir= list replaces every layer given before, as in overlayfs. */
+TEST_F(options, lowerdir_replaces_lowerdir_add)
+{
+	char a[128];
+	const char *dirs[] = { a };
+	int fc;
+
+	snprintf(a, sizeof(a), "%s/a", self->dir);
+	fc = fsopen_lowers(dirs, 1);
+	ASSERT_LE(0, fc);
+	snprintf(self->opts, sizeof(self->opts), "%s/b:%s/c", self->dir, self->dir);
+	ASSERT_EQ(0, fsconfig(fc, FSCONFIG_SET_STRING, "lowerdir", self->opts, 0));
+	ASSERT_EQ(0, fsmount_at(fc, self->mnt)) TH_LOG("mount: %s", strerror(errno));
+	ASSERT_LISTS("b.log c.log x.log");
+}
+
+TEST_F(options, refuses_lowerdir_add_after_lowerdir)
+{
+	int kmsg = kmsg_mark(), fc = fsopen("rsunion", FSOPEN_CLOEXEC);
+
+	ASSERT_LE(0, kmsg);
+	ASSERT_LE(0, fc);
+	snprintf(self->opts, sizeof(self->opts), "%s/a", self->dir);
+	ASSERT_EQ(0, fsconfig(fc, FSCONFIG_SET_STRING, "lowerdir", self->opts, 0));
+	snprintf(self->opts, sizeof(self->opts), "%s/b", self->dir);
+	ASSERT_EQ(-1, fsconfig(fc, FSCONFIG_SET_STRING, "lowerdir+", self->opts, 0));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_TRUE(kmsg_has(kmsg, "lowerdir+ cannot follow lowerdir"));
+	close(fc);
+}
+
+TEST_F(options, refuses_lowerdir_add_past_500_layers)
+{
+	int fc = fsopen("rsunion", FSOPEN_CLOEXEC), i;
+
+	ASSERT_LE(0, fc);
+	ASSERT_EQ(0, make_stack(in_dir(self->dir, "s"), MAX_LAYERS + 1));
+	ASSERT_EQ(0, chdir(in_dir(self->dir, "s")));
+	for (i = 0; i < MAX_LAYERS; i++) {
+		snprintf(self->opts, sizeof(self->opts), "%d", i);
+		ASSERT_EQ(0, fsconfig(fc, FSCONFIG_SET_STRING, "lowerdir+", self->opts, 0));
+	}
+	snprintf(self->opts, sizeof(self->opts), "%d", MAX_LAYERS);
+	ASSERT_EQ(-1, fsconfig(fc, FSCONFIG_SET_STRING, "lowerdir+", self->opts, 0));
+	ASSERT_EQ(EINVAL, errno);
+	close(fc);
+}
+
+/* Data-only layers are metacopy's: rsunion has none, and says so. */
+TEST_F(options, refuses_datadir_add)
+{
+	snprintf(self->opts, sizeof(self->opts), "lowerdir+=%s/a,datadir+=%s/b",
+		 self->dir, self->dir);
+	ASSERT_REFUSED(self->opts, EINVAL, "datadir+: data-only layers need metacopy");
+}
+
+/* A lowerdir+ name is taken as it is: no escapes, ':' is a character. */
+TEST_F(options, lowerdir_add_takes_names_unescaped)
+{
+	char odd[128], b[128];
+	const char *dirs[] = { odd, b };
+	int fc;
+
+	ASSERT_EQ(0, make_odd_layers(self->dir));
+	snprintf(odd, sizeof(odd), "%s/l:1,x", self->dir);
+	snprintf(b, sizeof(b), "%s/b", self->dir);
+	fc = fsopen_lowers(dirs, 2);
+	ASSERT_LE(0, fc) TH_LOG("lowerdir+ %s: %s", odd, strerror(errno));
+	ASSERT_EQ(0, fsmount_at(fc, self->mnt)) TH_LOG("mount: %s", strerror(errno));
+	ASSERT_CONTENT("x.log", "x.log of l:1,x\n");
+}
+
+/* The union's id (si=) and its branch files. */
+
+/* The si= of the union at MNT, or 0. */
+static unsigned long long union_id(const char *mnt)
+{
+	char opts[8192];
+	const char *p;
+
+	if (mount_options(mnt, opts, sizeof(opts)))
+		return 0;
+	p = strstr(opts, ",si=");
+	return p ? strtoull(p + 4, NULL, 16) : 0;
+}
+
+/* The content of /sys/fs/rsunion/si_<ID>/<FILE> into OUT; -1 if none. */
+static int branch_file(unsigned long long id, const char *file, char *out, size_t size)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/fs/rsunion/si_%llx/%s", id, file);
+	return slurp(path, out, size);
+}
+
+TEST_F(options, proc_mounts_shows_a_union_id_per_mount)
+{
+	char second[128];
+	unsigned long long first_id, second_id;
+
+	snprintf(self->opts, sizeof(self->opts), "lowerdir=%s/a:%s/b", self->dir, self->dir);
+	MOUNT_OK(self->opts);
+	snprintf(second, sizeof(second), "%s/second", self->dir);
+	ASSERT_EQ(0, mkdir(second, 0755));
+	ASSERT_EQ(0, mount("none", second, "rsunion", 0, self->opts));
+	first_id = union_id(self->mnt);
+	second_id = union_id(second);
+	umount2(second, MNT_DETACH);
+	ASSERT_NE(0, first_id);
+	ASSERT_NE(0, second_id);
+	ASSERT_NE(first_id, second_id);
+}
+
+/* As aufs's /sys/fs/aufs/si_<id>/br<N>: the path and =rw or =ro, top first. */
+TEST_F(options, sysfs_lists_branches_top_first)
+{
+	unsigned long long id;
+	char want[256];
+
+	snprintf(self->opts, sizeof(self->opts),
+		 "lowerdir=%s/a:%s/b,upperdir=%s/u,workdir=%s/w",
+		 self->dir, self->dir, self->dir, self->dir);
+	MOUNT_OK(self->opts);
+	id = union_id(self->mnt);
+	ASSERT_NE(0, id);
+	ASSERT_EQ(0, branch_file(id, "br0", self->buf, sizeof(self->buf)));
+	snprintf(want, sizeof(want), "%s/u=rw\n", self->dir);
+	ASSERT_STREQ(want, self->buf);
+	ASSERT_EQ(0, branch_file(id, "br1", self->buf, sizeof(self->buf)));
+	snprintf(want, sizeof(want), "%s/a=ro\n", self->dir);
+	ASSERT_STREQ(want, self->buf);
+	ASSERT_EQ(0, branch_file(id, "br2", self->buf, sizeof(self->buf)));
+	snprintf(want, sizeof(want), "%s/b=ro\n", self->dir);
+	ASSERT_STREQ(want, self->buf);
+	ASSERT_EQ(-1, branch_file(id, "br3", self->buf, sizeof(self->buf)));
+	ASSERT_EQ(ENOENT, errno);
+}
+
+TEST_F(options, sysfs_lists_aufs_branches)
+{
+	unsigned long long id;
+	char want[256];
+
+	snprintf(self->opts, sizeof(self->opts), "br=%s/c=ro:%s/a", self->dir, self->dir);
+	MOUNT_OK(self->opts);
+	id = union_id(self->mnt);
+	ASSERT_EQ(0, branch_file(id, "br0", self->buf, sizeof(self->buf)));
+	snprintf(want, sizeof(want), "%s/c=ro\n", self->dir);
+	ASSERT_STREQ(want, self->buf);
+	ASSERT_EQ(0, branch_file(id, "br1", self->buf, sizeof(self->buf)));
+	snprintf(want, sizeof(want), "%s/a=ro\n", self->dir);
+	ASSERT_STREQ(want, self->buf);
+}
+
+/* Read-only, even for root; gone with the superblock, not before. */
+TEST_F(options, sysfs_branch_files_are_read_only_and_go_with_the_union)
+{
+	char path[128];
+	unsigned long long id;
+	int fd;
+
+	snprintf(self->opts, sizeof(self->opts), "lowerdir=%s/a:%s/b", self->dir, self->dir);
+	MOUNT_OK(self->opts);
+	id = union_id(self->mnt);
+	snprintf(path, sizeof(path), "/sys/fs/rsunion/si_%llx/br0", id);
+	ASSERT_EQ(-1, open(path, O_WRONLY));
+	ASSERT_EQ(EACCES, errno);
+	/* A file open in the detached union keeps its superblock. */
+	fd = open(in_dir(self->mnt, "a.log"), O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, umount2(self->mnt, MNT_DETACH));
+	ASSERT_EQ(0, access(path, R_OK));
+	close(fd);
+	ASSERT_EQ(-1, access(path, F_OK));
+	ASSERT_EQ(ENOENT, errno);
+	snprintf(path, sizeof(path), "/sys/fs/rsunion/si_%llx", id);
+	ASSERT_EQ(-1, access(path, F_OK));
 }
 
 /* Refusals through mount(2). */

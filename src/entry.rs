@@ -4,7 +4,7 @@
 //! concern): the layers of a mount, and the real objects behind a union
 //! inode. Every other file reads these; only [`crate::vfs`] builds them.
 
-use crate::vfs::{bindings, Cred, Dentry, Path, PrivateMount};
+use crate::vfs::{bindings, BranchFiles, Cred, Dentry, Path, PrivateMount};
 use core::{cell::UnsafeCell, sync::atomic::AtomicPtr};
 use kernel::{prelude::*, sync::Mutex, types::ARef, types::Opaque};
 
@@ -53,6 +53,13 @@ pub(crate) struct UnionFs {
     /// across layers, so union objects can report them with the union's
     /// st_dev (see `inode::getattr`).
     pub(crate) samefs: bool,
+    /// The union's id: `si=` in /proc/mounts, as aufs's, and the name of
+    /// its `/sys/fs/rsunion/si_<id>` directory.
+    pub(crate) id: u64,
+    /// /proc/mounts shows the lowers one per `lowerdir+`, as they came.
+    pub(crate) lowers_one_by_one: bool,
+    /// `/sys/fs/rsunion/si_<id>/br<N>`: each branch, top first.
+    pub(crate) _branch_files: BranchFiles,
 }
 
 impl UnionFs {

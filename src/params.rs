@@ -19,6 +19,9 @@ pub(crate) struct Params {
     pub(crate) upper: Option<Path>,
     pub(crate) work: Option<Path>,
     pub(crate) whiteout: Option<WhiteoutFormat>,
+    /// The lowers came one per `lowerdir+` option (overlayfs since 6.7,
+    /// for more layers than one page of options can name).
+    pub(crate) lowers_one_by_one: bool,
 }
 
 /// Takes one option; refuses, with a dmesg line, anything it cannot use.
@@ -27,8 +30,16 @@ pub(crate) fn parse_param(fc: &FsContext, params: &mut Params, param: &FsParamet
     let syntax = match key.as_bytes() {
         // The VFS records `source` itself (mount(2)'s first argument).
         b"source" => return Err(enoparam()),
+        // The id /proc/mounts shows, taken back so that its options mount
+        // again; a new mount gets a new id.
+        b"si" => return Ok(()),
         b"whiteout" => return parse_whiteout(fc, params, param),
-        b"lowerdir" | b"upperdir" | b"workdir" => Syntax::Overlay,
+        b"datadir+" => {
+            return Err(fc.invalf(fmt!(
+                "datadir+: data-only layers need metacopy, which rsunion does not have"
+            )))
+        }
+        b"lowerdir" | b"lowerdir+" | b"upperdir" | b"workdir" => Syntax::Overlay,
         b"br" | b"dirs" => Syntax::Aufs,
         _ => return Err(fc.invalf(fmt!("unknown mount option '{}'", Quoted(key.as_bytes())))),
     };
@@ -43,7 +54,11 @@ pub(crate) fn parse_param(fc: &FsContext, params: &mut Params, param: &FsParamet
         _ => return Err(fc.invalf(fmt!("'{}' needs a non-empty value", key))),
     };
     match key.as_bytes() {
-        b"lowerdir" => params.lowers = resolve_list(fc, key, value)?,
+        b"lowerdir" => {
+            params.lowers = resolve_list(fc, key, value)?;
+            params.lowers_one_by_one = false;
+        }
+        b"lowerdir+" => add_lower(fc, params, key, value)?,
         b"upperdir" => params.upper = Some(resolve(fc, key, value)?),
         b"workdir" => params.work = Some(resolve(fc, key, value)?),
         _ => (params.upper, params.lowers) = parse_branches(fc, key, value)?,
@@ -77,6 +92,29 @@ fn resolve_list(fc: &FsContext, key: &CStr, value: &[u8]) -> Result<KVec<Path>> 
         paths.push(resolve(fc, key, item)?, GFP_KERNEL)?;
     }
     Ok(paths)
+}
+
+/// `lowerdir+=`: one more lower layer, below those given so far. As in
+/// overlayfs the name is taken as it is, unescaped, and cannot be added
+/// to a `lowerdir=` list (which replaces them all).
+fn add_lower(fc: &FsContext, params: &mut Params, key: &CStr, name: &[u8]) -> Result {
+    if !params.lowers.is_empty() && !params.lowers_one_by_one {
+        return Err(fc.invalf(fmt!("lowerdir+ cannot follow lowerdir")));
+    }
+    if params.lowers.len() == MAX_LOWER_LAYERS {
+        return Err(fc.invalf(fmt!(
+            "{}: too many layers, the limit is {}",
+            key,
+            MAX_LOWER_LAYERS
+        )));
+    }
+    let mut literal = KVec::with_capacity(name.len() + 1, GFP_KERNEL)?;
+    literal.extend_from_slice(name, GFP_KERNEL)?;
+    literal.push(0, GFP_KERNEL)?;
+    let path = lookup_dir(fc, key, &literal)?;
+    params.lowers.push(path, GFP_KERNEL)?;
+    params.lowers_one_by_one = true;
+    Ok(())
 }
 
 /// `br=`/`dirs=`: aufs branches, `path[=rw|=ro]`, leftmost on top. The
@@ -139,7 +177,15 @@ fn resolve(fc: &FsContext, key: &CStr, escaped: &[u8]) -> Result<Path> {
         }
         e
     })?;
-    let name = CStr::from_bytes_with_nul(&name).map_err(|_| EINVAL)?;
+    lookup_dir(fc, key, &name)
+}
+
+/// Resolves a NUL-terminated directory name as the caller sees it.
+fn lookup_dir(fc: &FsContext, key: &CStr, name: &[u8]) -> Result<Path> {
+    let name = CStr::from_bytes_with_nul(name).map_err(|_| {
+        fc.log_err(fmt!("{}: a directory name cannot contain NUL", key));
+        EINVAL
+    })?;
     let path = Path::lookup(name).map_err(|e| {
         fc.log_err(fmt!(
             "{}: cannot resolve '{}': error {}",

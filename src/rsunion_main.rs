@@ -30,13 +30,20 @@ module! {
 /// The registered `rsunion` type; static, as lockdep wants its keys.
 static FS_TYPE: vfs::FsTypeStorage = vfs::FsTypeStorage::new();
 
+/// Dropped in field order: the type goes before `/sys/fs/rsunion`, which
+/// the mounts' directories hang under.
 struct Rsunion {
     _fs: vfs::Registration,
+    _sysfs: vfs::SysfsRoot,
 }
 
 impl kernel::Module for Rsunion {
     fn init(module: &'static ThisModule) -> Result<Self> {
+        let sysfs = vfs::SysfsRoot::new()?;
         let fs = vfs::Registration::new::<super_block::Rsunion>(module, &FS_TYPE)?;
-        Ok(Self { _fs: fs })
+        Ok(Self {
+            _fs: fs,
+            _sysfs: sysfs,
+        })
     }
 }

@@ -7,10 +7,11 @@ use crate::dir::{RENAME_EXCHANGE, RENAME_WHITEOUT};
 use crate::entry::{Layer, RealDentry, Syntax, UnionFs, WhiteoutFormat};
 use crate::params::{self, Params};
 use crate::vfs::{
-    bindings, errno, read_real_dir, Cred, FileSystem, FsContext, FsParameter, LockedDir, MntWrite,
-    Path, RealFile, RenameLock, SeqFile, SuperBlock,
+    bindings, errno, read_real_dir, BranchFiles, Cred, FileSystem, FsContext, FsParameter,
+    LockedDir, MntWrite, Path, RealFile, RenameLock, SeqFile, SuperBlock,
 };
-use kernel::{c_str, ffi, fmt, prelude::*, str::CStr, types::ARef};
+use core::sync::atomic::{AtomicU64, Ordering};
+use kernel::{c_str, ffi, fmt, prelude::*, str::CStr, str::CString, types::ARef};
 
 /// `statfs` `f_type` of an rsunion mount: "rsu1".
 const RSUNION_MAGIC: ffi::c_ulong = 0x7273_7531;
@@ -56,6 +57,8 @@ impl FileSystem for Rsunion {
                 .first()
                 .is_some_and(|f| core::ptr::eq(f.path.super_block(), l.path.super_block()))
         });
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let branch_files = branch_files(fc, id, &layers)?;
         let fs = UnionFs {
             layers,
             work,
@@ -63,6 +66,9 @@ impl FileSystem for Rsunion {
             syntax,
             whiteout,
             samefs,
+            id,
+            lowers_one_by_one: params.lowers_one_by_one,
+            _branch_files: branch_files,
         };
         Ok(KBox::pin(fs, GFP_KERNEL)?)
     }
@@ -103,6 +109,29 @@ impl FileSystem for Rsunion {
         sb.init_union(RSUNION_MAGIC, depth, maxbytes, fs.upper().is_none());
         sb.set_root(crate::namei::root_inode(sb, fs)?)
     }
+}
+
+/// The next union's id. Ids are never reused while the module is loaded,
+/// so a `si_<id>` directory names one mount.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// `/sys/fs/rsunion/si_<id>`: a `br<N>` file per layer, top first, with
+/// its path as the mounter sees it and `=rw` or `=ro`, as aufs shows them.
+fn branch_files(fc: &FsContext, id: u64, layers: &[Layer]) -> Result<BranchFiles> {
+    let mut texts = KVec::with_capacity(layers.len(), GFP_KERNEL)?;
+    for layer in layers {
+        let mut text = layer.path.name()?;
+        text.extend_from_slice(if layer.writable { b"=rw" } else { b"=ro" }, GFP_KERNEL)?;
+        texts.push(text, GFP_KERNEL)?;
+    }
+    BranchFiles::new(id, texts).map_err(|e| {
+        fc.log_err(fmt!(
+            "cannot make /sys/fs/rsunion/si_{:x}: error {}",
+            id,
+            e.to_errno()
+        ));
+        e
+    })
 }
 
 /// Each syntax writes its own family's whiteouts unless told otherwise:
@@ -415,7 +444,17 @@ pub(crate) fn sync_fs(fs: &UnionFs, wait: bool) -> Result {
 pub(crate) fn show_options(fs: &UnionFs, m: &SeqFile) -> Result {
     // Separators of the option syntax are escaped (octal) in paths.
     let esc = c_str!(":,= \t\n\\");
+    m.puts(&CString::try_from_fmt(fmt!(",si={:x}", fs.id))?);
     match fs.syntax {
+        Syntax::Overlay if fs.lowers_one_by_one => {
+            // A `lowerdir+` name is taken unescaped: only what splits
+            // options is escaped, as overlayfs shows them.
+            for layer in fs.layers.iter().filter(|l| !l.writable) {
+                m.puts(c_str!(",lowerdir+="));
+                m.path(&layer.path, c_str!(",= \t\n\\"));
+            }
+            show_upper_and_work(fs, m, esc);
+        }
         Syntax::Overlay => {
             m.puts(c_str!(",lowerdir="));
             for (i, layer) in fs.layers.iter().filter(|l| !l.writable).enumerate() {
@@ -424,14 +463,7 @@ pub(crate) fn show_options(fs: &UnionFs, m: &SeqFile) -> Result {
                 }
                 m.path(&layer.path, esc);
             }
-            if let Some(upper) = fs.upper() {
-                m.puts(c_str!(",upperdir="));
-                m.path(&upper.path, esc);
-            }
-            if let Some(work) = &fs.work {
-                m.puts(c_str!(",workdir="));
-                m.path(work, esc);
-            }
+            show_upper_and_work(fs, m, esc);
         }
         Syntax::Aufs => {
             m.puts(c_str!(",br="));
@@ -455,6 +487,17 @@ pub(crate) fn show_options(fs: &UnionFs, m: &SeqFile) -> Result {
         });
     }
     Ok(())
+}
+
+fn show_upper_and_work(fs: &UnionFs, m: &SeqFile, esc: &CStr) {
+    if let Some(upper) = fs.upper() {
+        m.puts(c_str!(",upperdir="));
+        m.path(&upper.path, esc);
+    }
+    if let Some(work) = &fs.work {
+        m.puts(c_str!(",workdir="));
+        m.path(work, esc);
+    }
 }
 
 /// The roots of every layer: the union's root directory merges them all.

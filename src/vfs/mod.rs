@@ -21,6 +21,7 @@ mod ops;
 mod path;
 mod seq_file;
 mod super_block;
+mod sysfs;
 mod xattr;
 
 pub(crate) use cred::{may_list_trusted, Cred};
@@ -35,6 +36,7 @@ pub(crate) use ops::ops_for_mode;
 pub(crate) use path::{Path, PrivateMount};
 pub(crate) use seq_file::SeqFile;
 pub(crate) use super_block::SuperBlock;
+pub(crate) use sysfs::{BranchFiles, SysfsRoot};
 pub(crate) use xattr::{Inherited, XattrList};
 
 /// The errnos `kernel::error::code` does not name, from the headers.

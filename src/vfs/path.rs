@@ -42,6 +42,22 @@ impl Path {
         &self.0
     }
 
+    /// The path's name as the current task sees it (`d_path`).
+    pub(crate) fn name(&self) -> Result<KVec<u8>> {
+        // PATH_MAX, which is a page.
+        let size = kernel::page::PAGE_SIZE;
+        let mut buf = KVec::from_elem(0u8, size, GFP_KERNEL)?;
+        // SAFETY: `self` is live; `buf` holds `size` writable bytes.
+        let name = from_err_ptr(unsafe {
+            bindings::d_path(&self.0, buf.as_mut_ptr().cast(), size as ffi::c_int)
+        })?;
+        // `d_path` writes the name, NUL-terminated, at the end of `buf`.
+        let start = (name as usize).wrapping_sub(buf.as_ptr() as usize);
+        let mut out = KVec::new();
+        out.extend_from_slice(buf.get(start..size - 1).ok_or(EIO)?, GFP_KERNEL)?;
+        Ok(out)
+    }
+
     pub(crate) fn dentry(&self) -> &Dentry {
         // SAFETY: `self` holds a reference to the dentry.
         unsafe { Dentry::from_raw(self.0.dentry) }
