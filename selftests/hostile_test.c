@@ -495,8 +495,11 @@ static const struct option_case {
 	{ "BR=a:b", EINVAL, "unknown mount option 'BR'" },
 	{ "Dirs=a:b", EINVAL, "unknown mount option 'Dirs'" },
 	{ "lowerdir=a:b,WHITEOUT=aufs", EINVAL, "unknown mount option 'WHITEOUT'" },
-	{ "lowerdir+=a", EINVAL, "unknown mount option 'lowerdir+'" },
-	{ "lowerdir=a,datadir+=b", EINVAL, "unknown mount option 'datadir+'" },
+	{ "lowerdir+=a", EINVAL, "at least two layers" },
+	{ "lowerdir+=a,lowerdir+=b", 0, NULL },
+	{ "lowerdir=a,lowerdir+=b", EINVAL, "lowerdir+ cannot follow lowerdir" },
+	{ "lowerdir+=a:b", ENOENT, "cannot resolve 'a:b'" },
+	{ "lowerdir=a,datadir+=b", EINVAL, "datadir+: data-only layers need metacopy" },
 	{ "lowerdir=a:b,redirect_dir=on", EINVAL, "unknown mount option 'redirect_dir'" },
 	{ "lowerdir=a:b,index=off", EINVAL, "unknown mount option 'index'" },
 	{ "lowerdir=a:b,metacopy=on", EINVAL, "unknown mount option 'metacopy'" },
@@ -1477,14 +1480,17 @@ TEST_F(hostile, deep_trees)
 /*
  * Layers reached from a cwd deeper than PATH_MAX: they mount, and
  * /proc/self/mountinfo shows their absolute paths, longer than a page,
- * without failing; overlayfs mounts them alike.
+ * without failing; overlayfs mounts them alike. Their branch files show
+ * what a page can hold: the last name.
  */
 TEST_F(hostile, layers_deeper_than_path_max)
 {
-	char name250[251], *line = NULL;
+	char name250[251], br[64], *line = NULL, *si;
 	size_t cap = 0, longest = 0;
+	unsigned long long id = 0;
 	struct statfs sfs;
 	int top, fd;
+	ssize_t n;
 	FILE *f;
 
 	name_of(name250, 'P', 250);
@@ -1508,12 +1514,24 @@ TEST_F(hostile, layers_deeper_than_path_max)
 	ASSERT_NE(NULL, f);
 	errno = 0;
 	while (getline(&line, &cap, f) > 0)
-		if (strstr(line, " - rsunion ") && strlen(line) > longest)
+		if (strstr(line, " - rsunion ") && strlen(line) > longest) {
 			longest = strlen(line);
+			si = strstr(line, ",si=");
+			id = si ? strtoull(si + 4, NULL, 16) : 0;
+		}
 	ASSERT_EQ(0, errno);
 	free(line);
 	fclose(f);
 	ASSERT_GT(longest, 3 * 4096);
+	/* A branch file holds a page: a longer path is shown by its end. */
+	snprintf(br, sizeof(br), "/sys/fs/rsunion/si_%llx/br0", id);
+	fd = open(br, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", br, strerror(errno));
+	n = read(fd, self->rs, sizeof(self->rs) - 1);
+	close(fd);
+	ASSERT_LT(0, n);
+	self->rs[n] = '\0';
+	ASSERT_STREQ(".../l1=ro\n", self->rs);
 	ASSERT_EQ(0, umount("m"));
 	ASSERT_EQ(0, mount("overlay", "m", "overlay", 0, "lowerdir=l1:l2"))
 		TH_LOG("overlay: %s", strerror(errno));

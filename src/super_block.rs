@@ -120,7 +120,7 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 fn branch_files(fc: &FsContext, id: u64, layers: &[Layer]) -> Result<BranchFiles> {
     let mut texts = KVec::with_capacity(layers.len(), GFP_KERNEL)?;
     for layer in layers {
-        let mut text = layer.path.name()?;
+        let mut text = branch_name(&layer.path)?;
         text.extend_from_slice(if layer.writable { b"=rw" } else { b"=ro" }, GFP_KERNEL)?;
         texts.push(text, GFP_KERNEL)?;
     }
@@ -132,6 +132,20 @@ fn branch_files(fc: &FsContext, id: u64, layers: &[Layer]) -> Result<BranchFiles
         ));
         e
     })
+}
+
+/// A layer's path, or for one longer than a page (deeper than PATH_MAX
+/// from the mounter's cwd, which mounts) `.../` and its last name.
+fn branch_name(path: &Path) -> Result<KVec<u8>> {
+    match path.name() {
+        Err(e) if e == errno::enametoolong() => {
+            let mut text = KVec::new();
+            text.extend_from_slice(b".../", GFP_KERNEL)?;
+            text.extend_from_slice(path.dentry().name(), GFP_KERNEL)?;
+            Ok(text)
+        }
+        name => name,
+    }
 }
 
 /// Each syntax writes its own family's whiteouts unless told otherwise:
