@@ -11,9 +11,11 @@
 
 use crate::entry::{RsInode, UnionFs};
 use crate::inode::ORIGIN_INO_XATTR;
+use crate::vfs::consts::{
+    O_LARGEFILE, O_RDONLY, O_WRONLY, SEEK_DATA, SEEK_HOLE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
+};
 use crate::vfs::{
-    bindings, Dentry, DirOps, LockedDir, MntWrite, Path, PrivateMount, RealFile, RenameLock,
-    XattrList,
+    Dentry, DirOps, LockedDir, MntWrite, Path, PrivateMount, RealFile, RenameLock, XattrList,
 };
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{fmt, prelude::*, str::CString, types::ARef};
@@ -67,13 +69,13 @@ pub(crate) fn copy_up_checked(
         let mut next: ARef<Dentry> = dentry.into();
         let mut parent = next.parent();
         while !has_upper(&parent) {
-            if parent.as_ptr() == next.as_ptr() {
+            if core::ptr::eq(&*parent, &*next) {
                 return Err(EIO);
             }
             next = parent;
             parent = next.parent();
         }
-        let last = next.as_ptr() == dentry.as_ptr();
+        let last = core::ptr::eq(&*next, dentry);
         if last {
             return copy_up_one(&next, &parent, data, check);
         }
@@ -171,7 +173,7 @@ fn place_temp(
     let restored = upper_parent
         .set_times(&upper.mnt, &parent_times)
         .and_then(|()| {
-            if work.dentry().as_ptr() == upper_parent.as_ptr() {
+            if core::ptr::eq(work.dentry(), upper_parent) {
                 return Ok(());
             }
             work.dentry().set_times(&upper.mnt, &work_times)
@@ -222,10 +224,10 @@ fn make_temp(fs: &UnionFs, rs: &RsInode, lower: &Dentry) -> Result<ARef<Dentry>>
     let mode = u32::from(rs.inode().mode());
     // Owner-only until the attributes are copied: nobody may use a
     // half-made copy.
-    match mode & bindings::S_IFMT {
-        bindings::S_IFREG => dir.create(&temp, bindings::S_IFREG | 0o600)?,
-        bindings::S_IFDIR => dir.mkdir(&temp, 0o700)?,
-        bindings::S_IFLNK => dir.symlink(&temp, &lower.link_target()?)?,
+    match mode & S_IFMT {
+        S_IFREG => dir.create(&temp, S_IFREG | 0o600)?,
+        S_IFDIR => dir.mkdir(&temp, 0o700)?,
+        S_IFLNK => dir.symlink(&temp, &lower.link_target()?)?,
         _ => dir.mknod(&temp, mode, rs.inode().rdev())?,
     }
     Ok(temp)
@@ -239,9 +241,9 @@ fn copy_temp_data(fs: &UnionFs, rs: &RsInode, temp: &Dentry, data: Data) -> Resu
     let upper = fs.upper().ok_or(EROFS)?;
     let lower_path = crate::inode::real_path(rs, rs.top().ok_or(EIO)?)?;
     let temp_path = crate::vfs::Path::new(&upper.mnt, temp);
-    let flags = bindings::O_LARGEFILE;
-    let src = RealFile::open(&lower_path, flags | bindings::O_RDONLY, &fs.creds)?;
-    let dst = RealFile::open(&temp_path, flags | bindings::O_WRONLY, &fs.creds)?;
+    let flags = O_LARGEFILE;
+    let src = RealFile::open(&lower_path, flags | O_RDONLY, &fs.creds)?;
+    let dst = RealFile::open(&temp_path, flags | O_WRONLY, &fs.creds)?;
     copy_data(&src, &dst, rs.inode().size())
 }
 
@@ -277,14 +279,14 @@ fn copy_data(src: &RealFile, dst: &RealFile, len: i64) -> Result {
     }
     let mut pos = 0;
     while pos < len {
-        let data = match src.llseek(pos, bindings::SEEK_DATA) {
+        let data = match src.llseek(pos, SEEK_DATA) {
             Ok(data) => data,
             Err(e) if e == ENXIO => break,
             // No SEEK_DATA here: copy everything.
             Err(_) => pos,
         };
         let chunk_end = data.saturating_add(CHUNK as i64).min(len);
-        let end = match src.llseek(data, bindings::SEEK_HOLE) {
+        let end = match src.llseek(data, SEEK_HOLE) {
             Ok(hole) => hole.min(chunk_end),
             Err(_) => chunk_end,
         };
@@ -339,7 +341,7 @@ pub(crate) fn remove_temp(fs: &UnionFs, temp: &Dentry) {
     };
     // Only what is still in the work directory is a temporary: a copy
     // renamed into place before a later step failed is the object itself.
-    if temp.is_negative() || temp.parent().as_ptr() != work.dentry().as_ptr() {
+    if temp.is_negative() || !core::ptr::eq(&*temp.parent(), work.dentry()) {
         return;
     }
     let removed = dir.remove(temp);

@@ -7,8 +7,12 @@
 use crate::copy_up::{copy_up, free_temp, remove_temp};
 use crate::entry::{RealDentry, RsInode, UnionFs, WhiteoutFormat};
 use crate::namei::{has_wh_entry, is_wh_name, union_inode, wh_name, WH_OPAQUE};
+use crate::vfs::consts::{
+    RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
+    WHITEOUT_DEV,
+};
 use crate::vfs::{
-    bindings, errno, Cred, Dentry, DirOps, Inherited, LockedDir, MntWrite, PrivateMount, RenameLock,
+    errno, Cred, Dentry, DevT, DirOps, Inherited, LockedDir, MntWrite, PrivateMount, RenameLock,
 };
 use kernel::{c_str, prelude::*, str::CStr, types::ARef};
 
@@ -16,7 +20,7 @@ use kernel::{c_str, prelude::*, str::CStr, types::ARef};
 pub(crate) enum NewObject<'a> {
     File(u32),
     Dir(u32),
-    Node(u32, bindings::dev_t),
+    Node(u32, DevT),
     Symlink(&'a CStr),
     /// A hard link to this union object.
     Link(&'a Dentry),
@@ -83,7 +87,7 @@ pub(crate) fn create(dentry: &Dentry, what: NewObject<'_>) -> Result {
 
 fn makes_whiteout(what: &NewObject<'_>) -> bool {
     matches!(*what, NewObject::Node(mode, dev)
-        if mode & bindings::S_IFMT == bindings::S_IFCHR && dev == bindings::WHITEOUT_DEV)
+        if mode & S_IFMT == S_IFCHR && dev == WHITEOUT_DEV)
 }
 
 /// Makes `what` at negative `d` in a locked directory and returns it,
@@ -142,10 +146,10 @@ fn replace_whiteout(
     let parent = upper_parent.inode().ok_or(ENOENT)?;
     // The type bits tell posix_acl_create whether a default ACL passes on.
     let inherited = match *what {
-        NewObject::File(mode) => Some(bindings::S_IFREG | mode),
-        NewObject::Dir(mode) => Some(bindings::S_IFDIR | mode),
+        NewObject::File(mode) => Some(S_IFREG | mode),
+        NewObject::Dir(mode) => Some(S_IFDIR | mode),
         NewObject::Node(mode, _) => Some(mode),
-        NewObject::Symlink(_) => Some(bindings::S_IFLNK | 0o777),
+        NewObject::Symlink(_) => Some(S_IFLNK | 0o777),
         NewObject::Link(_) => None,
     }
     .map(|mode| Inherited::from_parent(parent, mode))
@@ -212,7 +216,7 @@ fn prepare_whiteout(
         (WhiteoutFormat::Aufs, Some(wh)) => {
             let d = dir.lookup(&wh)?;
             if d.is_negative() {
-                dir.create(&d, bindings::S_IFREG | 0o644)?;
+                dir.create(&d, S_IFREG | 0o644)?;
             }
             Ok(Some(d))
         }
@@ -234,7 +238,7 @@ fn make_opaque(fs: &UnionFs, dir: &Dentry, mnt: &PrivateMount) -> Result {
             if !marker.is_negative() {
                 return Ok(());
             }
-            locked.create(&marker, bindings::S_IFREG | 0o444)
+            locked.create(&marker, S_IFREG | 0o444)
         }
     }
 }
@@ -247,7 +251,7 @@ fn write_whiteout(fs: &UnionFs, dir: &DirOps<'_>, name: &[u8]) -> Result {
         (WhiteoutFormat::Aufs, Some(wh)) => {
             let d = dir.lookup(&wh)?;
             // As aufs and OCI layers write them: an empty regular file.
-            dir.create(&d, bindings::S_IFREG | 0o644)
+            dir.create(&d, S_IFREG | 0o644)
         }
         _ => {
             let d = dir.lookup(name)?;
@@ -351,12 +355,6 @@ fn swap_for_whiteout(fs: &UnionFs, upper_parent: &Dentry, name: &[u8], upper: &D
     }
     remove_upper(lock.old_dir(), temp_name.as_bytes(), upper)
 }
-
-/// `renameat2` flags, as the VFS passes them (uapi/linux/fs.h; the AT_
-/// names share the values).
-const RENAME_NOREPLACE: u32 = bindings::AT_RENAME_NOREPLACE;
-pub(crate) const RENAME_EXCHANGE: u32 = bindings::AT_RENAME_EXCHANGE;
-pub(crate) const RENAME_WHITEOUT: u32 = bindings::AT_RENAME_WHITEOUT;
 
 /// Renames within the union, in the upper layer. A directory with lower
 /// content cannot move there as such: EXDEV, as overlayfs answers with

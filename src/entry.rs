@@ -4,9 +4,9 @@
 //! concern): the layers of a mount, and the real objects behind a union
 //! inode. Every other file reads these; only [`crate::vfs`] builds them.
 
-use crate::vfs::{bindings, Cred, Dentry, Path, PrivateMount};
+use crate::vfs::{Cred, Dentry, Inode, Path, PrivateMount};
 use core::{cell::UnsafeCell, sync::atomic::AtomicPtr};
-use kernel::{prelude::*, sync::Mutex, types::ARef, types::Opaque};
+use kernel::{prelude::*, sync::Mutex, types::ARef};
 
 /// The most lower layers one union may stack, as overlayfs.
 pub(crate) const MAX_LOWER_LAYERS: usize = 500;
@@ -95,11 +95,11 @@ impl RealDentry {
 #[pin_data]
 #[repr(C)]
 pub(crate) struct RsInode {
-    pub(crate) vfs_inode: Opaque<bindings::inode>,
+    pub(crate) vfs_inode: Inode,
     /// The object in the upper layer (layer 0), once there is one: found
     /// by lookup, or made by copy-up. Read without locks, as overlayfs
     /// reads `__upperdentry`.
-    pub(crate) upper: AtomicPtr<bindings::dentry>,
+    pub(crate) upper: AtomicPtr<Dentry>,
     /// The objects in lower layers, topmost first: several for a merged
     /// directory, at most one for anything else.
     pub(crate) lowers: UnsafeCell<KVec<RealDentry>>,

@@ -8,20 +8,23 @@
 use crate::copy_up::{copy_up_checked, copy_up_with, Data};
 use crate::entry::RsInode;
 use crate::inode::top_path;
-use crate::vfs::{bindings, File, Inode, Path, RealFile};
+use crate::vfs::consts::{
+    MAY_APPEND, MAY_OPEN, MAY_READ, MAY_WRITE, O_ACCMODE, O_APPEND, O_CREAT, O_EXCL, O_NOCTTY,
+    O_RDONLY, O_TRUNC, O_WRONLY,
+};
+use crate::vfs::{File, Inode, Path, RealFile};
 use kernel::prelude::*;
 
 /// Flags that did their work at the union level and mean nothing to the
 /// real file.
-const UNION_ONLY_FLAGS: u32 =
-    bindings::O_CREAT | bindings::O_EXCL | bindings::O_NOCTTY | bindings::O_TRUNC;
+const UNION_ONLY_FLAGS: u32 = O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC;
 
 /// Opens the real file behind `file` with the mounter's credentials, after
 /// checking that the mounter may open it so. An open that may write copies
 /// a lower file up first: writes only ever reach the upper layer.
 pub(crate) fn open(inode: &RsInode, file: &File) -> Result<RealFile> {
-    let truncating = file.flags() & bindings::O_TRUNC != 0;
-    let writing = file.flags() & bindings::O_ACCMODE != bindings::O_RDONLY;
+    let truncating = file.flags() & O_TRUNC != 0;
+    let writing = file.flags() & O_ACCMODE != O_RDONLY;
     if inode.upper().is_none() && truncating {
         // No use copying data the open is about to drop; but an open that
         // fails must leave the lower file showing, so the empty copy is
@@ -46,7 +49,7 @@ fn open_real(inode: &RsInode, file: &File, real: &Path) -> Result<RealFile> {
     let fs = inode.fs();
     let flags = file.flags() & !UNION_ONLY_FLAGS;
     let _creds = fs.creds.override_creds();
-    real.permission(bindings::MAY_OPEN as i32 | access_mode(flags))?;
+    real.permission(MAY_OPEN | access_mode(flags))?;
     RealFile::open_backing(file, flags, real, &fs.creds)
 }
 
@@ -61,11 +64,7 @@ pub(crate) fn reopen_if_copied_up(
     opened: &Inode,
 ) -> Result<Option<RealFile>> {
     let top = inode.top().ok_or(EIO)?;
-    if top
-        .dentry
-        .inode()
-        .is_some_and(|i| i.as_ptr() == opened.as_ptr())
-    {
+    if top.dentry.inode().is_some_and(|i| core::ptr::eq(i, opened)) {
         return Ok(None);
     }
     let real = top_path(inode)?;
@@ -76,15 +75,15 @@ pub(crate) fn reopen_if_copied_up(
 /// `MAY_READ`/`MAY_WRITE`/`MAY_APPEND` for open flags (the kernel's
 /// ACC_MODE).
 fn access_mode(flags: u32) -> i32 {
-    let mut mask = match flags & bindings::O_ACCMODE {
-        bindings::O_RDONLY => bindings::MAY_READ,
-        bindings::O_WRONLY => bindings::MAY_WRITE,
-        _ => bindings::MAY_READ | bindings::MAY_WRITE,
+    let mut mask = match flags & O_ACCMODE {
+        O_RDONLY => MAY_READ,
+        O_WRONLY => MAY_WRITE,
+        _ => MAY_READ | MAY_WRITE,
     };
-    if flags & bindings::O_APPEND != 0 {
-        mask |= bindings::MAY_APPEND;
+    if flags & O_APPEND != 0 {
+        mask |= MAY_APPEND;
     }
-    mask as i32
+    mask
 }
 
 /// Lower layers are never written, so there is nothing of theirs to sync

@@ -11,7 +11,7 @@
 use crate::entry::{Layer, RealDentry, RsInode, UnionFs};
 use crate::inode::identity_ino;
 use crate::super_block::layer_roots;
-use crate::vfs::{bindings, ops_for_mode, Dentry, Iget, Inode, SuperBlock};
+use crate::vfs::{consts::S_IFDIR, ops_for_mode, Dentry, Iget, Inode, SuperBlock};
 use kernel::{c_str, prelude::*, types::ARef};
 
 /// The prefix of aufs/OCI whiteouts and markers.
@@ -31,7 +31,7 @@ pub(crate) fn root_inode(sb: &SuperBlock, fs: &UnionFs) -> Result<ARef<Inode>> {
     let (upper, lowers) = split_upper(fs, layer_roots(fs)?)?;
     let ino = identity_ino(fs, upper.as_deref(), &lowers, true, false)?;
     let mut inode = sb.new_union_inode()?;
-    inode.init(upper, lowers, &ops_for_mode(bindings::S_IFDIR as _), ino)?;
+    inode.init(upper, lowers, &ops_for_mode(S_IFDIR as _), ino)?;
     Ok(inode.unlock())
 }
 

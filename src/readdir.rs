@@ -16,8 +16,9 @@
 use crate::entry::{Real, RsInode};
 use crate::inode::real_path;
 use crate::namei::{is_wh_name, WH_PREFIX};
+use crate::vfs::consts::{DT_CHR, DT_UNKNOWN, SEEK_CUR, SEEK_SET};
 use crate::vfs::{
-    bindings, errno, read_real_dir, read_real_dir_on, Dentry, DirContext, File, LockedDir, Path,
+    errno, read_real_dir, read_real_dir_on, Dentry, DirContext, File, LockedDir, Path,
     PrivateMount, RawEntry, RealFile,
 };
 use core::cmp::Ordering;
@@ -218,9 +219,7 @@ impl Held {
 }
 
 fn may_be_whiteout(e: &RawEntry<'_>) -> bool {
-    (e.d_type == bindings::DT_CHR || e.d_type == bindings::DT_UNKNOWN)
-        && e.name != b"."
-        && e.name != b".."
+    (e.d_type == DT_CHR || e.d_type == DT_UNKNOWN) && e.name != b"." && e.name != b".."
 }
 
 /// Reads the one real directory behind `inode` from where `ctx` is, with
@@ -230,7 +229,7 @@ fn iterate_real(inode: &RsInode, file: &File, one: &OneLayer, ctx: &DirContext) 
     let dot = inode.inode().ino();
     let dotdot = file.dentry().parent().inode().map_or(dot, |p| p.ino());
     if real.pos() != ctx.pos() {
-        real.llseek(ctx.pos(), bindings::SEEK_SET)?;
+        real.llseek(ctx.pos(), SEEK_SET)?;
     }
     loop {
         let mut held = None;
@@ -311,8 +310,8 @@ pub(crate) fn llseek(
 ) -> Result<i64> {
     let new = match (&cache.source, whence) {
         (Some(Source::Real(one)), _) => one.file.llseek(offset, whence)?,
-        (_, bindings::SEEK_SET) => offset,
-        (_, bindings::SEEK_CUR) => pos.checked_add(offset).ok_or(EINVAL)?,
+        (_, SEEK_SET) => offset,
+        (_, SEEK_CUR) => pos.checked_add(offset).ok_or(EINVAL)?,
         _ => return Err(EINVAL),
     };
     if new < 0 {
@@ -465,7 +464,7 @@ fn mark_char_whiteouts(
     let idmap = fs.layers.get(real.layer).ok_or(EIO)?.mnt.idmap();
     let _creds = fs.creds.override_creds();
     for c in cands.iter_mut().filter(|c| !c.whiteout) {
-        if c.entry.d_type != bindings::DT_CHR && c.entry.d_type != bindings::DT_UNKNOWN {
+        if c.entry.d_type != DT_CHR && c.entry.d_type != DT_UNKNOWN {
             continue;
         }
         let name = names.get(c.entry.name.clone()).ok_or(EIO)?;

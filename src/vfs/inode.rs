@@ -3,7 +3,7 @@
 //! `struct inode` (linux/fs.h): any inode, and the union's own inodes,
 //! which embed one in [`RsInode`].
 
-use super::{bindings, Dentry, SuperBlock};
+use super::{bindings, Dentry, MntIdmap, SuperBlock, Umode};
 use crate::entry::{RealDentry, RsInode};
 use core::pin::Pin;
 use core::{
@@ -53,7 +53,7 @@ impl Inode {
         self.0.get()
     }
 
-    pub(crate) fn mode(&self) -> bindings::umode_t {
+    pub(crate) fn mode(&self) -> Umode {
         // SAFETY: `self` is live; `i_mode` of a live inode is readable.
         unsafe { (*self.as_ptr()).i_mode }
     }
@@ -96,7 +96,7 @@ impl Inode {
         unsafe { bindings::i_size_read(self.as_ptr()) }
     }
 
-    pub(crate) fn rdev(&self) -> bindings::dev_t {
+    pub(crate) fn rdev(&self) -> super::DevT {
         // SAFETY: `i_rdev` of a live inode is readable.
         unsafe { (*self.as_ptr()).i_rdev }
     }
@@ -118,16 +118,20 @@ impl Inode {
 
     /// May the current credentials access this inode with `mask`
     /// (`MAY_*`)? `idmap` is that of the mount it is reached through.
-    pub(crate) fn permission(&self, idmap: *mut bindings::mnt_idmap, mask: i32) -> Result {
-        // SAFETY: `self` is live (in RCU walk, RCU keeps it so).
-        kernel::error::to_result(unsafe { bindings::inode_permission(idmap, self.as_ptr(), mask) })
+    pub(crate) fn permission(&self, idmap: &MntIdmap, mask: i32) -> Result {
+        // SAFETY: `self` is live (in RCU walk, RCU keeps it so); `idmap` is
+        // live for the borrow.
+        kernel::error::to_result(unsafe {
+            bindings::inode_permission(idmap.as_ptr(), self.as_ptr(), mask)
+        })
     }
 
     /// The mode-bits check of `mask` (`MAY_*`) for the current task.
-    pub(crate) fn generic_permission(&self, idmap: *mut bindings::mnt_idmap, mask: i32) -> Result {
-        // SAFETY: `self` is live; `idmap` is the caller's mount's idmap.
+    pub(crate) fn generic_permission(&self, idmap: &MntIdmap, mask: i32) -> Result {
+        // SAFETY: `self` is live (in RCU walk, RCU keeps it so); `idmap` is
+        // live for the borrow.
         kernel::error::to_result(unsafe {
-            bindings::generic_permission(idmap, self.as_ptr(), mask)
+            bindings::generic_permission(idmap.as_ptr(), self.as_ptr(), mask)
         })
     }
 
@@ -155,14 +159,14 @@ impl RsInode {
         // SAFETY: a non-NULL `upper` holds a reference until the inode is
         // destroyed (see the type's invariants), and was published with
         // `Release` after it was set up.
-        (!upper.is_null()).then(|| unsafe { Dentry::from_raw(upper) })
+        (!upper.is_null()).then(|| unsafe { Dentry::from_raw(upper.cast()) })
     }
 
     /// Records the inode's upper object (after a copy-up). Fails with
     /// `EEXIST`, dropping `upper`, if it already has one: callers serialise
     /// copy-ups, so that means a bug, not a race.
     pub(crate) fn set_upper(&self, upper: ARef<Dentry>) -> Result {
-        let ptr = ARef::into_raw(upper).as_ptr().cast::<bindings::dentry>();
+        let ptr = ARef::into_raw(upper).as_ptr();
         match self.upper.compare_exchange(
             core::ptr::null_mut(),
             ptr,
@@ -172,7 +176,7 @@ impl RsInode {
             Ok(_) => Ok(()),
             Err(_) => {
                 // SAFETY: we still own the reference `into_raw` gave up.
-                drop(unsafe { Dentry::from_owned(NonNull::new_unchecked(ptr)) });
+                drop(unsafe { Dentry::from_owned(NonNull::new_unchecked(ptr.cast())) });
                 Err(EEXIST)
             }
         }
@@ -183,7 +187,7 @@ impl RsInode {
     /// the upper one, and a later lookup that finds the copy finds this
     /// union inode.
     pub(crate) fn prepare_upper(&self, upper: &Inode) -> Result {
-        let inode = self.vfs_inode.get();
+        let inode = self.vfs_inode.as_ptr();
         // SAFETY: `inode` is live. While unhashed, nobody's `inode_test`
         // reads `real_key`; `__insert_inode_hash` publishes it under the
         // hash lock.
@@ -205,7 +209,7 @@ impl RsInode {
         let Some(real) = self.top().and_then(|r| r.dentry.inode()) else {
             return;
         };
-        let inode = self.vfs_inode.get();
+        let inode = self.vfs_inode.as_ptr();
         // SAFETY: both inodes are live; the VFS updates these fields of a
         // union inode the same way (racily, as overlayfs does).
         unsafe {
@@ -218,14 +222,14 @@ impl RsInode {
     /// The VFS inode.
     pub(crate) fn inode(&self) -> &Inode {
         // SAFETY: `vfs_inode` was initialised by `alloc_union_inode`.
-        unsafe { Inode::from_raw(self.vfs_inode.get()) }
+        unsafe { Inode::from_raw(self.vfs_inode.as_ptr()) }
     }
 
     /// The union this inode belongs to.
     pub(crate) fn fs(&self) -> &crate::entry::UnionFs {
         // SAFETY: the inode is on one of our superblocks, which keeps its
         // `UnionFs` until every inode is gone.
-        unsafe { super::ops::union_fs((*self.vfs_inode.get()).i_sb) }
+        unsafe { super::ops::union_fs((*self.vfs_inode.as_ptr()).i_sb) }
     }
 }
 
@@ -399,7 +403,7 @@ pub(crate) unsafe extern "C" fn alloc_union_inode(
     _sb: *mut bindings::super_block,
 ) -> *mut bindings::inode {
     let init = pin_init!(RsInode {
-        vfs_inode: Opaque::uninit(),
+        vfs_inode: Inode(Opaque::uninit()),
         upper: AtomicPtr::new(core::ptr::null_mut()),
         lowers: UnsafeCell::new(KVec::new()),
         real_key: UnsafeCell::new(0),
@@ -414,7 +418,7 @@ pub(crate) unsafe extern "C" fn alloc_union_inode(
             // SAFETY: `rs` is live; `inode_init_once` initialises the
             // embedded inode, once per allocation, before the VFS sees it.
             unsafe {
-                let inode = (*rs).vfs_inode.get();
+                let inode = (*rs).vfs_inode.as_ptr();
                 bindings::inode_init_once(inode);
                 inode
             }
@@ -442,7 +446,7 @@ pub(crate) unsafe extern "C" fn destroy_union_inode(inode: *mut bindings::inode)
         crate::readdir::forget_listing(&*rs);
         let upper = (*rs).upper.load(Ordering::Acquire);
         if let Some(upper) = NonNull::new(upper) {
-            drop(Dentry::from_owned(upper));
+            drop(Dentry::from_owned(upper.cast()));
         }
         let lowers = (*rs).lowers.get();
         let base = (*lowers).as_ptr().cast_mut();

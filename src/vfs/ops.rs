@@ -4,7 +4,10 @@
 //! turns the VFS's raw pointers into wrappers and calls the union logic of
 //! the file named after the concern (namei, inode, file, readdir, super).
 
-use super::{bindings, inode, Dentry, DirContext, File, Inode, InodeOps, RealFile, SeqFile};
+use super::{
+    bindings, inode, Dentry, DirContext, File, Iattr, Inode, InodeOps, Kstat, Kstatfs, MntIdmap,
+    RealFile, SeqFile,
+};
 use crate::dir::NewObject;
 use crate::entry::{RsInode, UnionFs};
 use crate::readdir::DirCache;
@@ -66,7 +69,7 @@ unsafe extern "C" fn statfs(
     // SAFETY: the VFS holds `dentry` for the call, and its `d_sb` is a
     // mounted, so filled, superblock of ours; `buf` is the caller's
     // `kstatfs`, ours alone to fill.
-    let (fs, buf) = unsafe { (union_fs((*dentry).d_sb), &mut *buf) };
+    let (fs, buf) = unsafe { (union_fs((*dentry).d_sb), Kstatfs::from_raw(buf)) };
     from_result(|| crate::super_block::statfs(fs, buf).map(|()| 0))
 }
 
@@ -304,10 +307,10 @@ unsafe extern "C" fn permission(
     inode: *mut bindings::inode,
     mask: ffi::c_int,
 ) -> ffi::c_int {
-    // SAFETY: `->permission` is only in our inode tables, so `inode` is on
-    // our superblock; the VFS holds it, or in an RCU walk RCU keeps it
-    // (`free_union_inode` runs after a grace period).
-    let rs = unsafe { rs(inode) };
+    // SAFETY: `->permission` is only in our tables, so `inode` is ours,
+    // held by the VFS or kept by RCU (`free_union_inode` waits a grace
+    // period); `idmap` is the walked mount's, which the walk keeps.
+    let (rs, idmap) = unsafe { (rs(inode), MntIdmap::from_raw(idmap)) };
     from_result(|| crate::inode::permission(rs, idmap, mask).map(|()| 0))
 }
 
@@ -323,7 +326,7 @@ unsafe extern "C" fn getattr(
     // SAFETY: the VFS holds `path` for the call; its dentry is positive
     // and its inode, which led here to our `->getattr`, is one of ours;
     // `stat` is the caller's, ours alone to fill.
-    let (rs, stat) = unsafe { (rs(bindings::d_inode((*path).dentry)), &mut *stat) };
+    let (rs, stat) = unsafe { (rs(bindings::d_inode((*path).dentry)), Kstat::from_raw(stat)) };
     from_result(|| crate::inode::getattr(rs, stat, request_mask, flags).map(|()| 0))
 }
 
@@ -335,8 +338,15 @@ unsafe extern "C" fn setattr(
     attr: *mut bindings::iattr,
 ) -> ffi::c_int {
     // SAFETY: the VFS holds a reference to `dentry` across `->setattr`;
-    // `attr` is the caller's `iattr`, which nothing else uses meanwhile.
-    let (d, attr) = unsafe { (Dentry::from_raw(dentry), &mut *attr) };
+    // `attr` is the caller's `iattr`, which nothing else uses meanwhile;
+    // `idmap` is that of the mount the caller holds for the call.
+    let (d, attr, idmap) = unsafe {
+        (
+            Dentry::from_raw(dentry),
+            Iattr::from_raw(attr),
+            MntIdmap::from_raw(idmap),
+        )
+    };
     from_result(|| crate::inode::setattr(d, idmap, attr).map(|()| 0))
 }
 

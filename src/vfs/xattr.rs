@@ -82,7 +82,9 @@ impl Dentry {
         name: &CStr,
     ) -> Result {
         // SAFETY: `self` is live; `name` is a C string.
-        let acl = unsafe { bindings::vfs_get_acl(mnt.idmap(), self.as_ptr(), name.as_char_ptr()) };
+        let acl = unsafe {
+            bindings::vfs_get_acl(mnt.idmap().as_ptr(), self.as_ptr(), name.as_char_ptr())
+        };
         let acl = match kernel::error::from_err_ptr(acl) {
             Ok(acl) if acl.is_null() => return Ok(()),
             Ok(acl) => acl,
@@ -102,7 +104,12 @@ impl Dentry {
         }
         // SAFETY: `to` is live; `clone` is ours, released once here.
         unsafe {
-            let set = bindings::vfs_set_acl(to_mnt.idmap(), to.as_ptr(), name.as_char_ptr(), clone);
+            let set = bindings::vfs_set_acl(
+                to_mnt.idmap().as_ptr(),
+                to.as_ptr(),
+                name.as_char_ptr(),
+                clone,
+            );
             bindings::posix_acl_release(clone);
             to_result(set)
         }
@@ -321,7 +328,7 @@ impl Dentry {
     pub(crate) fn removexattr(&self, mnt: &PrivateMount, name: &CStr) -> Result {
         // SAFETY: `self` is live; `name` is a C string.
         to_result(unsafe {
-            bindings::vfs_removexattr(mnt.idmap(), self.as_ptr(), name.as_char_ptr())
+            bindings::vfs_removexattr(mnt.idmap().as_ptr(), self.as_ptr(), name.as_char_ptr())
         })
     }
 
@@ -336,7 +343,7 @@ impl Dentry {
         // SAFETY: `self` is live; `value` is readable for its length.
         to_result(unsafe {
             bindings::vfs_setxattr(
-                mnt.idmap(),
+                mnt.idmap().as_ptr(),
                 self.as_ptr(),
                 name.as_char_ptr(),
                 value.as_ptr().cast(),
@@ -442,7 +449,7 @@ impl Inherited {
         // SAFETY: `d` is positive and live; `parent` is live.
         to_result(unsafe {
             bindings::rsunion_set_new_owner_mode(
-                mnt.idmap(),
+                mnt.idmap().as_ptr(),
                 d.as_ptr(),
                 parent.as_ptr(),
                 self.mode,
@@ -458,7 +465,7 @@ impl Inherited {
             }
             // SAFETY: `d` is live; `acl` is a live ACL we hold.
             to_result(unsafe {
-                bindings::vfs_set_acl(mnt.idmap(), d.as_ptr(), name.as_ptr().cast(), acl)
+                bindings::vfs_set_acl(mnt.idmap().as_ptr(), d.as_ptr(), name.as_ptr().cast(), acl)
             })?;
         }
         Ok(())
@@ -501,9 +508,10 @@ pub(crate) unsafe extern "C" fn set_acl(
         if acl_type == ACL_TYPE_ACCESS
             && unsafe { bindings::rsunion_acl_kills_sgid(union.inode().as_ptr()) }
         {
-            // SAFETY: all-zero is a valid `iattr`.
-            let mut attr: bindings::iattr = unsafe { core::mem::zeroed() };
-            attr.ia_valid = bindings::ATTR_KILL_SGID;
+            // SAFETY: `idmap` is that of the mount the caller holds for
+            // the call.
+            let idmap = unsafe { super::MntIdmap::from_raw(idmap) };
+            let mut attr = super::Iattr::only(bindings::ATTR_KILL_SGID);
             crate::inode::setattr(d, idmap, &mut attr)?;
         }
         let (upper, mnt, fs) = crate::xattr::upper_for_change(d)?;
@@ -514,9 +522,9 @@ pub(crate) unsafe extern "C" fn set_acl(
             to_result(unsafe {
                 let name = bindings::posix_acl_xattr_name(acl_type);
                 if acl.is_null() {
-                    bindings::vfs_remove_acl(mnt.idmap(), upper.as_ptr(), name)
+                    bindings::vfs_remove_acl(mnt.idmap().as_ptr(), upper.as_ptr(), name)
                 } else {
-                    bindings::vfs_set_acl(mnt.idmap(), upper.as_ptr(), name, acl)
+                    bindings::vfs_set_acl(mnt.idmap().as_ptr(), upper.as_ptr(), name, acl)
                 }
             })
         };
