@@ -103,34 +103,35 @@ fn copy_up_one(
     let upper = fs.upper().ok_or(EROFS)?;
     let upper_parent = parent.union_inode().and_then(|p| p.upper()).ok_or(EIO)?;
     let lower = rs.top().ok_or(EIO)?;
-    let _creds = fs.creds.override_creds();
-    let temp = {
-        let _write = MntWrite::get(&upper.mnt)?;
-        make_temp(fs, rs, lower.dentry)?
-    };
-    // The data moves without write access to the upper mount held: the
-    // copy takes its own, and holding both would nest sb_writers (which a
-    // freeze in between turns into a deadlock), as overlayfs knows too.
-    let result = copy_temp_data(fs, rs, &temp, data)
-        .and_then(|()| {
+    fs.creds.with(|| {
+        let temp = {
             let _write = MntWrite::get(&upper.mnt)?;
-            finish_temp(fs, rs, lower.dentry, &temp, data)
-        })
-        .and_then(|()| check(&Path::new(&upper.mnt, &temp)))
-        .and_then(|()| {
-            let _write = MntWrite::get(&upper.mnt)?;
-            place_temp(fs, rs, d.name(), &temp, upper_parent)
-        });
-    if result.is_err() {
-        if let Ok(_write) = MntWrite::get(&upper.mnt) {
-            remove_temp(fs, &temp);
+            make_temp(fs, rs, lower.dentry)?
+        };
+        // The data moves without write access to the upper mount held: the
+        // copy takes its own, and holding both would nest sb_writers (which a
+        // freeze in between turns into a deadlock), as overlayfs knows too.
+        let result = copy_temp_data(fs, rs, &temp, data)
+            .and_then(|()| {
+                let _write = MntWrite::get(&upper.mnt)?;
+                finish_temp(fs, rs, lower.dentry, &temp, data)
+            })
+            .and_then(|()| check(&Path::new(&upper.mnt, &temp)))
+            .and_then(|()| {
+                let _write = MntWrite::get(&upper.mnt)?;
+                place_temp(fs, rs, d.name(), &temp, upper_parent)
+            });
+        if result.is_err() {
+            if let Ok(_write) = MntWrite::get(&upper.mnt) {
+                remove_temp(fs, &temp);
+            }
         }
-    }
-    result?;
-    if let Some(p) = parent.union_inode() {
-        p.copy_attr();
-    }
-    Ok(())
+        result?;
+        if let Some(p) = parent.union_inode() {
+            p.copy_attr();
+        }
+        Ok(())
+    })
 }
 
 /// Renames the finished copy into place and makes it the inode's upper

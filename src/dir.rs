@@ -53,36 +53,37 @@ pub(crate) fn create(dentry: &Dentry, what: NewObject<'_>) -> Result {
     let layer = fs.upper().ok_or(EROFS)?;
     // The mounter makes the object, on the caller's behalf.
     let creds = fs.creds.for_owner(Cred::current_fs_owner())?;
-    let _creds = creds.override_creds();
-    let _write = MntWrite::get(&layer.mnt)?;
-    let locked = LockedDir::lock(upper_parent, &layer.mnt)?;
-    let target = locked.lookup(dentry.name())?;
-    let placed = if target.is_whiteout() {
-        drop(locked);
-        replace_whiteout(fs, upper_parent, dentry.name(), &what)?
-    } else if target.is_negative() {
-        create_beside_wh(fs, &locked, &target, dentry.name(), &what)?
-    } else {
-        return Err(EEXIST);
-    };
-    dir.copy_attr();
-    let mut found = KVec::new();
-    found.push(
-        RealDentry {
-            layer: 0,
-            dentry: placed,
-        },
-        GFP_KERNEL,
-    )?;
-    // For a link, this is the old name's union inode (hashed on the same
-    // real inode), with one more link now, and maybe a recorded number.
-    let made_now = !matches!(what, NewObject::Link(_));
-    let inode = union_inode(dir.inode().super_block(), fs, found, made_now)?;
-    dentry.instantiate(inode);
-    if let Some(inode) = dentry.union_inode() {
-        inode.copy_attr();
-    }
-    Ok(())
+    creds.with(|| {
+        let _write = MntWrite::get(&layer.mnt)?;
+        let locked = LockedDir::lock(upper_parent, &layer.mnt)?;
+        let target = locked.lookup(dentry.name())?;
+        let placed = if target.is_whiteout() {
+            drop(locked);
+            replace_whiteout(fs, upper_parent, dentry.name(), &what)?
+        } else if target.is_negative() {
+            create_beside_wh(fs, &locked, &target, dentry.name(), &what)?
+        } else {
+            return Err(EEXIST);
+        };
+        dir.copy_attr();
+        let mut found = KVec::new();
+        found.push(
+            RealDentry {
+                layer: 0,
+                dentry: placed,
+            },
+            GFP_KERNEL,
+        )?;
+        // For a link, this is the old name's union inode (hashed on the same
+        // real inode), with one more link now, and maybe a recorded number.
+        let made_now = !matches!(what, NewObject::Link(_));
+        let inode = union_inode(dir.inode().super_block(), fs, found, made_now)?;
+        dentry.instantiate(inode);
+        if let Some(inode) = dentry.union_inode() {
+            inode.copy_attr();
+        }
+        Ok(())
+    })
 }
 
 fn makes_whiteout(what: &NewObject<'_>) -> bool {
@@ -273,38 +274,39 @@ pub(crate) fn remove(dentry: &Dentry, is_dir: bool) -> Result {
     let fs = dir.fs();
     let layer = fs.upper().ok_or(EROFS)?;
     let needs_whiteout = lower_positive(dir, dentry.name())?;
-    let _creds = fs.creds.override_creds();
-    let _write = MntWrite::get(&layer.mnt)?;
-    match victim.upper() {
-        Some(upper) => {
-            if is_dir {
-                crate::readdir::clear_whiteouts(victim, upper, &layer.mnt)?;
-            }
-            if needs_whiteout && fs.whiteout == WhiteoutFormat::Overlay {
-                swap_for_whiteout(fs, upper_parent, dentry.name(), upper)?;
-            } else {
-                let locked = LockedDir::lock(upper_parent, &layer.mnt)?;
-                // An aufs whiteout first: a crash before the object goes
-                // leaves it shown, never the lower one.
-                if needs_whiteout {
-                    write_whiteout(fs, &locked, dentry.name())?;
+    fs.creds.with(|| {
+        let _write = MntWrite::get(&layer.mnt)?;
+        match victim.upper() {
+            Some(upper) => {
+                if is_dir {
+                    crate::readdir::clear_whiteouts(victim, upper, &layer.mnt)?;
                 }
-                remove_upper(&locked, dentry.name(), upper)?;
+                if needs_whiteout && fs.whiteout == WhiteoutFormat::Overlay {
+                    swap_for_whiteout(fs, upper_parent, dentry.name(), upper)?;
+                } else {
+                    let locked = LockedDir::lock(upper_parent, &layer.mnt)?;
+                    // An aufs whiteout first: a crash before the object goes
+                    // leaves it shown, never the lower one.
+                    if needs_whiteout {
+                        write_whiteout(fs, &locked, dentry.name())?;
+                    }
+                    remove_upper(&locked, dentry.name(), upper)?;
+                }
             }
+            None if needs_whiteout => {
+                let locked = LockedDir::lock(upper_parent, &layer.mnt)?;
+                write_whiteout(fs, &locked, dentry.name())?;
+            }
+            None => (),
         }
-        None if needs_whiteout => {
-            let locked = LockedDir::lock(upper_parent, &layer.mnt)?;
-            write_whiteout(fs, &locked, dentry.name())?;
+        dir.copy_attr();
+        if is_dir {
+            victim.inode().clear_nlink();
+        } else {
+            victim.inode().drop_nlink();
         }
-        None => (),
-    }
-    dir.copy_attr();
-    if is_dir {
-        victim.inode().clear_nlink();
-    } else {
-        victim.inode().drop_nlink();
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Removes `upper`, the object at `name` in a locked upper directory (for
@@ -392,66 +394,67 @@ pub(crate) fn rename(old: &Dentry, new: &Dentry, flags: u32) -> Result {
     let layer = fs.upper().ok_or(EROFS)?;
     let old_lower = lower_positive(old_dir, old.name())?;
     let new_lower = lower_positive(new_dir, new.name())?;
-    let _creds = fs.creds.override_creds();
-    let _write = MntWrite::get(&layer.mnt)?;
-    let lock = RenameLock::lock(old_upper_dir, new_upper_dir, &layer.mnt)?;
-    let upper_old = lock.old_dir().lookup(old.name())?;
-    if !source
-        .upper()
-        .is_some_and(|u| upper_old.names_same_object(u))
-    {
-        return Err(errno::estale());
-    }
-    let upper_new = lock.new_dir().lookup(new.name())?;
-    // Whatever can fail is done before the rename, and undone if the
-    // rename fails: after it, only the removal of a stale aufs whiteout
-    // is left. A directory arriving where lower layers have the name must
-    // not merge with them; upper-only directories (the only ones that
-    // move) show nothing more for being opaque early.
-    if new_lower && source.inode().is_dir() {
-        make_opaque(fs, &upper_old, &layer.mnt)?;
-    }
-    if exchange && old_lower && target.is_some_and(|t| t.inode().is_dir()) {
-        make_opaque(fs, &upper_new, &layer.mnt)?;
-    }
-    let mut real_flags = flags & (RENAME_EXCHANGE | RENAME_NOREPLACE);
-    let wants_whiteout = !exchange && (old_lower || flags & RENAME_WHITEOUT != 0);
-    // The union's name is free (the VFS checked): a whiteout there is
-    // replaced. A directory cannot replace a char device, so it is
-    // exchanged with the whiteout, which then serves at the old name or
-    // goes (as overlayfs does).
-    let swaps_whiteout = upper_new.is_whiteout() && source.inode().is_dir();
-    if upper_new.is_whiteout() {
-        real_flags &= !RENAME_NOREPLACE;
-    }
-    let mut aufs_whiteout = None;
-    if swaps_whiteout {
-        real_flags |= RENAME_EXCHANGE;
-    } else if wants_whiteout {
-        aufs_whiteout = prepare_whiteout(fs, lock.old_dir(), old.name(), &mut real_flags)?;
-    }
-    if let Err(e) = lock.rename(&upper_old, &upper_new, real_flags) {
-        if let Some(wh) = aufs_whiteout {
-            if lock.old_dir().unlink(&wh).is_err() {
-                pr_warn!("could not remove a whiteout after a failed rename\n");
+    fs.creds.with(|| {
+        let _write = MntWrite::get(&layer.mnt)?;
+        let lock = RenameLock::lock(old_upper_dir, new_upper_dir, &layer.mnt)?;
+        let upper_old = lock.old_dir().lookup(old.name())?;
+        if !source
+            .upper()
+            .is_some_and(|u| upper_old.names_same_object(u))
+        {
+            return Err(errno::estale());
+        }
+        let upper_new = lock.new_dir().lookup(new.name())?;
+        // Whatever can fail is done before the rename, and undone if the
+        // rename fails: after it, only the removal of a stale aufs whiteout
+        // is left. A directory arriving where lower layers have the name must
+        // not merge with them; upper-only directories (the only ones that
+        // move) show nothing more for being opaque early.
+        if new_lower && source.inode().is_dir() {
+            make_opaque(fs, &upper_old, &layer.mnt)?;
+        }
+        if exchange && old_lower && target.is_some_and(|t| t.inode().is_dir()) {
+            make_opaque(fs, &upper_new, &layer.mnt)?;
+        }
+        let mut real_flags = flags & (RENAME_EXCHANGE | RENAME_NOREPLACE);
+        let wants_whiteout = !exchange && (old_lower || flags & RENAME_WHITEOUT != 0);
+        // The union's name is free (the VFS checked): a whiteout there is
+        // replaced. A directory cannot replace a char device, so it is
+        // exchanged with the whiteout, which then serves at the old name or
+        // goes (as overlayfs does).
+        let swaps_whiteout = upper_new.is_whiteout() && source.inode().is_dir();
+        if upper_new.is_whiteout() {
+            real_flags &= !RENAME_NOREPLACE;
+        }
+        let mut aufs_whiteout = None;
+        if swaps_whiteout {
+            real_flags |= RENAME_EXCHANGE;
+        } else if wants_whiteout {
+            aufs_whiteout = prepare_whiteout(fs, lock.old_dir(), old.name(), &mut real_flags)?;
+        }
+        if let Err(e) = lock.rename(&upper_old, &upper_new, real_flags) {
+            if let Some(wh) = aufs_whiteout {
+                if lock.old_dir().unlink(&wh).is_err() {
+                    pr_warn!("could not remove a whiteout after a failed rename\n");
+                }
+            }
+            return Err(e);
+        }
+        if swaps_whiteout && !(wants_whiteout && fs.whiteout == WhiteoutFormat::Overlay) {
+            // `upper_new` is the whiteout, now at the old name.
+            lock.old_dir().unlink(&upper_new)?;
+            if wants_whiteout {
+                write_whiteout(fs, lock.old_dir(), old.name())?;
             }
         }
-        return Err(e);
-    }
-    if swaps_whiteout && !(wants_whiteout && fs.whiteout == WhiteoutFormat::Overlay) {
-        // `upper_new` is the whiteout, now at the old name.
-        lock.old_dir().unlink(&upper_new)?;
-        if wants_whiteout {
-            write_whiteout(fs, lock.old_dir(), old.name())?;
+        if !exchange {
+            remove_aufs_whiteout(lock.new_dir(), new.name())?;
         }
-    }
-    if !exchange {
-        remove_aufs_whiteout(lock.new_dir(), new.name())?;
-    }
-    drop(lock);
-    old_dir.copy_attr();
-    new_dir.copy_attr();
-    Ok(())
+        drop(lock);
+        old_dir.copy_attr();
+        new_dir.copy_attr();
+        Ok(())
+    })
 }
 
 fn has_lower_dir(inode: &RsInode) -> bool {
@@ -462,19 +465,20 @@ fn has_lower_dir(inode: &RsInode) -> bool {
 /// or moving it away needs a whiteout.
 fn lower_positive(dir: &RsInode, name: &[u8]) -> Result<bool> {
     let fs = dir.fs();
-    let _creds = fs.creds.override_creds();
-    for parent in dir.lowers() {
-        let layer = fs.layers.get(parent.layer).ok_or(EIO)?;
-        let d = parent.dentry.lookup_unlocked(layer.mnt.idmap(), name)?;
-        if d.is_whiteout() {
-            return Ok(false);
+    fs.creds.with(|| {
+        for parent in dir.lowers() {
+            let layer = fs.layers.get(parent.layer).ok_or(EIO)?;
+            let d = parent.dentry.lookup_unlocked(layer.mnt.idmap(), name)?;
+            if d.is_whiteout() {
+                return Ok(false);
+            }
+            if !d.is_negative() {
+                return Ok(true);
+            }
+            if has_wh_entry(layer, &parent.dentry, name)? {
+                return Ok(false);
+            }
         }
-        if !d.is_negative() {
-            return Ok(true);
-        }
-        if has_wh_entry(layer, &parent.dentry, name)? {
-            return Ok(false);
-        }
-    }
-    Ok(false)
+        Ok(false)
+    })
 }

@@ -48,9 +48,10 @@ pub(crate) fn open(inode: &RsInode, file: &File) -> Result<RealFile> {
 fn open_real(inode: &RsInode, file: &File, real: &Path) -> Result<RealFile> {
     let fs = inode.fs();
     let flags = file.flags() & !UNION_ONLY_FLAGS;
-    let _creds = fs.creds.override_creds();
-    real.permission(MAY_OPEN | access_mode(flags))?;
-    RealFile::open_backing(file, flags, real, &fs.creds)
+    fs.creds.with(|| {
+        real.permission(MAY_OPEN | access_mode(flags))?;
+        RealFile::open_backing(file, flags, real, &fs.creds)
+    })
 }
 
 /// A file opened before its object was copied up holds the lower file:
@@ -102,8 +103,7 @@ pub(crate) fn fsync(
     if !on_upper(inode) {
         return Ok(());
     }
-    let _creds = inode.fs().creds.override_creds();
-    real.fsync(start, end, datasync)
+    inode.fs().creds.with(|| real.fsync(start, end, datasync))
 }
 
 pub(crate) fn fsync_dir(inode: &RsInode, start: i64, end: i64, datasync: bool) -> Result {
@@ -112,6 +112,6 @@ pub(crate) fn fsync_dir(inode: &RsInode, start: i64, end: i64, datasync: bool) -
     }
     let fs = inode.fs();
     let real = top_path(inode)?;
-    let _creds = fs.creds.override_creds();
-    RealFile::open_dir(&real, &fs.creds)?.fsync(start, end, datasync)
+    fs.creds
+        .with(|| RealFile::open_dir(&real, &fs.creds)?.fsync(start, end, datasync))
 }

@@ -99,10 +99,7 @@ pub(crate) fn real_path(inode: &RsInode, real: Real<'_>) -> Result<Path> {
 pub(crate) fn getattr(inode: &RsInode, stat: &mut Kstat, request_mask: u32, flags: u32) -> Result {
     let fs = inode.fs();
     let path = top_path(inode)?;
-    {
-        let _creds = fs.creds.override_creds();
-        path.getattr(stat, request_mask, flags)?;
-    }
+    fs.creds.with(|| path.getattr(stat, request_mask, flags))?;
     let vfs = inode.inode();
     let union_dev = vfs.super_block().dev();
     if vfs.is_dir() {
@@ -145,8 +142,7 @@ pub(crate) fn permission(inode: &RsInode, idmap: &MntIdmap, mask: i32) -> Result
     } else {
         mask
     };
-    let _creds = fs.creds.override_creds();
-    real.permission(layer.mnt.idmap(), mask)
+    fs.creds.with(|| real.permission(layer.mnt.idmap(), mask))
 }
 
 /// Changes attributes: the caller is checked on the union inode, the
@@ -165,10 +161,7 @@ pub(crate) fn setattr(dentry: &Dentry, idmap: &MntIdmap, attr: &mut Iattr) -> Re
     }
     attr.clear_valid(ATTR_FILE | ATTR_OPEN);
     let _write = MntWrite::get(&layer.mnt)?;
-    let result = {
-        let _creds = fs.creds.override_creds();
-        upper.notify_change(&layer.mnt, attr)
-    };
+    let result = fs.creds.with(|| upper.notify_change(&layer.mnt, attr));
     inode.copy_attr();
     result
 }

@@ -41,38 +41,39 @@ pub(crate) fn lookup(dir: &RsInode, name: &[u8]) -> Result<Option<ARef<Inode>>> 
         return Ok(None);
     }
     let fs = dir.fs();
-    let _creds = fs.creds.override_creds();
-    let mut found = KVec::new();
-    let parents = dir.reals().count();
-    for (i, parent) in dir.reals().enumerate() {
-        let layer = fs.layers.get(parent.layer).ok_or(EIO)?;
-        // Whiteouts and opacity only matter to layers below this one.
-        let bottom = i + 1 == parents;
-        match lookup_in_layer(layer, parent.dentry, name, bottom)? {
-            Found::Nothing => continue,
-            Found::Whiteout => break,
-            Found::Object { dentry, last } => {
-                // A non-directory below a directory is hidden by it.
-                if !found.is_empty() && !dentry.is_dir() {
-                    break;
-                }
-                found.push(
-                    RealDentry {
-                        layer: parent.layer,
-                        dentry,
-                    },
-                    GFP_KERNEL,
-                )?;
-                if last {
-                    break;
+    fs.creds.with(|| {
+        let mut found = KVec::new();
+        let parents = dir.reals().count();
+        for (i, parent) in dir.reals().enumerate() {
+            let layer = fs.layers.get(parent.layer).ok_or(EIO)?;
+            // Whiteouts and opacity only matter to layers below this one.
+            let bottom = i + 1 == parents;
+            match lookup_in_layer(layer, parent.dentry, name, bottom)? {
+                Found::Nothing => continue,
+                Found::Whiteout => break,
+                Found::Object { dentry, last } => {
+                    // A non-directory below a directory is hidden by it.
+                    if !found.is_empty() && !dentry.is_dir() {
+                        break;
+                    }
+                    found.push(
+                        RealDentry {
+                            layer: parent.layer,
+                            dentry,
+                        },
+                        GFP_KERNEL,
+                    )?;
+                    if last {
+                        break;
+                    }
                 }
             }
         }
-    }
-    if found.is_empty() {
-        return Ok(None);
-    }
-    union_inode(dir.inode().super_block(), fs, found, false).map(Some)
+        if found.is_empty() {
+            return Ok(None);
+        }
+        union_inode(dir.inode().super_block(), fs, found, false).map(Some)
+    })
 }
 
 /// Splits a found stack into the upper layer's object and the lowers'.

@@ -87,12 +87,13 @@ pub(crate) fn iterate(
     match source(inode, cache)? {
         Source::Real(one) => {
             // As overlayfs: the real directory is read as the mounter.
-            let _creds = inode.fs().creds.override_creds();
-            let read = iterate_real(inode, file, one, ctx);
-            // Whatever stopped the reading, the next getdents goes on from
-            // the first entry not emitted.
-            ctx.set_pos(one.file.pos());
-            read
+            inode.fs().creds.with(|| {
+                let read = iterate_real(inode, file, one, ctx);
+                // Whatever stopped the reading, the next getdents goes on from
+                // the first entry not emitted.
+                ctx.set_pos(one.file.pos());
+                read
+            })
         }
         Source::Merged(merged) => iterate_merged(file, merged, ctx),
     }
@@ -109,12 +110,13 @@ fn open_source(inode: &RsInode) -> Result<Source> {
     let mut reals = inode.reals();
     if let (Some(real), None) = (reals.next(), reals.next()) {
         let fs = inode.fs();
-        let _creds = fs.creds.override_creds();
-        return Ok(Source::Real(OneLayer {
-            file: RealFile::open_dir(&real_path(inode, real)?, &fs.creds)?,
-            layer: real.layer,
-            dir: real.dentry.into(),
-        }));
+        return fs.creds.with(|| {
+            Ok(Source::Real(OneLayer {
+                file: RealFile::open_dir(&real_path(inode, real)?, &fs.creds)?,
+                layer: real.layer,
+                dir: real.dentry.into(),
+            }))
+        });
     }
     Ok(Source::Merged(join_listing(inode)?))
 }
@@ -421,34 +423,35 @@ fn read_layer(
 ) -> Result {
     let fs = inode.fs();
     let path = real_path(inode, real)?;
-    let _creds = fs.creds.override_creds();
-    let dir = RealFile::open_dir(&path, &fs.creds)?;
-    read_real_dir(&dir, &mut |e: RawEntry<'_>| {
-        let (name, whiteout) = match e.name {
-            b"." | b".." => return Ok(()),
-            n if n.starts_with(b".wh..wh.") => return Ok(()),
-            n if is_wh_name(n) => match n.get(WH_PREFIX.len()..) {
-                Some(hidden) if !hidden.is_empty() => (hidden, true),
-                _ => return Ok(()),
-            },
-            n => (n, false),
-        };
-        let start = names.len();
-        names.extend_from_slice(name, GFP_KERNEL_ACCOUNT)?;
-        let entry = Entry {
-            name: start..names.len(),
-            ino: e.ino,
-            d_type: e.d_type,
-        };
-        cands.push(
-            Candidate {
-                entry,
-                layer: depth,
-                whiteout,
-            },
-            GFP_KERNEL_ACCOUNT,
-        )?;
-        Ok(())
+    fs.creds.with(|| {
+        let dir = RealFile::open_dir(&path, &fs.creds)?;
+        read_real_dir(&dir, &mut |e: RawEntry<'_>| {
+            let (name, whiteout) = match e.name {
+                b"." | b".." => return Ok(()),
+                n if n.starts_with(b".wh..wh.") => return Ok(()),
+                n if is_wh_name(n) => match n.get(WH_PREFIX.len()..) {
+                    Some(hidden) if !hidden.is_empty() => (hidden, true),
+                    _ => return Ok(()),
+                },
+                n => (n, false),
+            };
+            let start = names.len();
+            names.extend_from_slice(name, GFP_KERNEL_ACCOUNT)?;
+            let entry = Entry {
+                name: start..names.len(),
+                ino: e.ino,
+                d_type: e.d_type,
+            };
+            cands.push(
+                Candidate {
+                    entry,
+                    layer: depth,
+                    whiteout,
+                },
+                GFP_KERNEL_ACCOUNT,
+            )?;
+            Ok(())
+        })
     })
 }
 
@@ -462,15 +465,16 @@ fn mark_char_whiteouts(
 ) -> Result {
     let fs = inode.fs();
     let idmap = fs.layers.get(real.layer).ok_or(EIO)?.mnt.idmap();
-    let _creds = fs.creds.override_creds();
-    for c in cands.iter_mut().filter(|c| !c.whiteout) {
-        if c.entry.d_type != DT_CHR && c.entry.d_type != DT_UNKNOWN {
-            continue;
+    fs.creds.with(|| {
+        for c in cands.iter_mut().filter(|c| !c.whiteout) {
+            if c.entry.d_type != DT_CHR && c.entry.d_type != DT_UNKNOWN {
+                continue;
+            }
+            let name = names.get(c.entry.name.clone()).ok_or(EIO)?;
+            c.whiteout = real.dentry.lookup_unlocked(idmap, name)?.is_whiteout();
         }
-        let name = names.get(c.entry.name.clone()).ok_or(EIO)?;
-        c.whiteout = real.dentry.lookup_unlocked(idmap, name)?.is_whiteout();
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// `rmdir` may remove a union directory only when it shows nothing.
@@ -485,13 +489,14 @@ pub(crate) fn check_empty(inode: &RsInode) -> Result {
 /// Empties the upper directory of an (empty-looking) union directory
 /// before it is removed: what is left there are whiteouts and markers.
 pub(crate) fn clear_whiteouts(inode: &RsInode, upper: &Dentry, mnt: &PrivateMount) -> Result {
-    let _creds = inode.fs().creds.override_creds();
-    remove_entries(upper, mnt, &inode.fs().creds, |name, d| {
-        if d.is_whiteout() || is_wh_name(name) {
-            Ok(true)
-        } else {
-            Err(errno::enotempty())
-        }
+    inode.fs().creds.with(|| {
+        remove_entries(upper, mnt, &inode.fs().creds, |name, d| {
+            if d.is_whiteout() || is_wh_name(name) {
+                Ok(true)
+            } else {
+                Err(errno::enotempty())
+            }
+        })
     })
 }
 

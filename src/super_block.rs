@@ -265,9 +265,10 @@ impl UpperFeatures {
 fn probe_upper(work: &Path, upper: &Layer, creds: &Cred, format: WhiteoutFormat) -> UpperFeatures {
     let mut features = UpperFeatures::default();
     let tried = {
-        let _creds = creds.override_creds();
-        MntWrite::get(&upper.mnt)
-            .and_then(|_write| try_features(work, upper, creds, format, &mut features))
+        creds.with(|| {
+            MntWrite::get(&upper.mnt)
+                .and_then(|_write| try_features(work, upper, creds, format, &mut features))
+        })
     };
     if let Err(e) = tried {
         pr_warn!(
@@ -393,10 +394,11 @@ fn new_layer(fc: &FsContext, path: Path, writable: bool) -> Result<Layer> {
 /// The upper layer's statfs, or the top layer's in a read-only union.
 pub(crate) fn statfs(fs: &UnionFs, buf: &mut Kstatfs) -> Result {
     let top = fs.layers.first().ok_or(EIO)?;
-    let _creds = fs.creds.override_creds();
-    top.path.statfs(buf)?;
-    buf.set_fs_type(RSUNION_MAGIC);
-    Ok(())
+    fs.creds.with(|| {
+        top.path.statfs(buf)?;
+        buf.set_fs_type(RSUNION_MAGIC);
+        Ok(())
+    })
 }
 
 /// syncfs(2) on the union syncs the upper filesystem, where everything

@@ -18,11 +18,12 @@ pub(crate) fn get(dentry: &Dentry, name: &CStr, buf: &mut [u8]) -> Result<usize>
     let fs = inode.fs();
     let top = inode.top().ok_or(EIO)?;
     let layer = fs.layers.get(top.layer).ok_or(EIO)?;
-    let _creds = fs.creds.override_creds();
-    match top.dentry.getxattr(layer.mnt.idmap(), name, buf)? {
-        Some(n) => Ok(n),
-        None => Err(crate::vfs::errno::enodata()),
-    }
+    fs.creds.with(
+        || match top.dentry.getxattr(layer.mnt.idmap(), name, buf)? {
+            Some(n) => Ok(n),
+            None => Err(crate::vfs::errno::enodata()),
+        },
+    )
 }
 
 /// The topmost real object of `dentry` as a path, for reading its ACLs.
@@ -51,13 +52,10 @@ pub(crate) fn set(dentry: &Dentry, name: &CStr, value: Option<&[u8]>, flags: i32
     let (upper, mnt, fs) = upper_for_change(dentry)?;
     let inode = dentry.union_inode().ok_or(ENOENT)?;
     let _write = MntWrite::get(mnt)?;
-    let result = {
-        let _creds = fs.creds.override_creds();
-        match value {
-            Some(v) => upper.setxattr_flags(mnt, name, v, flags),
-            None => upper.removexattr(mnt, name),
-        }
-    };
+    let result = fs.creds.with(|| match value {
+        Some(v) => upper.setxattr_flags(mnt, name, v, flags),
+        None => upper.removexattr(mnt, name),
+    });
     inode.copy_attr();
     result
 }
@@ -68,10 +66,7 @@ pub(crate) fn list(dentry: &Dentry, buf: &mut [u8]) -> Result<usize> {
     let inode = dentry.union_inode().ok_or(ENOENT)?;
     let fs = inode.fs();
     let top = inode.top().ok_or(EIO)?;
-    let len = {
-        let _creds = fs.creds.override_creds();
-        top.dentry.listxattr(buf)?
-    };
+    let len = fs.creds.with(|| top.dentry.listxattr(buf))?;
     if buf.is_empty() {
         return Ok(len);
     }

@@ -367,10 +367,11 @@ unsafe extern "C" fn get_link_op(
     let Some(real) = rs.top() else {
         return err_ptr(EIO);
     };
-    let _creds = rs.fs().creds.override_creds();
-    // SAFETY: `real.dentry` is a live symlink pinned by the union inode;
-    // the returned string lives until `done` runs.
-    unsafe { bindings::vfs_get_link(real.dentry.as_ptr(), done) }
+    rs.fs().creds.with(|| {
+        // SAFETY: `real.dentry` is a live symlink pinned by the union
+        // inode; the returned string lives until `done` runs.
+        unsafe { bindings::vfs_get_link(real.dentry.as_ptr(), done) }
+    })
 }
 
 // ---- file_operations: regular files ----
@@ -575,8 +576,10 @@ unsafe extern "C" fn file_fallocate(
         // bit the caller must lose: drop it as the caller first.
         let mut ret = bindings::file_remove_privs(file);
         if ret == 0 {
-            let _creds = rs.fs().creds.override_creds();
-            ret = bindings::vfs_fallocate(real, mode, offset, len);
+            ret = rs
+                .fs()
+                .creds
+                .with(|| bindings::vfs_fallocate(real, mode, offset, len));
         }
         rs.copy_attr();
         bindings::inode_unlock(inode);
@@ -601,8 +604,10 @@ unsafe extern "C" fn file_flush(file: *mut bindings::file, id: bindings::fl_owne
         let Some(flush) = (*(*real).f_op).flush else {
             return 0;
         };
-        let _creds = rs(bindings::file_inode(file)).fs().creds.override_creds();
-        flush(real, id)
+        rs(bindings::file_inode(file))
+            .fs()
+            .creds
+            .with(|| flush(real, id))
     }
 }
 
@@ -665,13 +670,14 @@ unsafe extern "C" fn file_llseek(
         };
         let real = b.real();
         let inode = bindings::file_inode(file);
-        let _creds = rs(inode).fs().creds.override_creds();
-        bindings::inode_lock(inode);
-        (*real).f_pos = (*file).f_pos;
-        let ret = bindings::vfs_llseek(real, offset, whence);
-        (*file).f_pos = (*real).f_pos;
-        bindings::inode_unlock(inode);
-        ret
+        rs(inode).fs().creds.with(|| {
+            bindings::inode_lock(inode);
+            (*real).f_pos = (*file).f_pos;
+            let ret = bindings::vfs_llseek(real, offset, whence);
+            (*file).f_pos = (*real).f_pos;
+            bindings::inode_unlock(inode);
+            ret
+        })
     }
 }
 

@@ -377,8 +377,9 @@ pub(crate) unsafe extern "C" fn get_inode_acl(
         if rcu {
             return bindings::get_cached_acl_rcu(real.as_ptr(), acl_type);
         }
-        let _creds = rs.fs().creds.override_creds();
-        bindings::get_inode_acl(real.as_ptr(), acl_type)
+        rs.fs()
+            .creds
+            .with(|| bindings::get_inode_acl(real.as_ptr(), acl_type))
     }
 }
 
@@ -397,13 +398,14 @@ pub(crate) unsafe extern "C" fn get_acl(
     match crate::xattr::real_acl_path(d) {
         // SAFETY: `path` is live; the name is a static C string.
         Ok((path, fs)) => unsafe {
-            let _creds = fs.creds.override_creds();
-            let p = &*path.as_ptr();
-            bindings::vfs_get_acl(
-                bindings::mnt_idmap(p.mnt),
-                p.dentry,
-                bindings::posix_acl_xattr_name(acl_type),
-            )
+            fs.creds.with(|| {
+                let p = &*path.as_ptr();
+                bindings::vfs_get_acl(
+                    bindings::mnt_idmap(p.mnt),
+                    p.dentry,
+                    bindings::posix_acl_xattr_name(acl_type),
+                )
+            })
         },
         Err(e) => e.to_ptr(),
     }
@@ -516,8 +518,7 @@ pub(crate) unsafe extern "C" fn set_acl(
         }
         let (upper, mnt, fs) = crate::xattr::upper_for_change(d)?;
         let _write = super::MntWrite::get(mnt)?;
-        let result = {
-            let _creds = fs.creds.override_creds();
+        let result = fs.creds.with(|| {
             // SAFETY: `upper` is live; the name is a static C string.
             to_result(unsafe {
                 let name = bindings::posix_acl_xattr_name(acl_type);
@@ -527,7 +528,7 @@ pub(crate) unsafe extern "C" fn set_acl(
                     bindings::vfs_set_acl(mnt.idmap().as_ptr(), upper.as_ptr(), name, acl)
                 }
             })
-        };
+        });
         if let Some(rs) = d.union_inode() {
             rs.copy_attr();
         }
