@@ -9,8 +9,8 @@
 //! visible and nothing partial in the upper layer. Copy-ups of one object
 //! serialise on its mutex: the second copier finds it done.
 
-use crate::entry::{RsInode, UnionFs};
-use crate::inode::ORIGIN_INO_XATTR;
+use crate::entry::{RsInode, UnionFs, Upper};
+use crate::util::{is_private, real_path, wh_name, ORIGIN_INO_XATTR};
 use crate::vfs::consts::{
     O_LARGEFILE, O_RDONLY, O_WRONLY, SEEK_DATA, SEEK_HOLE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
 };
@@ -26,9 +26,6 @@ pub(crate) const TEMP_PREFIX: &[u8] = b".wh..wh.rsunion.";
 
 /// Data moves in chunks, so that a huge copy-up can be interrupted.
 const CHUNK: usize = 1 << 20;
-
-/// Private xattrs: the union's own bookkeeping, never copied or shown.
-pub(crate) const PRIVATE_XATTR_PREFIX: &[u8] = b"trusted.overlay.";
 
 /// What a copy-up of a regular file carries over.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -100,7 +97,7 @@ fn copy_up_one(
     if rs.upper().is_some() {
         return Ok(());
     }
-    let upper = fs.upper().ok_or(EROFS)?;
+    let upper = fs.writable()?;
     let upper_parent = parent.union_inode().and_then(|p| p.upper()).ok_or(EIO)?;
     let lower = rs.top().ok_or(EIO)?;
     fs.creds.with(|| {
@@ -144,8 +141,7 @@ fn place_temp(
     temp: &Dentry,
     upper_parent: &Dentry,
 ) -> Result {
-    let upper = fs.upper().ok_or(EROFS)?;
-    let work = fs.work.as_ref().ok_or(EROFS)?;
+    let Upper { layer: upper, work } = fs.upper_work()?;
     let parent_times = upper_parent.times()?;
     let work_times = work.dentry().times()?;
     {
@@ -156,7 +152,7 @@ fn place_temp(
         if !target.is_negative() {
             return Err(EEXIST);
         }
-        if let Some(wh) = crate::namei::wh_name(name)? {
+        if let Some(wh) = wh_name(name)? {
             if !lock.new_dir().lookup(&wh)?.is_negative() {
                 return Err(EEXIST);
             }
@@ -217,20 +213,34 @@ fn temp_name() -> Result<CString> {
     ))
 }
 
+/// Makes an object under a fresh temporary name in the work directory
+/// with `make`, the directory locked; returns the name and what `make`
+/// returns.
+pub(crate) fn make_in_work(
+    fs: &UnionFs,
+    make: impl FnOnce(&DirOps<'_>, &Dentry) -> Result<ARef<Dentry>>,
+) -> Result<(CString, ARef<Dentry>)> {
+    let Upper { layer, work } = fs.upper_work()?;
+    let dir = LockedDir::lock(work.dentry(), &layer.mnt)?;
+    let (name, temp) = free_temp(&dir)?;
+    let made = make(&dir, &temp)?;
+    Ok((name, made))
+}
+
+/// The temporary object a copy-up of `rs` starts from, of its type.
 fn make_temp(fs: &UnionFs, rs: &RsInode, lower: &Dentry) -> Result<ARef<Dentry>> {
-    let upper = fs.upper().ok_or(EROFS)?;
-    let work = fs.work.as_ref().ok_or(EROFS)?;
-    let dir = LockedDir::lock(work.dentry(), &upper.mnt)?;
-    let (_, temp) = free_temp(&dir)?;
     let mode = u32::from(rs.inode().mode());
-    // Owner-only until the attributes are copied: nobody may use a
-    // half-made copy.
-    match mode & S_IFMT {
-        S_IFREG => dir.create(&temp, S_IFREG | 0o600)?,
-        S_IFDIR => dir.mkdir(&temp, 0o700)?,
-        S_IFLNK => dir.symlink(&temp, &lower.link_target()?)?,
-        _ => dir.mknod(&temp, mode, rs.inode().rdev())?,
-    }
+    let (_, temp) = make_in_work(fs, |dir, temp| {
+        // Owner-only until the attributes are copied: nobody may use a
+        // half-made copy.
+        match mode & S_IFMT {
+            S_IFREG => dir.create(temp, S_IFREG | 0o600)?,
+            S_IFDIR => dir.mkdir(temp, 0o700)?,
+            S_IFLNK => dir.symlink(temp, &lower.link_target()?)?,
+            _ => dir.mknod(temp, mode, rs.inode().rdev())?,
+        }
+        Ok(temp.into())
+    })?;
     Ok(temp)
 }
 
@@ -239,8 +249,8 @@ fn copy_temp_data(fs: &UnionFs, rs: &RsInode, temp: &Dentry, data: Data) -> Resu
     if !rs.inode().is_regular() || data == Data::Drop {
         return Ok(());
     }
-    let upper = fs.upper().ok_or(EROFS)?;
-    let lower_path = crate::inode::real_path(rs, rs.top().ok_or(EIO)?)?;
+    let upper = fs.writable()?;
+    let lower_path = real_path(rs, rs.top().ok_or(EIO)?)?;
     let temp_path = crate::vfs::Path::new(&upper.mnt, temp);
     let flags = O_LARGEFILE;
     let src = RealFile::open(&lower_path, flags | O_RDONLY, &fs.creds)?;
@@ -250,8 +260,8 @@ fn copy_temp_data(fs: &UnionFs, rs: &RsInode, temp: &Dentry, data: Data) -> Resu
 
 /// Copies xattrs and attributes into the temporary object.
 fn finish_temp(fs: &UnionFs, rs: &RsInode, lower: &Dentry, temp: &Dentry, data: Data) -> Result {
-    let upper = fs.upper().ok_or(EROFS)?;
-    let lower_layer = fs.layers.get(rs.top().ok_or(EIO)?.layer).ok_or(EIO)?;
+    let upper = fs.writable()?;
+    let lower_layer = fs.layer(rs.top().ok_or(EIO)?.layer)?;
     copy_xattrs(lower, &lower_layer.mnt, temp, &upper.mnt)?;
     record_origin(fs, lower, temp, &upper.mnt)?;
     temp.copy_attrs_from(lower.inode().ok_or(EIO)?, &upper.mnt, data == Data::Copy)
@@ -312,7 +322,7 @@ fn copy_xattrs(
 ) -> Result {
     let list = XattrList::read(lower)?;
     for name in list.names() {
-        if crate::xattr::is_private(name.as_bytes()) {
+        if is_private(name.as_bytes()) {
             continue;
         }
         if name.as_bytes().starts_with(b"system.posix_acl_") {
@@ -334,7 +344,7 @@ fn copy_xattrs(
 
 /// Removes a temporary object from the work directory after a failure.
 pub(crate) fn remove_temp(fs: &UnionFs, temp: &Dentry) {
-    let (Some(upper), Some(work)) = (fs.upper(), fs.work.as_ref()) else {
+    let Ok(Upper { layer: upper, work }) = fs.upper_work() else {
         return;
     };
     let Ok(dir) = LockedDir::lock(work.dentry(), &upper.mnt) else {

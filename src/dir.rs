@@ -4,9 +4,10 @@
 //! upper layer only, copying parents up first, and leave a whiteout where
 //! a name must disappear from the lower layers.
 
-use crate::copy_up::{copy_up, free_temp, remove_temp};
-use crate::entry::{RealDentry, RsInode, UnionFs, WhiteoutFormat};
-use crate::namei::{has_wh_entry, is_wh_name, union_inode, wh_name, WH_OPAQUE};
+use crate::copy_up::{copy_up, make_in_work, remove_temp};
+use crate::entry::{RealDentry, RsInode, UnionFs, Upper, WhiteoutFormat};
+use crate::namei::{has_wh_entry, union_inode};
+use crate::util::{is_wh_name, wh_name, WH_OPAQUE};
 use crate::vfs::consts::{
     RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
     WHITEOUT_DEV,
@@ -50,7 +51,7 @@ pub(crate) fn create(dentry: &Dentry, what: NewObject<'_>) -> Result {
     }
     let (dir, upper_parent) = upper_dir(&parent)?;
     let fs = dir.fs();
-    let layer = fs.upper().ok_or(EROFS)?;
+    let layer = fs.writable()?;
     // The mounter makes the object, on the caller's behalf.
     let creds = fs.creds.for_owner(Cred::current_fs_owner())?;
     creds.with(|| {
@@ -125,7 +126,7 @@ fn create_beside_wh(
     let wh = dir.lookup(&wh)?;
     if !wh.is_negative() {
         if placed.is_dir() {
-            make_opaque(fs, &placed, &fs.upper().ok_or(EROFS)?.mnt)?;
+            make_opaque(fs, &placed, &fs.writable()?.mnt)?;
         }
         dir.unlink(&wh)?;
     }
@@ -142,8 +143,7 @@ fn replace_whiteout(
     name: &[u8],
     what: &NewObject<'_>,
 ) -> Result<ARef<Dentry>> {
-    let layer = fs.upper().ok_or(EROFS)?;
-    let work = fs.work.as_ref().ok_or(EROFS)?;
+    let Upper { layer, work } = fs.upper_work()?;
     let parent = upper_parent.inode().ok_or(ENOENT)?;
     // The type bits tell posix_acl_create whether a default ACL passes on.
     let inherited = match *what {
@@ -272,7 +272,7 @@ pub(crate) fn remove(dentry: &Dentry, is_dir: bool) -> Result {
     }
     let (dir, upper_parent) = upper_dir(&parent)?;
     let fs = dir.fs();
-    let layer = fs.upper().ok_or(EROFS)?;
+    let layer = fs.writable()?;
     let needs_whiteout = lower_positive(dir, dentry.name())?;
     fs.creds.with(|| {
         let _write = MntWrite::get(&layer.mnt)?;
@@ -319,26 +319,11 @@ fn remove_upper(dir: &DirOps<'_>, name: &[u8], upper: &Dentry) -> Result {
     dir.remove(&target)
 }
 
-/// Makes an object under a fresh temporary name in the work directory
-/// with `make`; returns the name and the object.
-fn make_in_work(
-    fs: &UnionFs,
-    make: impl FnOnce(&DirOps<'_>, &Dentry) -> Result<ARef<Dentry>>,
-) -> Result<(kernel::str::CString, ARef<Dentry>)> {
-    let layer = fs.upper().ok_or(EROFS)?;
-    let work = fs.work.as_ref().ok_or(EROFS)?;
-    let dir = LockedDir::lock(work.dentry(), &layer.mnt)?;
-    let (name, temp) = free_temp(&dir)?;
-    let made = make(&dir, &temp)?;
-    Ok((name, made))
-}
-
 /// Puts a char-device whiteout in place of `upper` at `name` atomically:
 /// the whiteout is made in the work directory, exchanged with the object,
 /// and the object, now in the work directory, removed.
 fn swap_for_whiteout(fs: &UnionFs, upper_parent: &Dentry, name: &[u8], upper: &Dentry) -> Result {
-    let layer = fs.upper().ok_or(EROFS)?;
-    let work = fs.work.as_ref().ok_or(EROFS)?;
+    let Upper { layer, work } = fs.upper_work()?;
     let (temp_name, temp) = make_in_work(fs, |dir, temp| {
         dir.whiteout(temp)?;
         dir.lookup(temp.name())
@@ -391,7 +376,7 @@ pub(crate) fn rename(old: &Dentry, new: &Dentry, flags: u32) -> Result {
     let (old_dir, old_upper_dir) = upper_dir(&old_parent)?;
     let (new_dir, new_upper_dir) = upper_dir(&new_parent)?;
     let fs = old_dir.fs();
-    let layer = fs.upper().ok_or(EROFS)?;
+    let layer = fs.writable()?;
     let old_lower = lower_positive(old_dir, old.name())?;
     let new_lower = lower_positive(new_dir, new.name())?;
     fs.creds.with(|| {
@@ -467,7 +452,7 @@ fn lower_positive(dir: &RsInode, name: &[u8]) -> Result<bool> {
     let fs = dir.fs();
     fs.creds.with(|| {
         for parent in dir.lowers() {
-            let layer = fs.layers.get(parent.layer).ok_or(EIO)?;
+            let layer = fs.layer(parent.layer)?;
             let d = parent.dentry.lookup_unlocked(layer.mnt.idmap(), name)?;
             if d.is_whiteout() {
                 return Ok(false);

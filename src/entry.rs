@@ -55,9 +55,37 @@ pub(crate) struct UnionFs {
     pub(crate) samefs: bool,
 }
 
+/// Where a change to the union goes: the upper layer, and the work
+/// directory, on the upper layer's mount, where changes are prepared.
+#[derive(Clone, Copy)]
+pub(crate) struct Upper<'a> {
+    pub(crate) layer: &'a Layer,
+    pub(crate) work: &'a Path,
+}
+
 impl UnionFs {
     pub(crate) fn upper(&self) -> Option<&Layer> {
         self.layers.first().filter(|l| l.writable)
+    }
+
+    /// The upper layer, for a change: `EROFS` in a union without one.
+    pub(crate) fn writable(&self) -> Result<&Layer> {
+        self.upper().ok_or(EROFS)
+    }
+
+    /// The upper layer and the work directory, for a change prepared in
+    /// the work directory: `EROFS` in a union without them.
+    pub(crate) fn upper_work(&self) -> Result<Upper<'_>> {
+        Ok(Upper {
+            layer: self.writable()?,
+            work: self.work.as_ref().ok_or(EROFS)?,
+        })
+    }
+
+    /// The layer a real object is on, by its index: `EIO` for an index no
+    /// layer has (a bug).
+    pub(crate) fn layer(&self, index: usize) -> Result<&Layer> {
+        self.layers.get(index).ok_or(EIO)
     }
 }
 

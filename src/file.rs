@@ -7,7 +7,7 @@
 
 use crate::copy_up::{copy_up_checked, copy_up_with, Data};
 use crate::entry::RsInode;
-use crate::inode::top_path;
+use crate::util::top_path;
 use crate::vfs::consts::{
     MAY_APPEND, MAY_OPEN, MAY_READ, MAY_WRITE, O_ACCMODE, O_APPEND, O_CREAT, O_EXCL, O_NOCTTY,
     O_RDONLY, O_TRUNC, O_WRONLY,

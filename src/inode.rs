@@ -26,17 +26,14 @@
 //! count describes it.
 
 use crate::copy_up::copy_up;
-use crate::entry::{Real, RealDentry, RsInode, UnionFs};
+use crate::entry::{RealDentry, RsInode, UnionFs};
+use crate::util::{top_path, ORIGIN_INO_XATTR};
 use crate::vfs::consts::{
     ATTR_FILE, ATTR_KILL_SGID, ATTR_KILL_SUID, ATTR_MODE, ATTR_OPEN, MAY_APPEND, MAY_READ,
     MAY_WRITE,
 };
-use crate::vfs::{Dentry, Iattr, Inode, Kstat, MntIdmap, MntWrite, Path};
-use kernel::{c_str, prelude::*, str::CStr};
-
-/// The private xattr on an upper copy that holds the inode number of the
-/// lower object it was copied from, in one-filesystem unions.
-pub(crate) const ORIGIN_INO_XATTR: &CStr = c_str!("trusted.overlay.rsunion.ino");
+use crate::vfs::{Dentry, Iattr, Inode, Kstat, MntIdmap, MntWrite};
+use kernel::prelude::*;
 
 /// The inode number a new union inode reports, per the rules above;
 /// `None` for one of the union's own. An object `made_now` has no number
@@ -86,16 +83,6 @@ fn copy_origin(inode: &RsInode) -> Option<&Inode> {
     (origin.nlink() == 1).then_some(origin)
 }
 
-/// The topmost real object of `inode` as a path on its layer's mount.
-pub(crate) fn top_path(inode: &RsInode) -> Result<Path> {
-    real_path(inode, inode.top().ok_or(EIO)?)
-}
-
-pub(crate) fn real_path(inode: &RsInode, real: Real<'_>) -> Result<Path> {
-    let layer = inode.fs().layers.get(real.layer).ok_or(EIO)?;
-    Ok(Path::new(&layer.mnt, real.dentry))
-}
-
 pub(crate) fn getattr(inode: &RsInode, stat: &mut Kstat, request_mask: u32, flags: u32) -> Result {
     let fs = inode.fs();
     let path = top_path(inode)?;
@@ -134,7 +121,7 @@ pub(crate) fn permission(inode: &RsInode, idmap: &MntIdmap, mask: i32) -> Result
     let top = inode.top().ok_or(ECHILD)?;
     // Evicted under an RCU walk: let the walk retry with references.
     let real = top.dentry.inode().ok_or(ECHILD)?;
-    let layer = fs.layers.get(top.layer).ok_or(EIO)?;
+    let layer = fs.layer(top.layer)?;
     // A lower object is never written: a write will go to its upper copy.
     // Ask only that the mounter can read it, to copy it up.
     let mask = if inode.upper().is_none() && !real.is_special() && mask & MAY_WRITE != 0 {
@@ -152,7 +139,7 @@ pub(crate) fn setattr(dentry: &Dentry, idmap: &MntIdmap, attr: &mut Iattr) -> Re
     copy_up(dentry)?;
     let inode = dentry.union_inode().ok_or(ENOENT)?;
     let fs = inode.fs();
-    let layer = fs.upper().ok_or(EROFS)?;
+    let layer = fs.writable()?;
     let upper = inode.upper().ok_or(EIO)?;
     // The mode is recomputed by the upper filesystem when privileges are
     // dropped; the union file means nothing to it.

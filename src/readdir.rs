@@ -14,8 +14,7 @@
 //! afresh in both cases.
 
 use crate::entry::{Real, RsInode};
-use crate::inode::real_path;
-use crate::namei::{is_wh_name, WH_PREFIX};
+use crate::util::{is_wh_name, real_path, WH_PREFIX};
 use crate::vfs::consts::{DT_CHR, DT_UNKNOWN, SEEK_CUR, SEEK_SET};
 use crate::vfs::{
     errno, read_real_dir, read_real_dir_on, Dentry, DirContext, File, LockedDir, Path,
@@ -295,7 +294,7 @@ fn skip_entry(real: &RealFile, name: &[u8]) -> Result<bool> {
 
 fn is_whiteout(inode: &RsInode, one: &OneLayer, name: &[u8]) -> Result<bool> {
     let fs = inode.fs();
-    let idmap = fs.layers.get(one.layer).ok_or(EIO)?.mnt.idmap();
+    let idmap = fs.layer(one.layer)?.mnt.idmap();
     Ok(one.dir.lookup_unlocked(idmap, name)?.is_whiteout())
 }
 
@@ -464,7 +463,7 @@ fn mark_char_whiteouts(
     cands: &mut [Candidate],
 ) -> Result {
     let fs = inode.fs();
-    let idmap = fs.layers.get(real.layer).ok_or(EIO)?.mnt.idmap();
+    let idmap = fs.layer(real.layer)?.mnt.idmap();
     fs.creds.with(|| {
         for c in cands.iter_mut().filter(|c| !c.whiteout) {
             if c.entry.d_type != DT_CHR && c.entry.d_type != DT_UNKNOWN {

@@ -14,6 +14,7 @@ mod namei;
 mod params;
 mod readdir;
 mod super_block;
+mod util;
 mod vfs;
 mod xattr;
 

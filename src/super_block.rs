@@ -3,7 +3,7 @@
 //! Setting up a union's superblock from its layers, statfs and
 //! show_options (fs/overlayfs/super.c's concern).
 
-use crate::entry::{Layer, RealDentry, Syntax, UnionFs, WhiteoutFormat};
+use crate::entry::{Layer, Syntax, UnionFs, WhiteoutFormat};
 use crate::params::{self, Params};
 use crate::vfs::consts::{
     DT_UNKNOWN, FILESYSTEM_MAX_STACK_DEPTH, MNT_NOATIME, MNT_NODIRATIME, MNT_READONLY,
@@ -457,14 +457,4 @@ pub(crate) fn show_options(fs: &UnionFs, m: &SeqFile) -> Result {
         });
     }
     Ok(())
-}
-
-/// The roots of every layer: the union's root directory merges them all.
-pub(crate) fn layer_roots(fs: &UnionFs) -> Result<KVec<RealDentry>> {
-    let mut stack = KVec::with_capacity(fs.layers.len(), GFP_KERNEL)?;
-    for (layer, l) in fs.layers.iter().enumerate() {
-        let dentry: ARef<_> = l.mnt.root().into();
-        stack.push(RealDentry { layer, dentry }, GFP_KERNEL)?;
-    }
-    Ok(stack)
 }

@@ -4,8 +4,9 @@
 //! read from the topmost real object, changed on the upper copy (a change
 //! copies up), and never showing the union's private names.
 
-use crate::copy_up::{copy_up, PRIVATE_XATTR_PREFIX};
+use crate::copy_up::copy_up;
 use crate::entry::UnionFs;
+use crate::util::{is_escaped, is_private, top_path, ESCAPE, PRIVATE_XATTR_PREFIX};
 use crate::vfs::{Dentry, MntWrite, Path, PrivateMount};
 use kernel::{
     fmt,
@@ -17,7 +18,7 @@ pub(crate) fn get(dentry: &Dentry, name: &CStr, buf: &mut [u8]) -> Result<usize>
     let inode = dentry.union_inode().ok_or(ENOENT)?;
     let fs = inode.fs();
     let top = inode.top().ok_or(EIO)?;
-    let layer = fs.layers.get(top.layer).ok_or(EIO)?;
+    let layer = fs.layer(top.layer)?;
     fs.creds.with(
         || match top.dentry.getxattr(layer.mnt.idmap(), name, buf)? {
             Some(n) => Ok(n),
@@ -29,7 +30,7 @@ pub(crate) fn get(dentry: &Dentry, name: &CStr, buf: &mut [u8]) -> Result<usize>
 /// The topmost real object of `dentry` as a path, for reading its ACLs.
 pub(crate) fn real_acl_path(dentry: &Dentry) -> Result<(Path, &UnionFs)> {
     let inode = dentry.union_inode().ok_or(ENOENT)?;
-    Ok((crate::inode::top_path(inode)?, inode.fs()))
+    Ok((top_path(inode)?, inode.fs()))
 }
 
 /// Copies `dentry` up for a change of its xattrs or ACLs; the upper copy,
@@ -38,7 +39,7 @@ pub(crate) fn upper_for_change(dentry: &Dentry) -> Result<(&Dentry, &PrivateMoun
     copy_up(dentry)?;
     let inode = dentry.union_inode().ok_or(ENOENT)?;
     let fs = inode.fs();
-    let layer = fs.upper().ok_or(EROFS)?;
+    let layer = fs.writable()?;
     Ok((inode.upper().ok_or(EIO)?, &layer.mnt, fs))
 }
 
@@ -106,23 +107,6 @@ fn remove_private_names(list: &mut [u8]) -> usize {
         read = end;
     }
     write
-}
-
-/// What `trusted.overlay.NAME`, set through the union, is stored as on the
-/// real object: `trusted.overlay.overlay.NAME`, so that overlayfs (or
-/// rsunion) stacked on the union keeps its own xattrs (overlayfs 6.7+
-/// escapes the same way).
-const ESCAPE: &[u8] = b"overlay.";
-
-fn is_escaped(name: &[u8]) -> bool {
-    name.strip_prefix(PRIVATE_XATTR_PREFIX)
-        .is_some_and(|rest| rest.starts_with(ESCAPE))
-}
-
-/// The union's own bookkeeping on real objects: never shown, copied or
-/// changed through the union.
-pub(crate) fn is_private(name: &[u8]) -> bool {
-    name.starts_with(PRIVATE_XATTR_PREFIX) && !is_escaped(name)
 }
 
 /// The real name of union xattr `trusted.overlay.NAME`, given `NAME`.

@@ -5,32 +5,51 @@
 use super::{bindings, errno, Dentry, PrivateMount};
 use kernel::{error::to_result, ffi, prelude::*, str::CStr};
 
+/// Reads a value of a size the kernel tells first: `read` called with an
+/// empty buffer answers the size, then fills a buffer that big; `None`
+/// when there is no value. A value that grew between the two calls
+/// (`ERANGE`) is asked for again.
+fn read_sized(
+    mut read: impl FnMut(&mut [u8]) -> Result<Option<usize>>,
+) -> Result<Option<KVec<u8>>> {
+    loop {
+        let Some(size) = read(&mut [])? else {
+            return Ok(None);
+        };
+        let mut value = KVec::from_elem(0u8, size, GFP_KERNEL)?;
+        if size == 0 {
+            return Ok(Some(value));
+        }
+        match read(&mut value) {
+            Ok(Some(n)) => {
+                // SAFETY: `from_elem` initialised all `size` bytes, and
+                // `n.min(size)` is not more.
+                unsafe { value.set_len(n.min(size)) };
+                return Ok(Some(value));
+            }
+            Ok(None) => return Ok(None),
+            Err(e) if e == ERANGE => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// The names `listxattr` returns for one object.
 pub(crate) struct XattrList(KVec<u8>);
 
 impl XattrList {
     /// Reads the list of `d`'s xattr names, as the current credentials.
     pub(crate) fn read(d: &Dentry) -> Result<Self> {
-        loop {
-            let size = match d.listxattr(&mut []) {
-                Err(e) if e == errno::eopnotsupp() => 0,
-                r => r?,
-            };
-            let mut buf = KVec::from_elem(0u8, size, GFP_KERNEL)?;
-            if size == 0 {
-                return Ok(Self(buf));
+        let mut probed = false;
+        let list = read_sized(|buf| {
+            // A filesystem without xattrs has an empty list.
+            let first = !core::mem::replace(&mut probed, true);
+            match d.listxattr(buf) {
+                Err(e) if first && e == errno::eopnotsupp() => Ok(Some(0)),
+                r => r.map(Some),
             }
-            match d.listxattr(&mut buf) {
-                Ok(n) => {
-                    // SAFETY: the kernel wrote `n <= size` bytes.
-                    unsafe { buf.set_len(n.min(size)) };
-                    return Ok(Self(buf));
-                }
-                // The list grew between the two calls: ask again.
-                Err(e) if e == ERANGE => continue,
-                Err(e) => return Err(e),
-            }
-        }
+        })?;
+        Ok(Self(list.unwrap_or_default()))
     }
 
     /// The names, each a C string.
@@ -49,22 +68,7 @@ impl Dentry {
         mnt: &PrivateMount,
         name: &CStr,
     ) -> Result<Option<KVec<u8>>> {
-        loop {
-            let Some(size) = self.getxattr(mnt.idmap(), name, &mut [])? else {
-                return Ok(None);
-            };
-            let mut value = KVec::from_elem(0u8, size, GFP_KERNEL)?;
-            match self.getxattr(mnt.idmap(), name, &mut value) {
-                Ok(Some(n)) => {
-                    // SAFETY: `n` bytes of `value` were written, `n <= size`.
-                    unsafe { value.set_len(n.min(size)) };
-                    return Ok(Some(value));
-                }
-                Ok(None) => return Ok(None),
-                Err(e) if e == ERANGE => continue,
-                Err(e) => return Err(e),
-            }
-        }
+        read_sized(|buf| self.getxattr(mnt.idmap(), name, buf))
     }
 
     pub(crate) fn setxattr(&self, mnt: &PrivateMount, name: &CStr, value: &[u8]) -> Result {
