@@ -125,7 +125,7 @@ fn copy_up_one(
         }
         result?;
         if let Some(p) = parent.union_inode() {
-            p.copy_attr();
+            p.sync_from_real();
         }
         Ok(())
     })
@@ -264,7 +264,7 @@ fn finish_temp(fs: &UnionFs, rs: &RsInode, lower: &Dentry, temp: &Dentry, data: 
     let lower_layer = fs.layer(rs.top().ok_or(EIO)?.layer)?;
     copy_xattrs(lower, &lower_layer.mnt, temp, &upper.mnt)?;
     record_origin(fs, lower, temp, &upper.mnt)?;
-    temp.copy_attrs_from(lower.inode().ok_or(EIO)?, &upper.mnt, data == Data::Copy)
+    temp.set_attrs_like(lower.inode().ok_or(EIO)?, &upper.mnt, data == Data::Copy)
 }
 
 /// Records on the copy of a non-directory the inode number it reports,

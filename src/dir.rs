@@ -6,7 +6,7 @@
 
 use crate::copy_up::{copy_up, make_in_work, remove_temp};
 use crate::entry::{RealDentry, RsInode, UnionFs, Upper, WhiteoutFormat};
-use crate::namei::{has_wh_entry, union_inode};
+use crate::namei::{has_wh_entry, stack_inode};
 use crate::util::{is_wh_name, wh_name, WH_OPAQUE};
 use crate::vfs::consts::{
     RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
@@ -66,7 +66,7 @@ pub(crate) fn create(dentry: &Dentry, what: NewObject<'_>) -> Result {
         } else {
             return Err(EEXIST);
         };
-        dir.copy_attr();
+        dir.sync_from_real();
         let mut found = KVec::new();
         found.push(
             RealDentry {
@@ -78,10 +78,10 @@ pub(crate) fn create(dentry: &Dentry, what: NewObject<'_>) -> Result {
         // For a link, this is the old name's union inode (hashed on the same
         // real inode), with one more link now, and maybe a recorded number.
         let made_now = !matches!(what, NewObject::Link(_));
-        let inode = union_inode(dir.inode().super_block(), fs, found, made_now)?;
+        let inode = stack_inode(dir.inode().super_block(), fs, found, made_now)?;
         dentry.instantiate(inode);
         if let Some(inode) = dentry.union_inode() {
-            inode.copy_attr();
+            inode.sync_from_real();
         }
         Ok(())
     })
@@ -299,7 +299,7 @@ pub(crate) fn remove(dentry: &Dentry, is_dir: bool) -> Result {
             }
             None => (),
         }
-        dir.copy_attr();
+        dir.sync_from_real();
         if is_dir {
             victim.inode().clear_nlink();
         } else {
@@ -436,8 +436,8 @@ pub(crate) fn rename(old: &Dentry, new: &Dentry, flags: u32) -> Result {
             remove_aufs_whiteout(lock.new_dir(), new.name())?;
         }
         drop(lock);
-        old_dir.copy_attr();
-        new_dir.copy_attr();
+        old_dir.sync_from_real();
+        new_dir.sync_from_real();
         Ok(())
     })
 }

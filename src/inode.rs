@@ -149,6 +149,6 @@ pub(crate) fn setattr(dentry: &Dentry, idmap: &MntIdmap, attr: &mut Iattr) -> Re
     attr.clear_valid(ATTR_FILE | ATTR_OPEN);
     let _write = MntWrite::get(&layer.mnt)?;
     let result = fs.creds.with(|| upper.notify_change(&layer.mnt, attr));
-    inode.copy_attr();
+    inode.sync_from_real();
     result
 }

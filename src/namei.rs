@@ -60,7 +60,7 @@ pub(crate) fn lookup(dir: &RsInode, name: &[u8]) -> Result<Option<ARef<Inode>>> 
         if found.is_empty() {
             return Ok(None);
         }
-        union_inode(dir.inode().super_block(), fs, found, false).map(Some)
+        stack_inode(dir.inode().super_block(), fs, found, false).map(Some)
     })
 }
 
@@ -162,7 +162,7 @@ fn is_opaque(layer: &Layer, dir: &Dentry) -> Result<bool> {
 /// names become different objects (overlayfs without `index` does the
 /// same, see `ovl_hash_bylower`). `made_now`: the stack is an object the
 /// union has just made, which no copy-up can have left a number on.
-pub(crate) fn union_inode(
+pub(crate) fn stack_inode(
     sb: &SuperBlock,
     fs: &UnionFs,
     found: KVec<RealDentry>,

@@ -21,7 +21,7 @@ mod xattr;
 use kernel::prelude::*;
 
 module! {
-    type: Rsunion,
+    type: RsunionModule,
     name: "rsunion",
     author: "rsunion developers",
     description: "Union filesystem: read-only layers under one writable layer",
@@ -31,13 +31,13 @@ module! {
 /// The registered `rsunion` type; static, as lockdep wants its keys.
 static FS_TYPE: vfs::FsTypeStorage = vfs::FsTypeStorage::new();
 
-struct Rsunion {
+struct RsunionModule {
     _fs: vfs::Registration,
 }
 
-impl kernel::Module for Rsunion {
+impl kernel::Module for RsunionModule {
     fn init(module: &'static ThisModule) -> Result<Self> {
-        let fs = vfs::Registration::new::<super_block::Rsunion>(module, &FS_TYPE)?;
+        let fs = vfs::Registration::new::<super_block::RsunionType>(module, &FS_TYPE)?;
         Ok(Self { _fs: fs })
     }
 }

@@ -19,9 +19,9 @@ use kernel::{c_str, ffi, fmt, prelude::*, str::CStr, types::ARef};
 const RSUNION_MAGIC: ffi::c_ulong = 0x7273_7531;
 
 /// The rsunion filesystem type.
-pub(crate) struct Rsunion;
+pub(crate) struct RsunionType;
 
-impl FileSystem for Rsunion {
+impl FileSystem for RsunionType {
     const NAME: &'static CStr = c_str!("rsunion");
     type Params = Params;
     type Data = UnionFs;

@@ -57,7 +57,7 @@ pub(crate) fn set(dentry: &Dentry, name: &CStr, value: Option<&[u8]>, flags: i32
         Some(v) => upper.setxattr_flags(mnt, name, v, flags),
         None => upper.removexattr(mnt, name),
     });
-    inode.copy_attr();
+    inode.sync_from_real();
     result
 }
 

@@ -99,7 +99,7 @@ impl Dentry {
 
     /// Gives this real object `src`'s owner, times, and (but for
     /// symlinks) mode, and for a regular file its size if `with_size`.
-    pub(crate) fn copy_attrs_from(
+    pub(crate) fn set_attrs_like(
         &self,
         src: &Inode,
         mnt: &super::PrivateMount,

@@ -205,7 +205,7 @@ impl RsInode {
 
     /// Copies the topmost real object's attributes to the union inode
     /// again, after a change (write, setattr, copy-up).
-    pub(crate) fn copy_attr(&self) {
+    pub(crate) fn sync_from_real(&self) {
         let Some(real) = self.top().and_then(|r| r.dentry.inode()) else {
             return;
         };

@@ -495,7 +495,7 @@ unsafe extern "C" fn file_end_write(
     // SAFETY: the helpers pass back `ctx.user_file` (or the original
     // iocb's file), which `backing` set to our regular file, held until
     // they return; an open file pins its inode, one of ours.
-    unsafe { rs(bindings::file_inode(file)) }.copy_attr();
+    unsafe { rs(bindings::file_inode(file)) }.sync_from_real();
 }
 
 /// # Safety
@@ -517,7 +517,7 @@ unsafe extern "C" fn file_write_iter(
         };
         b.ctx.end_write = Some(file_end_write);
         bindings::inode_lock(inode);
-        rs(inode).copy_attr();
+        rs(inode).sync_from_real();
         let ret =
             bindings::backing_file_write_iter(b.real(), iter, iocb, (*iocb).ki_flags, &mut b.ctx);
         bindings::inode_unlock(inode);
@@ -545,7 +545,7 @@ unsafe extern "C" fn file_splice_write(
         };
         b.ctx.end_write = Some(file_end_write);
         bindings::inode_lock(inode);
-        rs(inode).copy_attr();
+        rs(inode).sync_from_real();
         let ret = bindings::backing_file_splice_write(pipe, b.real(), ppos, len, flags, &mut b.ctx);
         bindings::inode_unlock(inode);
         ret
@@ -571,7 +571,7 @@ unsafe extern "C" fn file_fallocate(
         let real = b.real();
         let rs = rs(inode);
         bindings::inode_lock(inode);
-        rs.copy_attr();
+        rs.sync_from_real();
         // The real fallocate runs as the mounter, who would keep a setuid
         // bit the caller must lose: drop it as the caller first.
         let mut ret = bindings::file_remove_privs(file);
@@ -581,7 +581,7 @@ unsafe extern "C" fn file_fallocate(
                 .creds
                 .with(|| bindings::vfs_fallocate(real, mode, offset, len));
         }
-        rs.copy_attr();
+        rs.sync_from_real();
         bindings::inode_unlock(inode);
         ret as ffi::c_long
     }

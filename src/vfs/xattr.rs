@@ -534,7 +534,7 @@ pub(crate) unsafe extern "C" fn set_acl(
             })
         });
         if let Some(rs) = d.union_inode() {
-            rs.copy_attr();
+            rs.sync_from_real();
         }
         result.map(|()| 0)
     })
