@@ -14,6 +14,7 @@ use crate::util::{is_private, real_path, wh_name, ORIGIN_INO_XATTR};
 use crate::vfs::consts::{
     O_LARGEFILE, O_RDONLY, O_WRONLY, SEEK_DATA, SEEK_HOLE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
 };
+use crate::vfs::CopyUp;
 use crate::vfs::{
     Dentry, DirOps, LockedDir, MntWrite, Path, PrivateMount, RealFile, RenameLock, XattrList,
 };
@@ -93,7 +94,7 @@ fn copy_up_one(
 ) -> Result {
     let rs = d.union_inode().ok_or(ENOENT)?;
     let fs = rs.fs();
-    let _serial = rs.copy_up_lock.lock();
+    let serial = rs.lock_copy_up();
     if rs.upper().is_some() {
         return Ok(());
     }
@@ -116,7 +117,7 @@ fn copy_up_one(
             .and_then(|()| check(&Path::new(&upper.mnt, &temp)))
             .and_then(|()| {
                 let _write = MntWrite::get(&upper.mnt)?;
-                place_temp(fs, rs, d.name(), &temp, upper_parent)
+                place_temp(fs, rs, &serial, d.name(), &temp, upper_parent)
             });
         if result.is_err() {
             if let Ok(_write) = MntWrite::get(&upper.mnt) {
@@ -137,6 +138,7 @@ fn copy_up_one(
 fn place_temp(
     fs: &UnionFs,
     rs: &RsInode,
+    serial: &CopyUp<'_>,
     name: &[u8],
     temp: &Dentry,
     upper_parent: &Dentry,
@@ -162,7 +164,7 @@ fn place_temp(
         // the inode where lookups of the lower object find it. Nothing can
         // look the new upper inode up meanwhile: its one name is this
         // union dentry's, which the dcache holds.
-        rs.prepare_upper(temp.inode().ok_or(EIO)?)?;
+        serial.prepare_upper(temp.inode().ok_or(EIO)?)?;
         rs.set_upper(lock.new_dir().lookup(name)?)?;
     }
     // The copy is in place and in use: a directory that refuses to take

@@ -129,7 +129,7 @@ fn join_listing(inode: &RsInode) -> Result<Arc<Merged>> {
         return Ok(merged);
     }
     let merged = Arc::new(merge(inode)?, GFP_KERNEL_ACCOUNT)?;
-    let mut shared = inode.listing.lock();
+    let mut shared = inode.lock_listing();
     if let Some(theirs) = &shared.merged {
         let theirs = theirs.clone();
         shared.readers += 1;
@@ -141,7 +141,7 @@ fn join_listing(inode: &RsInode) -> Result<Arc<Merged>> {
 }
 
 fn shared_listing(inode: &RsInode) -> Option<Arc<Merged>> {
-    let mut shared = inode.listing.lock();
+    let mut shared = inode.lock_listing();
     let merged = shared.merged.clone()?;
     shared.readers += 1;
     Some(merged)
@@ -153,7 +153,7 @@ pub(crate) fn release(inode: &RsInode, cache: &mut DirCache) {
         return;
     };
     let freed = {
-        let mut shared = inode.listing.lock();
+        let mut shared = inode.lock_listing();
         if !shared
             .merged
             .as_ref()
@@ -175,7 +175,7 @@ pub(crate) fn release(inode: &RsInode, cache: &mut DirCache) {
 /// read, later readers merge afresh.
 pub(crate) fn forget_listing(dir: &RsInode) {
     let old = {
-        let mut shared = dir.listing.lock();
+        let mut shared = dir.lock_listing();
         shared.readers = 0;
         shared.merged.take()
     };

@@ -4,7 +4,8 @@
 //! which embed one in [`RsInode`].
 
 use super::{bindings, Dentry, MntIdmap, SuperBlock, Umode};
-use crate::entry::{RealDentry, RsInode};
+use crate::entry::{Real, RealDentry};
+use crate::readdir::SharedListing;
 use core::pin::Pin;
 use core::{
     cell::UnsafeCell,
@@ -14,6 +15,10 @@ use core::{
 use kernel::{
     new_mutex,
     prelude::*,
+    sync::{
+        lock::{mutex::MutexBackend, Guard},
+        Mutex,
+    },
     types::{ARef, AlwaysRefCounted, Opaque},
 };
 
@@ -152,7 +157,94 @@ impl Inode {
     }
 }
 
+/// The union's inode: the VFS inode and the real objects it stands for.
+/// Only this file touches its fields.
+///
+/// # Invariants
+///
+/// - `vfs_inode` is initialised (`inode_init_once`) before the VFS sees
+///   the inode, and is the first field, so that an `inode` of ours is an
+///   `RsInode` (`#[repr(C)]`).
+/// - `lowers` is written only while the inode is new ([`NewInode`]: locked
+///   `I_NEW`, or not yet visible to anyone) and when it is destroyed, when
+///   no other reference exists; in between it is only read.
+/// - `upper` is NULL or owns a reference to a dentry; it is set at most
+///   once, from NULL, and the reference is given back only when the inode
+///   is destroyed.
+/// - `real_key` is read only by `inode_test`, under `inode_hash_lock`,
+///   while the inode is hashed; it is written only while the inode is not
+///   hashed: new (`inode_set`, before the hash publishes it), or taken off
+///   the hash by `prepare_upper`, whose callers hold `copy_up_lock`.
+#[pin_data]
+#[repr(C)]
+pub(crate) struct RsInode {
+    vfs_inode: Inode,
+    /// The object in the upper layer (layer 0), once there is one: found
+    /// by lookup, or made by copy-up. Read without locks, as overlayfs
+    /// reads `__upperdentry`.
+    upper: AtomicPtr<Dentry>,
+    /// The objects in lower layers, topmost first: several for a merged
+    /// directory, at most one for anything else.
+    lowers: UnsafeCell<KVec<RealDentry>>,
+    /// For non-directories, the real inode this one is hashed on.
+    real_key: UnsafeCell<usize>,
+    /// Serialises copy-ups of this object: whoever comes second finds the
+    /// copy made; copy-ups of different objects go on side by side.
+    #[pin]
+    copy_up_lock: Mutex<()>,
+    /// A directory's merged listing, shared by the open files reading it.
+    #[pin]
+    listing: Mutex<SharedListing>,
+}
+
+// SAFETY: per the invariants, `lowers` is only written while no other
+// thread can see the inode, `real_key` only while no `inode_test` can read
+// it, `upper` is atomic, and the mutexes are `Sync`.
+unsafe impl Sync for RsInode {}
+// SAFETY: the contents are kernel-refcounted objects and kernel mutexes,
+// usable from any thread.
+unsafe impl Send for RsInode {}
+
 impl RsInode {
+    /// The objects in lower layers, topmost first.
+    pub(crate) fn lowers(&self) -> &[RealDentry] {
+        // SAFETY: per the invariants, nothing writes `lowers` while the
+        // inode is reachable through a shared reference.
+        unsafe { &*self.lowers.get() }
+    }
+
+    /// Every real object behind this inode, topmost first.
+    pub(crate) fn reals(&self) -> impl Iterator<Item = Real<'_>> {
+        let upper = self.upper().map(|dentry| Real { layer: 0, dentry });
+        Iterator::chain(
+            upper.into_iter(),
+            self.lowers().iter().map(RealDentry::borrow),
+        )
+    }
+
+    /// The topmost real object.
+    pub(crate) fn top(&self) -> Option<Real<'_>> {
+        self.reals().next()
+    }
+
+    /// A directory whose contents come from more than one layer.
+    pub(crate) fn is_merged(&self) -> bool {
+        self.reals().nth(1).is_some()
+    }
+
+    /// Starts a copy-up of this object: waits for any other to finish.
+    pub(crate) fn lock_copy_up(&self) -> CopyUp<'_> {
+        CopyUp {
+            inode: self,
+            _lock: self.copy_up_lock.lock(),
+        }
+    }
+
+    /// The directory's shared listing, locked.
+    pub(crate) fn lock_listing(&self) -> MutexGuard<'_, SharedListing> {
+        self.listing.lock()
+    }
+
     /// The object in the upper layer, if there is one yet.
     pub(crate) fn upper(&self) -> Option<&Dentry> {
         let upper = self.upper.load(Ordering::Acquire);
@@ -173,6 +265,8 @@ impl RsInode {
             Ordering::AcqRel,
             Ordering::Acquire,
         ) {
+            // INVARIANT: `upper` was NULL and now owns the reference
+            // `into_raw` gave up; it is never set again.
             Ok(_) => Ok(()),
             Err(_) => {
                 // SAFETY: we still own the reference `into_raw` gave up.
@@ -181,28 +275,43 @@ impl RsInode {
             }
         }
     }
+}
 
-    /// Before a copy-up makes `upper` this inode's upper object: a
+type MutexGuard<'a, T> = Guard<'a, T, MutexBackend>;
+
+/// A copy-up of one union inode in progress: it holds the inode's
+/// `copy_up_lock`, so at most one exists per inode at a time.
+pub(crate) struct CopyUp<'a> {
+    inode: &'a RsInode,
+    _lock: MutexGuard<'a, ()>,
+}
+
+impl CopyUp<'_> {
+    /// Before the copy-up makes `upper` the inode's upper object: a
     /// non-directory is hashed on its topmost real inode, so it moves to
     /// the upper one, and a later lookup that finds the copy finds this
     /// union inode.
     pub(crate) fn prepare_upper(&self, upper: &Inode) -> Result {
-        let inode = self.vfs_inode.as_ptr();
-        // SAFETY: `inode` is live. While unhashed, nobody's `inode_test`
-        // reads `real_key`; `__insert_inode_hash` publishes it under the
-        // hash lock.
+        let inode = self.inode.vfs_inode.as_ptr();
+        // `inode_test` runs under the hash lock on hashed inodes only, and
+        // `self` holds `copy_up_lock`: no other `prepare_upper` writes.
+        // SAFETY: `inode` is live; once unhashed, nothing reads `real_key`
+        // until `__insert_inode_hash` publishes it under the hash lock.
         unsafe {
             if bindings::inode_unhashed(inode) != 0 {
                 return Ok(());
             }
             bindings::remove_inode_hash(inode);
             let key = upper.as_ptr() as usize;
-            *self.real_key.get() = key;
+            // INVARIANT: written while unhashed, under `copy_up_lock`.
+            *self.inode.real_key.get() = key;
             bindings::__insert_inode_hash(inode, key as _);
         }
         Ok(())
     }
+}
 
+impl RsInode {
     /// Copies the topmost real object's attributes to the union inode
     /// again, after a change (write, setattr, copy-up).
     pub(crate) fn sync_from_real(&self) {
@@ -288,6 +397,9 @@ impl NewInode {
             }
         }
         let rs = self.rs();
+        // INVARIANT: the inode is new and ours alone (`&mut`): `lowers`
+        // may be written, and `upper`, NULL since `alloc_union_inode`,
+        // takes over the reference `upper` held.
         *rs.lowers.get_mut() = lowers;
         if let Some(upper) = upper {
             *rs.upper.get_mut() = ARef::into_raw(upper).as_ptr().cast();
@@ -390,7 +502,9 @@ unsafe extern "C" fn inode_test(inode: *mut bindings::inode, key: *mut ffi::c_vo
 /// # Safety
 /// Called by `iget5_locked` with a new inode of ours, under its hash lock.
 unsafe extern "C" fn inode_set(inode: *mut bindings::inode, key: *mut ffi::c_void) -> ffi::c_int {
-    // SAFETY: the inode is new and not yet visible.
+    // SAFETY: every inode of our superblock is an `RsInode`, and this one
+    // is new: `iget5_locked` hashes it only after `inode_set` returns.
+    // INVARIANT: `real_key` is written before the inode is hashed.
     unsafe { *(*inode.cast::<RsInode>()).real_key.get() = key as usize };
     0
 }
