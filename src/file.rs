@@ -87,6 +87,47 @@ fn access_mode(flags: u32) -> i32 {
     mask
 }
 
+/// A write to a union file (`write_iter`, `splice_write`), made by
+/// `write` on the real file. Writes to one union inode are serialised by
+/// its lock, as the real filesystem serialises them on the real inode, and
+/// the union inode takes the real one's size and times first (the VFS
+/// checks limits against them); the write's `end_write` takes them again.
+pub(crate) fn write<R>(inode: &RsInode, write: impl FnOnce() -> R) -> R {
+    let _lock = inode.inode().lock();
+    inode.sync_from_real();
+    write()
+}
+
+/// fallocate(2) on a union file, made by `allocate` on the real file as
+/// the mounter, under the union inode's lock. The mounter would keep a
+/// setuid bit the caller must lose: it is dropped as the caller first.
+pub(crate) fn fallocate(inode: &RsInode, file: &File, allocate: impl FnOnce() -> Result) -> Result {
+    let lock = inode.inode().lock();
+    inode.sync_from_real();
+    let result = file
+        .remove_privs(&lock)
+        .and_then(|()| inode.fs().creds.with(allocate));
+    inode.sync_from_real();
+    result
+}
+
+/// lseek(2) on a union file, made by `seek` on the real file, which alone
+/// knows SEEK_DATA/SEEK_HOLE and its own size limits: as the mounter,
+/// under the union inode's lock. The union file's position stays the
+/// master copy: `seek` carries it to the real file and back.
+pub(crate) fn llseek<R>(inode: &RsInode, seek: impl FnOnce() -> R) -> R {
+    inode.fs().creds.with(|| {
+        let _lock = inode.inode().lock();
+        seek()
+    })
+}
+
+/// close(2) reaches the real file's `flush` (NFS writes back there), made
+/// by `flush` as the mounter.
+pub(crate) fn flush<R>(inode: &RsInode, flush: impl FnOnce() -> R) -> R {
+    inode.fs().creds.with(flush)
+}
+
 /// Lower layers are never written, so there is nothing of theirs to sync
 /// (and overlayfs does not try: a read-only lower could answer EROFS).
 fn on_upper(inode: &RsInode) -> bool {

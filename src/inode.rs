@@ -109,6 +109,13 @@ pub(crate) fn getattr(inode: &RsInode, stat: &mut Kstat, request_mask: u32, flag
     Ok(())
 }
 
+/// A union symlink's target is its topmost real object's, read by `read`
+/// as the mounter.
+pub(crate) fn get_link<R>(inode: &RsInode, read: impl FnOnce(&Dentry) -> R) -> Result<R> {
+    let real = inode.top().ok_or(EIO)?;
+    Ok(inode.fs().creds.with(|| read(real.dentry)))
+}
+
 /// The caller is checked on the union inode, whose attributes are the real
 /// object's; the mounter, whose credentials every layer operation uses, is
 /// checked on the real object.

@@ -5,9 +5,10 @@
 //! copies up), and never showing the union's private names.
 
 use crate::copy_up::copy_up;
-use crate::entry::UnionFs;
+use crate::entry::{RsInode, UnionFs};
 use crate::util::{is_escaped, is_private, top_path, ESCAPE, PRIVATE_XATTR_PREFIX};
-use crate::vfs::{Dentry, MntWrite, Path, PrivateMount};
+use crate::vfs::consts::ATTR_KILL_SGID;
+use crate::vfs::{Dentry, Iattr, Inode, MntIdmap, MntWrite, Path, PrivateMount};
 use kernel::{
     fmt,
     prelude::*,
@@ -27,15 +28,57 @@ pub(crate) fn get(dentry: &Dentry, name: &CStr, buf: &mut [u8]) -> Result<usize>
     )
 }
 
-/// The topmost real object of `dentry` as a path, for reading its ACLs.
-pub(crate) fn real_acl_path(dentry: &Dentry) -> Result<(Path, &UnionFs)> {
+/// POSIX ACLs of a union object are its topmost real object's: `read`
+/// reads them there, as the mounter.
+pub(crate) fn get_acl<R>(dentry: &Dentry, read: impl FnOnce(&Path) -> R) -> Result<R> {
     let inode = dentry.union_inode().ok_or(ENOENT)?;
-    Ok((top_path(inode)?, inode.fs()))
+    let path = top_path(inode)?;
+    Ok(inode.fs().creds.with(|| read(&path)))
+}
+
+/// The ACL permission checks on union inode `inode` use: its topmost real
+/// inode's, read by `read`, as the mounter unless in an RCU walk (`rcu`),
+/// where only a cached ACL is read and nothing may sleep.
+pub(crate) fn get_inode_acl<R>(
+    inode: &RsInode,
+    rcu: bool,
+    read: impl FnOnce(&Inode) -> R,
+) -> Result<R> {
+    // Evicted under an RCU walk: let the walk retry with references.
+    let real = inode.top().and_then(|t| t.dentry.inode()).ok_or(ECHILD)?;
+    if rcu {
+        return Ok(read(real));
+    }
+    Ok(inode.fs().creds.with(|| read(real)))
+}
+
+/// Sets (or removes) a POSIX ACL of a union object with `set`, on its
+/// upper copy, as the mounter; `access` for an access ACL, which may have
+/// to clear the setgid bit: the mounter's `CAP_FSETID` would keep one the
+/// caller must lose, so it is cleared first, as the caller would.
+pub(crate) fn set_acl(
+    dentry: &Dentry,
+    idmap: &MntIdmap,
+    access: bool,
+    set: impl FnOnce(&Dentry, &PrivateMount) -> Result,
+) -> Result {
+    let union = dentry.union_inode().ok_or(ENOENT)?;
+    if access && union.inode().acl_kills_sgid() {
+        let mut attr = Iattr::only(ATTR_KILL_SGID);
+        crate::inode::setattr(dentry, idmap, &mut attr)?;
+    }
+    let (upper, mnt, fs) = upper_for_change(dentry)?;
+    let _write = MntWrite::get(mnt)?;
+    let result = fs.creds.with(|| set(upper, mnt));
+    if let Some(rs) = dentry.union_inode() {
+        rs.sync_from_real();
+    }
+    result
 }
 
 /// Copies `dentry` up for a change of its xattrs or ACLs; the upper copy,
 /// its layer's mount, and the union.
-pub(crate) fn upper_for_change(dentry: &Dentry) -> Result<(&Dentry, &PrivateMount, &UnionFs)> {
+fn upper_for_change(dentry: &Dentry) -> Result<(&Dentry, &PrivateMount, &UnionFs)> {
     copy_up(dentry)?;
     let inode = dentry.union_inode().ok_or(ENOENT)?;
     let fs = inode.fs();

@@ -41,6 +41,17 @@ impl File {
         unsafe { Inode::from_raw(bindings::file_inode(self.as_ptr())) }
     }
 
+    /// Drops the setuid and setgid bits (and file capabilities) a write by
+    /// the current task must clear (`file_remove_privs`). `locked` is this
+    /// file's inode, locked as `notify_change` requires.
+    pub(crate) fn remove_privs(&self, locked: &super::InodeLock<'_>) -> Result {
+        if !core::ptr::eq(locked.inode(), self.inode()) {
+            return Err(EINVAL);
+        }
+        // SAFETY: `self` is a live file whose inode `locked` holds locked.
+        kernel::error::to_result(unsafe { bindings::file_remove_privs(self.as_ptr()) })
+    }
+
     /// The union inode of one of our files.
     ///
     /// # Safety

@@ -140,6 +140,22 @@ impl Inode {
         })
     }
 
+    /// Takes the inode's lock (`inode_lock`, its `i_rwsem` for writing)
+    /// until the guard is dropped.
+    pub(crate) fn lock(&self) -> InodeLock<'_> {
+        // SAFETY: `self` is a live inode, so its `i_rwsem` is initialised.
+        unsafe { bindings::inode_lock(self.as_ptr()) };
+        InodeLock(self)
+    }
+
+    /// Would setting an access ACL clear this inode's setgid bit for the
+    /// caller (`posix_acl_update_mode`'s rule)?
+    pub(crate) fn acl_kills_sgid(&self) -> bool {
+        // SAFETY: `self` is a live inode; the helper only reads it and the
+        // current task's credentials.
+        unsafe { bindings::rsunion_acl_kills_sgid(self.as_ptr()) }
+    }
+
     pub(crate) fn super_block(&self) -> &SuperBlock {
         // SAFETY: an inode's superblock outlives it.
         unsafe { SuperBlock::from_raw((*self.as_ptr()).i_sb) }
@@ -430,6 +446,24 @@ impl Drop for NewInode {
                 bindings::iput(self.inode.as_ptr());
             }
         }
+    }
+}
+
+/// An inode locked by [`Inode::lock`]; unlocked on drop.
+pub(crate) struct InodeLock<'a>(&'a Inode);
+
+impl InodeLock<'_> {
+    /// The inode this guard holds locked.
+    pub(crate) fn inode(&self) -> &Inode {
+        self.0
+    }
+}
+
+impl Drop for InodeLock<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `Inode::lock` locked this inode, and only this guard
+        // unlocks it, once.
+        unsafe { bindings::inode_unlock(self.0.as_ptr()) };
     }
 }
 

@@ -33,7 +33,7 @@ pub(crate) use dir_context::{read_real_dir, read_real_dir_on, DirContext, RawEnt
 pub(crate) use file::{File, RealFile};
 pub(crate) use fs_context::{FsContext, FsParameter};
 pub(crate) use fs_type::{FileSystem, FsTypeStorage, Registration};
-pub(crate) use inode::{CopyUp, Iget, Inode, InodeOps, RsInode};
+pub(crate) use inode::{CopyUp, Iget, Inode, InodeLock, InodeOps, RsInode};
 pub(crate) use namei::{DirOps, LockedDir, MntWrite, RenameLock};
 pub(crate) use ops::ops_for_mode;
 pub(crate) use path::{MntIdmap, Path, PrivateMount};

@@ -12,7 +12,7 @@ use crate::dir::NewObject;
 use crate::entry::{RsInode, UnionFs};
 use crate::readdir::DirCache;
 use kernel::{
-    error::{from_result, Error},
+    error::{from_result, to_result, Error},
     ffi,
     prelude::*,
     types::{ARef, ForeignOwnable},
@@ -364,14 +364,12 @@ unsafe extern "C" fn get_link_op(
     // SAFETY: not an RCU walk (`dentry` is non-NULL), so the VFS holds
     // `dentry` and with it `inode`, ours (`->get_link` is in `LINK_IOPS`).
     let rs = unsafe { rs(inode) };
-    let Some(real) = rs.top() else {
-        return err_ptr(EIO);
-    };
-    rs.fs().creds.with(|| {
-        // SAFETY: `real.dentry` is a live symlink pinned by the union
-        // inode; the returned string lives until `done` runs.
-        unsafe { bindings::vfs_get_link(real.dentry.as_ptr(), done) }
-    })
+    let link = crate::inode::get_link(rs, |real| {
+        // SAFETY: `real` is a live symlink pinned by the union inode;
+        // `done` is the VFS's, and the string lives until it runs.
+        unsafe { bindings::vfs_get_link(real.as_ptr(), done) }
+    });
+    link.unwrap_or_else(|e| err_ptr::<ffi::c_char>(e).cast_const())
 }
 
 // ---- file_operations: regular files ----
@@ -504,24 +502,18 @@ unsafe extern "C" fn file_write_iter(
     iocb: *mut bindings::kiocb,
     iter: *mut bindings::iov_iter,
 ) -> isize {
-    // Writes to one union inode are serialised by its lock, as the real
-    // filesystem serialises them on the real inode.
     // SAFETY: `iocb`, `iter` live for the call; `ki_filp` (our `write_iter`)
     // is our file from `file_open`, held by the VFS, pinning its inode.
     unsafe {
         let file = (*iocb).ki_filp;
-        let inode = bindings::file_inode(file);
         let mut b = match backing(file) {
             Ok(b) => b,
             Err(e) => return e.to_errno() as isize,
         };
         b.ctx.end_write = Some(file_end_write);
-        bindings::inode_lock(inode);
-        rs(inode).sync_from_real();
-        let ret =
-            bindings::backing_file_write_iter(b.real(), iter, iocb, (*iocb).ki_flags, &mut b.ctx);
-        bindings::inode_unlock(inode);
-        ret
+        crate::file::write(rs(bindings::file_inode(file)), || {
+            bindings::backing_file_write_iter(b.real(), iter, iocb, (*iocb).ki_flags, &mut b.ctx)
+        })
     }
 }
 
@@ -538,17 +530,14 @@ unsafe extern "C" fn file_splice_write(
     // up by `file_open`, held by the VFS and pinning its inode; `pipe` and
     // `ppos` are the VFS's, live for the call.
     unsafe {
-        let inode = bindings::file_inode(out);
         let mut b = match backing(out) {
             Ok(b) => b,
             Err(e) => return e.to_errno() as isize,
         };
         b.ctx.end_write = Some(file_end_write);
-        bindings::inode_lock(inode);
-        rs(inode).sync_from_real();
-        let ret = bindings::backing_file_splice_write(pipe, b.real(), ppos, len, flags, &mut b.ctx);
-        bindings::inode_unlock(inode);
-        ret
+        crate::file::write(rs(bindings::file_inode(out)), || {
+            bindings::backing_file_splice_write(pipe, b.real(), ppos, len, flags, &mut b.ctx)
+        })
     }
 }
 
@@ -562,29 +551,21 @@ unsafe extern "C" fn file_fallocate(
 ) -> ffi::c_long {
     // SAFETY: `file` has our `fallocate`, so it is our regular file set up
     // by `file_open`, held by the VFS and pinning its inode, one of ours.
-    unsafe {
-        let inode = bindings::file_inode(file);
-        let b = match backing(file) {
-            Ok(b) => b,
-            Err(e) => return e.to_errno() as ffi::c_long,
-        };
-        let real = b.real();
-        let rs = rs(inode);
-        bindings::inode_lock(inode);
-        rs.sync_from_real();
-        // The real fallocate runs as the mounter, who would keep a setuid
-        // bit the caller must lose: drop it as the caller first.
-        let mut ret = bindings::file_remove_privs(file);
-        if ret == 0 {
-            ret = rs
-                .fs()
-                .creds
-                .with(|| bindings::vfs_fallocate(real, mode, offset, len));
-        }
-        rs.sync_from_real();
-        bindings::inode_unlock(inode);
-        ret as ffi::c_long
-    }
+    let (b, rs, f) = unsafe {
+        (
+            backing(file),
+            rs(bindings::file_inode(file)),
+            File::from_raw(file),
+        )
+    };
+    let allocated = b.and_then(|b| {
+        crate::file::fallocate(rs, f, || {
+            // SAFETY: `b.real()` is live while `b` is (it pins a fresh
+            // file, and `file` pins the opened one).
+            to_result(unsafe { bindings::vfs_fallocate(b.real(), mode, offset, len) })
+        })
+    });
+    from_result(|| allocated.map(|()| 0)) as ffi::c_long
 }
 
 /// close(2) reaches the real file's `flush` (NFS writes back there).
@@ -604,10 +585,7 @@ unsafe extern "C" fn file_flush(file: *mut bindings::file, id: bindings::fl_owne
         let Some(flush) = (*(*real).f_op).flush else {
             return 0;
         };
-        rs(bindings::file_inode(file))
-            .fs()
-            .creds
-            .with(|| flush(real, id))
+        crate::file::flush(rs(bindings::file_inode(file)), || flush(real, id))
     }
 }
 
@@ -669,13 +647,10 @@ unsafe extern "C" fn file_llseek(
             Err(e) => return e.to_errno() as bindings::loff_t,
         };
         let real = b.real();
-        let inode = bindings::file_inode(file);
-        rs(inode).fs().creds.with(|| {
-            bindings::inode_lock(inode);
+        crate::file::llseek(rs(bindings::file_inode(file)), || {
             (*real).f_pos = (*file).f_pos;
             let ret = bindings::vfs_llseek(real, offset, whence);
             (*file).f_pos = (*real).f_pos;
-            bindings::inode_unlock(inode);
             ret
         })
     }

@@ -372,19 +372,18 @@ pub(crate) unsafe extern "C" fn get_inode_acl(
     // `alloc_union_inode` made `inode`; the VFS holds it, or in an RCU walk
     // RCU keeps it (`free_union_inode` runs after a grace period).
     let rs = unsafe { super::Inode::from_raw(inode).union() };
-    let Some(real) = rs.top().and_then(|t| t.dentry.inode()) else {
-        // Evicted under an RCU walk: let the walk retry with references.
-        return ECHILD.to_ptr();
-    };
-    // SAFETY: `real` is live (in RCU walk, RCU keeps it so).
-    unsafe {
-        if rcu {
-            return bindings::get_cached_acl_rcu(real.as_ptr(), acl_type);
+    let acl = crate::xattr::get_inode_acl(rs, rcu, |real| {
+        // SAFETY: `real` is live for the call (in an RCU walk, RCU keeps
+        // it so), and only the cached ACL is read there, without sleeping.
+        unsafe {
+            if rcu {
+                bindings::get_cached_acl_rcu(real.as_ptr(), acl_type)
+            } else {
+                bindings::get_inode_acl(real.as_ptr(), acl_type)
+            }
         }
-        rs.fs()
-            .creds
-            .with(|| bindings::get_inode_acl(real.as_ptr(), acl_type))
-    }
+    });
+    acl.unwrap_or_else(|e| e.to_ptr())
 }
 
 /// `inode_operations.get_acl`: `getxattr` of `system.posix_acl_*`.
@@ -399,20 +398,18 @@ pub(crate) unsafe extern "C" fn get_acl(
     // SAFETY: the VFS holds `dentry` across `->get_acl`, which is only in
     // our inode tables.
     let d = unsafe { Dentry::from_raw(dentry) };
-    match crate::xattr::real_acl_path(d) {
-        // SAFETY: `path` is live; the name is a static C string.
-        Ok((path, fs)) => unsafe {
-            fs.creds.with(|| {
-                let p = &*path.as_ptr();
-                bindings::vfs_get_acl(
-                    bindings::mnt_idmap(p.mnt),
-                    p.dentry,
-                    bindings::posix_acl_xattr_name(acl_type),
-                )
-            })
-        },
-        Err(e) => e.to_ptr(),
-    }
+    let acl = crate::xattr::get_acl(d, |path| {
+        // SAFETY: `path` holds references to its mount and dentry, and
+        // pins the mount's idmap; the name is a static C string.
+        unsafe {
+            bindings::vfs_get_acl(
+                bindings::mnt_idmap((*path.as_ptr()).mnt),
+                path.dentry().as_ptr(),
+                bindings::posix_acl_xattr_name(acl_type),
+            )
+        }
+    });
+    acl.unwrap_or_else(|e| e.to_ptr())
 }
 
 /// What a new object made in the work directory, to be moved into real
@@ -504,38 +501,20 @@ pub(crate) unsafe extern "C" fn set_acl(
     acl_type: ffi::c_int,
 ) -> ffi::c_int {
     // SAFETY: the VFS holds `dentry` across `->set_acl`, which is only in
-    // our inode tables.
-    let d = unsafe { Dentry::from_raw(dentry) };
-    kernel::error::from_result(|| {
-        // The real set_acl runs as the mounter, whose CAP_FSETID keeps a
-        // setgid bit the caller must lose: clear it as the caller would.
-        let union = d.union_inode().ok_or(ENOENT)?;
-        // SAFETY: `union.inode()` is live.
-        if acl_type == ACL_TYPE_ACCESS
-            && unsafe { bindings::rsunion_acl_kills_sgid(union.inode().as_ptr()) }
-        {
-            // SAFETY: `idmap` is that of the mount the caller holds for
-            // the call.
-            let idmap = unsafe { super::MntIdmap::from_raw(idmap) };
-            let mut attr = super::Iattr::only(bindings::ATTR_KILL_SGID);
-            crate::inode::setattr(d, idmap, &mut attr)?;
-        }
-        let (upper, mnt, fs) = crate::xattr::upper_for_change(d)?;
-        let _write = super::MntWrite::get(mnt)?;
-        let result = fs.creds.with(|| {
-            // SAFETY: `upper` is live; the name is a static C string.
-            to_result(unsafe {
-                let name = bindings::posix_acl_xattr_name(acl_type);
-                if acl.is_null() {
-                    bindings::vfs_remove_acl(mnt.idmap().as_ptr(), upper.as_ptr(), name)
-                } else {
-                    bindings::vfs_set_acl(mnt.idmap().as_ptr(), upper.as_ptr(), name, acl)
-                }
-            })
-        });
-        if let Some(rs) = d.union_inode() {
-            rs.sync_from_real();
-        }
-        result.map(|()| 0)
-    })
+    // our inode tables; `idmap` is live for the call.
+    let (d, idmap) = unsafe { (Dentry::from_raw(dentry), super::MntIdmap::from_raw(idmap)) };
+    let access = acl_type == ACL_TYPE_ACCESS;
+    let set = crate::xattr::set_acl(d, idmap, access, |upper, mnt| {
+        // SAFETY: `upper` and `mnt` are live; the name is a static C
+        // string; `acl` is NULL (remove) or the VFS's live ACL.
+        to_result(unsafe {
+            let name = bindings::posix_acl_xattr_name(acl_type);
+            if acl.is_null() {
+                bindings::vfs_remove_acl(mnt.idmap().as_ptr(), upper.as_ptr(), name)
+            } else {
+                bindings::vfs_set_acl(mnt.idmap().as_ptr(), upper.as_ptr(), name, acl)
+            }
+        })
+    });
+    kernel::error::from_result(|| set.map(|()| 0))
 }
