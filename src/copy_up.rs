@@ -117,7 +117,7 @@ fn copy_up_one(
             .and_then(|()| check(&Path::new(&upper.mnt, &temp)))
             .and_then(|()| {
                 let _write = MntWrite::get(&upper.mnt)?;
-                place_temp(fs, rs, &serial, d.name(), &temp, upper_parent)
+                place_temp(fs, &serial, d.name(), &temp, upper_parent)
             });
         if result.is_err() {
             if let Ok(_write) = MntWrite::get(&upper.mnt) {
@@ -137,7 +137,6 @@ fn copy_up_one(
 /// as overlayfs does, so a copy-up changes nothing a reader can see.
 fn place_temp(
     fs: &UnionFs,
-    rs: &RsInode,
     serial: &CopyUp<'_>,
     name: &[u8],
     temp: &Dentry,
@@ -165,7 +164,7 @@ fn place_temp(
         // look the new upper inode up meanwhile: its one name is this
         // union dentry's, which the dcache holds.
         serial.prepare_upper(temp.inode().ok_or(EIO)?)?;
-        rs.set_upper(lock.new_dir().lookup(name)?)?;
+        serial.set_upper(lock.new_dir().lookup(name)?)?;
     }
     // The copy is in place and in use: a directory that refuses to take
     // its times back (a failing filesystem, say) must not undo it.

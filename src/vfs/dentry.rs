@@ -72,7 +72,7 @@ impl Dentry {
 
     /// The union inode, for a positive dentry of an rsunion mount; `None`
     /// for anything else.
-    pub(crate) fn union_inode(&self) -> Option<&crate::entry::RsInode> {
+    pub(crate) fn union_inode(&self) -> Option<&super::RsInode> {
         // SAFETY: `d_sb` of a live dentry is live; an inode of a
         // superblock with our operations is one of ours.
         unsafe {

@@ -4,8 +4,8 @@
 //! (linux/backing-file.h) through which a union file passes its I/O
 //! straight to the real file.
 
+use super::RsInode;
 use super::{bindings, Cred, Inode, Path};
-use crate::entry::RsInode;
 use core::ptr::NonNull;
 use kernel::{error::from_err_ptr, prelude::*, types::Opaque};
 

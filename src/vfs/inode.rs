@@ -269,28 +269,6 @@ impl RsInode {
         // `Release` after it was set up.
         (!upper.is_null()).then(|| unsafe { Dentry::from_raw(upper.cast()) })
     }
-
-    /// Records the inode's upper object (after a copy-up). Fails with
-    /// `EEXIST`, dropping `upper`, if it already has one: callers serialise
-    /// copy-ups, so that means a bug, not a race.
-    pub(crate) fn set_upper(&self, upper: ARef<Dentry>) -> Result {
-        let ptr = ARef::into_raw(upper).as_ptr();
-        match self.upper.compare_exchange(
-            core::ptr::null_mut(),
-            ptr,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        ) {
-            // INVARIANT: `upper` was NULL and now owns the reference
-            // `into_raw` gave up; it is never set again.
-            Ok(_) => Ok(()),
-            Err(_) => {
-                // SAFETY: we still own the reference `into_raw` gave up.
-                drop(unsafe { Dentry::from_owned(NonNull::new_unchecked(ptr.cast())) });
-                Err(EEXIST)
-            }
-        }
-    }
 }
 
 type MutexGuard<'a, T> = Guard<'a, T, MutexBackend>;
@@ -324,6 +302,28 @@ impl CopyUp<'_> {
             bindings::__insert_inode_hash(inode, key as _);
         }
         Ok(())
+    }
+
+    /// Makes the copy `upper` the inode's upper object. Fails with
+    /// `EEXIST`, dropping `upper`, if it already has one: copy-ups are
+    /// serialised, so that means a bug, not a race.
+    pub(crate) fn set_upper(&self, upper: ARef<Dentry>) -> Result {
+        let ptr = ARef::into_raw(upper).as_ptr();
+        match self.inode.upper.compare_exchange(
+            core::ptr::null_mut(),
+            ptr,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            // INVARIANT: `upper` was NULL and now owns the reference
+            // `into_raw` gave up; it is never set again.
+            Ok(_) => Ok(()),
+            Err(_) => {
+                // SAFETY: we still own the reference `into_raw` gave up.
+                drop(unsafe { Dentry::from_owned(NonNull::new_unchecked(ptr.cast())) });
+                Err(EEXIST)
+            }
+        }
     }
 }
 
