@@ -98,6 +98,11 @@ pub(crate) fn write<R>(inode: &RsInode, write: impl FnOnce() -> R) -> R {
     write()
 }
 
+/// After a write, the union inode takes the real one's size and times.
+pub(crate) fn end_write(inode: &RsInode) {
+    inode.sync_from_real();
+}
+
 /// fallocate(2) on a union file, made by `allocate` on the real file as
 /// the mounter, under the union inode's lock. The mounter would keep a
 /// setuid bit the caller must lose: it is dropped as the caller first.

@@ -481,7 +481,7 @@ unsafe extern "C" fn file_read_iter(
     }
 }
 
-/// After a write, the union inode takes the real one's size and times.
+/// `backing_file_ctx.end_write`: see `file::end_write`.
 ///
 /// # Safety
 /// Called by the backing-file helpers with one of our files.
@@ -493,7 +493,7 @@ unsafe extern "C" fn file_end_write(
     // SAFETY: the helpers pass back `ctx.user_file` (or the original
     // iocb's file), which `backing` set to our regular file, held until
     // they return; an open file pins its inode, one of ours.
-    unsafe { rs(bindings::file_inode(file)) }.sync_from_real();
+    crate::file::end_write(unsafe { rs(bindings::file_inode(file)) });
 }
 
 /// # Safety
