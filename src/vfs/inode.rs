@@ -185,12 +185,14 @@ impl Inode {
 ///   `I_NEW`, or not yet visible to anyone) and when it is destroyed, when
 ///   no other reference exists; in between it is only read.
 /// - `upper` is NULL or owns a reference to a dentry; it is set at most
-///   once, from NULL, and the reference is given back only when the inode
-///   is destroyed.
+///   once, from NULL (by [`NewInode::init`], or by a copy-up's
+///   [`CopyUp::set_upper`]), and the reference is given back only when the
+///   inode is destroyed.
 /// - `real_key` is read only by `inode_test`, under `inode_hash_lock`,
 ///   while the inode is hashed; it is written only while the inode is not
 ///   hashed: new (`inode_set`, before the hash publishes it), or taken off
-///   the hash by `prepare_upper`, whose callers hold `copy_up_lock`.
+///   the hash by [`CopyUp::prepare_upper`], which holds `copy_up_lock`. A
+///   copy-up does rewrite it on a live inode.
 #[pin_data]
 #[repr(C)]
 pub(crate) struct RsInode {
