@@ -103,6 +103,6 @@ pub(crate) fn may_list_trusted() -> bool {
 /// A uid and gid pair, as the kernel keeps them.
 #[derive(Clone, Copy)]
 pub(crate) struct Owner {
-    pub(crate) uid: bindings::kuid_t,
-    pub(crate) gid: bindings::kgid_t,
+    uid: bindings::kuid_t,
+    gid: bindings::kgid_t,
 }

@@ -470,9 +470,15 @@ impl Drop for InodeLock<'_> {
 }
 
 /// The operation tables for one kind of union inode.
+///
+/// # Invariants
+///
+/// `iop` points to one of the `static` inode tables of `ops.rs`, and `fop`
+/// to one of its file tables or is NULL: only `ops_for_mode` makes one,
+/// and [`NewInode::init`] installs them on an inode.
 pub(crate) struct InodeOps {
-    pub(crate) iop: *const bindings::inode_operations,
-    pub(crate) fop: *const bindings::file_operations,
+    pub(super) iop: *const bindings::inode_operations,
+    pub(super) fop: *const bindings::file_operations,
 }
 
 /// What looking up a union inode for a real one found.
