@@ -9,11 +9,14 @@
 //! visible and nothing partial in the upper layer. Copy-ups of one object
 //! serialise on its mutex: the second copier finds it done.
 
-use crate::entry::{RsInode, UnionFs};
-use crate::inode::ORIGIN_INO_XATTR;
+use crate::entry::{RsInode, UnionFs, Upper};
+use crate::util::{is_private, real_path, wh_name, ORIGIN_INO_XATTR};
+use crate::vfs::consts::{
+    O_LARGEFILE, O_RDONLY, O_WRONLY, SEEK_DATA, SEEK_HOLE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
+};
+use crate::vfs::CopyUp;
 use crate::vfs::{
-    bindings, Dentry, DirOps, LockedDir, MntWrite, Path, PrivateMount, RealFile, RenameLock,
-    XattrList,
+    Dentry, DirOps, LockedDir, MntWrite, Path, PrivateMount, RealFile, RenameLock, XattrList,
 };
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{fmt, prelude::*, str::CString, types::ARef};
@@ -24,9 +27,6 @@ pub(crate) const TEMP_PREFIX: &[u8] = b".wh..wh.rsunion.";
 
 /// Data moves in chunks, so that a huge copy-up can be interrupted.
 const CHUNK: usize = 1 << 20;
-
-/// Private xattrs: the union's own bookkeeping, never copied or shown.
-pub(crate) const PRIVATE_XATTR_PREFIX: &[u8] = b"trusted.overlay.";
 
 /// What a copy-up of a regular file carries over.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -67,13 +67,13 @@ pub(crate) fn copy_up_checked(
         let mut next: ARef<Dentry> = dentry.into();
         let mut parent = next.parent();
         while !has_upper(&parent) {
-            if parent.as_ptr() == next.as_ptr() {
+            if core::ptr::eq(&*parent, &*next) {
                 return Err(EIO);
             }
             next = parent;
             parent = next.parent();
         }
-        let last = next.as_ptr() == dentry.as_ptr();
+        let last = core::ptr::eq(&*next, dentry);
         if last {
             return copy_up_one(&next, &parent, data, check);
         }
@@ -94,41 +94,42 @@ fn copy_up_one(
 ) -> Result {
     let rs = d.union_inode().ok_or(ENOENT)?;
     let fs = rs.fs();
-    let _serial = rs.copy_up_lock.lock();
+    let serial = rs.lock_copy_up();
     if rs.upper().is_some() {
         return Ok(());
     }
-    let upper = fs.upper().ok_or(EROFS)?;
+    let upper = fs.writable()?;
     let upper_parent = parent.union_inode().and_then(|p| p.upper()).ok_or(EIO)?;
     let lower = rs.top().ok_or(EIO)?;
-    let _creds = fs.creds.override_creds();
-    let temp = {
-        let _write = MntWrite::get(&upper.mnt)?;
-        make_temp(fs, rs, lower.dentry)?
-    };
-    // The data moves without write access to the upper mount held: the
-    // copy takes its own, and holding both would nest sb_writers (which a
-    // freeze in between turns into a deadlock), as overlayfs knows too.
-    let result = copy_temp_data(fs, rs, &temp, data)
-        .and_then(|()| {
+    fs.creds.with(|| {
+        let temp = {
             let _write = MntWrite::get(&upper.mnt)?;
-            finish_temp(fs, rs, lower.dentry, &temp, data)
-        })
-        .and_then(|()| check(&Path::new(&upper.mnt, &temp)))
-        .and_then(|()| {
-            let _write = MntWrite::get(&upper.mnt)?;
-            place_temp(fs, rs, d.name(), &temp, upper_parent)
-        });
-    if result.is_err() {
-        if let Ok(_write) = MntWrite::get(&upper.mnt) {
-            remove_temp(fs, &temp);
+            make_temp(fs, rs, lower.dentry)?
+        };
+        // The data moves without write access to the upper mount held: the
+        // copy takes its own, and holding both would nest sb_writers (which a
+        // freeze in between turns into a deadlock), as overlayfs knows too.
+        let result = copy_temp_data(fs, rs, &temp, data)
+            .and_then(|()| {
+                let _write = MntWrite::get(&upper.mnt)?;
+                finish_temp(fs, rs, lower.dentry, &temp, data)
+            })
+            .and_then(|()| check(&Path::new(&upper.mnt, &temp)))
+            .and_then(|()| {
+                let _write = MntWrite::get(&upper.mnt)?;
+                place_temp(fs, &serial, d.name(), &temp, upper_parent)
+            });
+        if result.is_err() {
+            if let Ok(_write) = MntWrite::get(&upper.mnt) {
+                remove_temp(fs, &temp);
+            }
         }
-    }
-    result?;
-    if let Some(p) = parent.union_inode() {
-        p.copy_attr();
-    }
-    Ok(())
+        result?;
+        if let Some(p) = parent.union_inode() {
+            p.sync_from_real();
+        }
+        Ok(())
+    })
 }
 
 /// Renames the finished copy into place and makes it the inode's upper
@@ -136,13 +137,12 @@ fn copy_up_one(
 /// as overlayfs does, so a copy-up changes nothing a reader can see.
 fn place_temp(
     fs: &UnionFs,
-    rs: &RsInode,
+    serial: &CopyUp<'_>,
     name: &[u8],
     temp: &Dentry,
     upper_parent: &Dentry,
 ) -> Result {
-    let upper = fs.upper().ok_or(EROFS)?;
-    let work = fs.work.as_ref().ok_or(EROFS)?;
+    let Upper { layer: upper, work } = fs.upper_work()?;
     let parent_times = upper_parent.times()?;
     let work_times = work.dentry().times()?;
     {
@@ -153,7 +153,7 @@ fn place_temp(
         if !target.is_negative() {
             return Err(EEXIST);
         }
-        if let Some(wh) = crate::namei::wh_name(name)? {
+        if let Some(wh) = wh_name(name)? {
             if !lock.new_dir().lookup(&wh)?.is_negative() {
                 return Err(EEXIST);
             }
@@ -163,15 +163,15 @@ fn place_temp(
         // the inode where lookups of the lower object find it. Nothing can
         // look the new upper inode up meanwhile: its one name is this
         // union dentry's, which the dcache holds.
-        rs.prepare_upper(temp.inode().ok_or(EIO)?)?;
-        rs.set_upper(lock.new_dir().lookup(name)?)?;
+        serial.prepare_upper(temp.inode().ok_or(EIO)?)?;
+        serial.set_upper(lock.new_dir().lookup(name)?)?;
     }
     // The copy is in place and in use: a directory that refuses to take
     // its times back (a failing filesystem, say) must not undo it.
     let restored = upper_parent
         .set_times(&upper.mnt, &parent_times)
         .and_then(|()| {
-            if work.dentry().as_ptr() == upper_parent.as_ptr() {
+            if core::ptr::eq(work.dentry(), upper_parent) {
                 return Ok(());
             }
             work.dentry().set_times(&upper.mnt, &work_times)
@@ -214,20 +214,34 @@ fn temp_name() -> Result<CString> {
     ))
 }
 
+/// Makes an object under a fresh temporary name in the work directory
+/// with `make`, the directory locked; returns the name and what `make`
+/// returns.
+pub(crate) fn make_in_work(
+    fs: &UnionFs,
+    make: impl FnOnce(&DirOps<'_>, &Dentry) -> Result<ARef<Dentry>>,
+) -> Result<(CString, ARef<Dentry>)> {
+    let Upper { layer, work } = fs.upper_work()?;
+    let dir = LockedDir::lock(work.dentry(), &layer.mnt)?;
+    let (name, temp) = free_temp(&dir)?;
+    let made = make(&dir, &temp)?;
+    Ok((name, made))
+}
+
+/// The temporary object a copy-up of `rs` starts from, of its type.
 fn make_temp(fs: &UnionFs, rs: &RsInode, lower: &Dentry) -> Result<ARef<Dentry>> {
-    let upper = fs.upper().ok_or(EROFS)?;
-    let work = fs.work.as_ref().ok_or(EROFS)?;
-    let dir = LockedDir::lock(work.dentry(), &upper.mnt)?;
-    let (_, temp) = free_temp(&dir)?;
     let mode = u32::from(rs.inode().mode());
-    // Owner-only until the attributes are copied: nobody may use a
-    // half-made copy.
-    match mode & bindings::S_IFMT {
-        bindings::S_IFREG => dir.create(&temp, bindings::S_IFREG | 0o600)?,
-        bindings::S_IFDIR => dir.mkdir(&temp, 0o700)?,
-        bindings::S_IFLNK => dir.symlink(&temp, &lower.link_target()?)?,
-        _ => dir.mknod(&temp, mode, rs.inode().rdev())?,
-    }
+    let (_, temp) = make_in_work(fs, |dir, temp| {
+        // Owner-only until the attributes are copied: nobody may use a
+        // half-made copy.
+        match mode & S_IFMT {
+            S_IFREG => dir.create(temp, S_IFREG | 0o600)?,
+            S_IFDIR => dir.mkdir(temp, 0o700)?,
+            S_IFLNK => dir.symlink(temp, &lower.link_target()?)?,
+            _ => dir.mknod(temp, mode, rs.inode().rdev())?,
+        }
+        Ok(temp.into())
+    })?;
     Ok(temp)
 }
 
@@ -236,22 +250,22 @@ fn copy_temp_data(fs: &UnionFs, rs: &RsInode, temp: &Dentry, data: Data) -> Resu
     if !rs.inode().is_regular() || data == Data::Drop {
         return Ok(());
     }
-    let upper = fs.upper().ok_or(EROFS)?;
-    let lower_path = crate::inode::real_path(rs, rs.top().ok_or(EIO)?)?;
+    let upper = fs.writable()?;
+    let lower_path = real_path(rs, rs.top().ok_or(EIO)?)?;
     let temp_path = crate::vfs::Path::new(&upper.mnt, temp);
-    let flags = bindings::O_LARGEFILE;
-    let src = RealFile::open(&lower_path, flags | bindings::O_RDONLY, &fs.creds)?;
-    let dst = RealFile::open(&temp_path, flags | bindings::O_WRONLY, &fs.creds)?;
+    let flags = O_LARGEFILE;
+    let src = RealFile::open(&lower_path, flags | O_RDONLY, &fs.creds)?;
+    let dst = RealFile::open(&temp_path, flags | O_WRONLY, &fs.creds)?;
     copy_data(&src, &dst, rs.inode().size())
 }
 
 /// Copies xattrs and attributes into the temporary object.
 fn finish_temp(fs: &UnionFs, rs: &RsInode, lower: &Dentry, temp: &Dentry, data: Data) -> Result {
-    let upper = fs.upper().ok_or(EROFS)?;
-    let lower_layer = fs.layers.get(rs.top().ok_or(EIO)?.layer).ok_or(EIO)?;
+    let upper = fs.writable()?;
+    let lower_layer = fs.layer(rs.top().ok_or(EIO)?.layer)?;
     copy_xattrs(lower, &lower_layer.mnt, temp, &upper.mnt)?;
     record_origin(fs, lower, temp, &upper.mnt)?;
-    temp.copy_attrs_from(lower.inode().ok_or(EIO)?, &upper.mnt, data == Data::Copy)
+    temp.set_attrs_like(lower.inode().ok_or(EIO)?, &upper.mnt, data == Data::Copy)
 }
 
 /// Records on the copy of a non-directory the inode number it reports,
@@ -277,14 +291,14 @@ fn copy_data(src: &RealFile, dst: &RealFile, len: i64) -> Result {
     }
     let mut pos = 0;
     while pos < len {
-        let data = match src.llseek(pos, bindings::SEEK_DATA) {
+        let data = match src.llseek(pos, SEEK_DATA) {
             Ok(data) => data,
             Err(e) if e == ENXIO => break,
             // No SEEK_DATA here: copy everything.
             Err(_) => pos,
         };
         let chunk_end = data.saturating_add(CHUNK as i64).min(len);
-        let end = match src.llseek(data, bindings::SEEK_HOLE) {
+        let end = match src.llseek(data, SEEK_HOLE) {
             Ok(hole) => hole.min(chunk_end),
             Err(_) => chunk_end,
         };
@@ -309,7 +323,7 @@ fn copy_xattrs(
 ) -> Result {
     let list = XattrList::read(lower)?;
     for name in list.names() {
-        if crate::xattr::is_private(name.as_bytes()) {
+        if is_private(name.as_bytes()) {
             continue;
         }
         if name.as_bytes().starts_with(b"system.posix_acl_") {
@@ -331,7 +345,7 @@ fn copy_xattrs(
 
 /// Removes a temporary object from the work directory after a failure.
 pub(crate) fn remove_temp(fs: &UnionFs, temp: &Dentry) {
-    let (Some(upper), Some(work)) = (fs.upper(), fs.work.as_ref()) else {
+    let Ok(Upper { layer: upper, work }) = fs.upper_work() else {
         return;
     };
     let Ok(dir) = LockedDir::lock(work.dentry(), &upper.mnt) else {
@@ -339,7 +353,7 @@ pub(crate) fn remove_temp(fs: &UnionFs, temp: &Dentry) {
     };
     // Only what is still in the work directory is a temporary: a copy
     // renamed into place before a later step failed is the object itself.
-    if temp.is_negative() || temp.parent().as_ptr() != work.dentry().as_ptr() {
+    if temp.is_negative() || !core::ptr::eq(&*temp.parent(), work.dentry()) {
         return;
     }
     let removed = dir.remove(temp);

@@ -4,11 +4,16 @@
 //! upper layer only, copying parents up first, and leave a whiteout where
 //! a name must disappear from the lower layers.
 
-use crate::copy_up::{copy_up, free_temp, remove_temp};
-use crate::entry::{RealDentry, RsInode, UnionFs, WhiteoutFormat};
-use crate::namei::{has_wh_entry, is_wh_name, union_inode, wh_name, WH_OPAQUE};
+use crate::copy_up::{copy_up, make_in_work, remove_temp};
+use crate::entry::{RealDentry, RsInode, UnionFs, Upper, WhiteoutFormat};
+use crate::namei::{has_wh_entry, stack_inode};
+use crate::util::{is_wh_name, wh_name, WH_OPAQUE};
+use crate::vfs::consts::{
+    RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
+    WHITEOUT_DEV,
+};
 use crate::vfs::{
-    bindings, errno, Cred, Dentry, DirOps, Inherited, LockedDir, MntWrite, PrivateMount, RenameLock,
+    errno, Cred, Dentry, DevT, DirOps, Inherited, LockedDir, MntWrite, PrivateMount, RenameLock,
 };
 use kernel::{c_str, prelude::*, str::CStr, types::ARef};
 
@@ -16,7 +21,7 @@ use kernel::{c_str, prelude::*, str::CStr, types::ARef};
 pub(crate) enum NewObject<'a> {
     File(u32),
     Dir(u32),
-    Node(u32, bindings::dev_t),
+    Node(u32, DevT),
     Symlink(&'a CStr),
     /// A hard link to this union object.
     Link(&'a Dentry),
@@ -46,44 +51,45 @@ pub(crate) fn create(dentry: &Dentry, what: NewObject<'_>) -> Result {
     }
     let (dir, upper_parent) = upper_dir(&parent)?;
     let fs = dir.fs();
-    let layer = fs.upper().ok_or(EROFS)?;
+    let layer = fs.writable()?;
     // The mounter makes the object, on the caller's behalf.
     let creds = fs.creds.for_owner(Cred::current_fs_owner())?;
-    let _creds = creds.override_creds();
-    let _write = MntWrite::get(&layer.mnt)?;
-    let locked = LockedDir::lock(upper_parent, &layer.mnt)?;
-    let target = locked.lookup(dentry.name())?;
-    let placed = if target.is_whiteout() {
-        drop(locked);
-        replace_whiteout(fs, upper_parent, dentry.name(), &what)?
-    } else if target.is_negative() {
-        create_beside_wh(fs, &locked, &target, dentry.name(), &what)?
-    } else {
-        return Err(EEXIST);
-    };
-    dir.copy_attr();
-    let mut found = KVec::new();
-    found.push(
-        RealDentry {
-            layer: 0,
-            dentry: placed,
-        },
-        GFP_KERNEL,
-    )?;
-    // For a link, this is the old name's union inode (hashed on the same
-    // real inode), with one more link now, and maybe a recorded number.
-    let made_now = !matches!(what, NewObject::Link(_));
-    let inode = union_inode(dir.inode().super_block(), fs, found, made_now)?;
-    dentry.instantiate(inode);
-    if let Some(inode) = dentry.union_inode() {
-        inode.copy_attr();
-    }
-    Ok(())
+    creds.with(|| {
+        let _write = MntWrite::get(&layer.mnt)?;
+        let locked = LockedDir::lock(upper_parent, &layer.mnt)?;
+        let target = locked.lookup(dentry.name())?;
+        let placed = if target.is_whiteout() {
+            drop(locked);
+            replace_whiteout(fs, upper_parent, dentry.name(), &what)?
+        } else if target.is_negative() {
+            create_beside_wh(fs, &locked, &target, dentry.name(), &what)?
+        } else {
+            return Err(EEXIST);
+        };
+        dir.sync_from_real();
+        let mut found = KVec::new();
+        found.push(
+            RealDentry {
+                layer: 0,
+                dentry: placed,
+            },
+            GFP_KERNEL,
+        )?;
+        // For a link, this is the old name's union inode (hashed on the same
+        // real inode), with one more link now, and maybe a recorded number.
+        let made_now = !matches!(what, NewObject::Link(_));
+        let inode = stack_inode(dir.inode().super_block(), fs, found, made_now)?;
+        dentry.instantiate(inode);
+        if let Some(inode) = dentry.union_inode() {
+            inode.sync_from_real();
+        }
+        Ok(())
+    })
 }
 
 fn makes_whiteout(what: &NewObject<'_>) -> bool {
     matches!(*what, NewObject::Node(mode, dev)
-        if mode & bindings::S_IFMT == bindings::S_IFCHR && dev == bindings::WHITEOUT_DEV)
+        if mode & S_IFMT == S_IFCHR && dev == WHITEOUT_DEV)
 }
 
 /// Makes `what` at negative `d` in a locked directory and returns it,
@@ -120,7 +126,7 @@ fn create_beside_wh(
     let wh = dir.lookup(&wh)?;
     if !wh.is_negative() {
         if placed.is_dir() {
-            make_opaque(fs, &placed, &fs.upper().ok_or(EROFS)?.mnt)?;
+            make_opaque(fs, &placed, &fs.writable()?.mnt)?;
         }
         dir.unlink(&wh)?;
     }
@@ -137,15 +143,14 @@ fn replace_whiteout(
     name: &[u8],
     what: &NewObject<'_>,
 ) -> Result<ARef<Dentry>> {
-    let layer = fs.upper().ok_or(EROFS)?;
-    let work = fs.work.as_ref().ok_or(EROFS)?;
+    let Upper { layer, work } = fs.upper_work()?;
     let parent = upper_parent.inode().ok_or(ENOENT)?;
     // The type bits tell posix_acl_create whether a default ACL passes on.
     let inherited = match *what {
-        NewObject::File(mode) => Some(bindings::S_IFREG | mode),
-        NewObject::Dir(mode) => Some(bindings::S_IFDIR | mode),
+        NewObject::File(mode) => Some(S_IFREG | mode),
+        NewObject::Dir(mode) => Some(S_IFDIR | mode),
         NewObject::Node(mode, _) => Some(mode),
-        NewObject::Symlink(_) => Some(bindings::S_IFLNK | 0o777),
+        NewObject::Symlink(_) => Some(S_IFLNK | 0o777),
         NewObject::Link(_) => None,
     }
     .map(|mode| Inherited::from_parent(parent, mode))
@@ -212,7 +217,7 @@ fn prepare_whiteout(
         (WhiteoutFormat::Aufs, Some(wh)) => {
             let d = dir.lookup(&wh)?;
             if d.is_negative() {
-                dir.create(&d, bindings::S_IFREG | 0o644)?;
+                dir.create(&d, S_IFREG | 0o644)?;
             }
             Ok(Some(d))
         }
@@ -234,7 +239,7 @@ fn make_opaque(fs: &UnionFs, dir: &Dentry, mnt: &PrivateMount) -> Result {
             if !marker.is_negative() {
                 return Ok(());
             }
-            locked.create(&marker, bindings::S_IFREG | 0o444)
+            locked.create(&marker, S_IFREG | 0o444)
         }
     }
 }
@@ -247,7 +252,7 @@ fn write_whiteout(fs: &UnionFs, dir: &DirOps<'_>, name: &[u8]) -> Result {
         (WhiteoutFormat::Aufs, Some(wh)) => {
             let d = dir.lookup(&wh)?;
             // As aufs and OCI layers write them: an empty regular file.
-            dir.create(&d, bindings::S_IFREG | 0o644)
+            dir.create(&d, S_IFREG | 0o644)
         }
         _ => {
             let d = dir.lookup(name)?;
@@ -267,40 +272,41 @@ pub(crate) fn remove(dentry: &Dentry, is_dir: bool) -> Result {
     }
     let (dir, upper_parent) = upper_dir(&parent)?;
     let fs = dir.fs();
-    let layer = fs.upper().ok_or(EROFS)?;
+    let layer = fs.writable()?;
     let needs_whiteout = lower_positive(dir, dentry.name())?;
-    let _creds = fs.creds.override_creds();
-    let _write = MntWrite::get(&layer.mnt)?;
-    match victim.upper() {
-        Some(upper) => {
-            if is_dir {
-                crate::readdir::clear_whiteouts(victim, upper, &layer.mnt)?;
-            }
-            if needs_whiteout && fs.whiteout == WhiteoutFormat::Overlay {
-                swap_for_whiteout(fs, upper_parent, dentry.name(), upper)?;
-            } else {
-                let locked = LockedDir::lock(upper_parent, &layer.mnt)?;
-                // An aufs whiteout first: a crash before the object goes
-                // leaves it shown, never the lower one.
-                if needs_whiteout {
-                    write_whiteout(fs, &locked, dentry.name())?;
+    fs.creds.with(|| {
+        let _write = MntWrite::get(&layer.mnt)?;
+        match victim.upper() {
+            Some(upper) => {
+                if is_dir {
+                    crate::readdir::clear_whiteouts(victim, upper, &layer.mnt)?;
                 }
-                remove_upper(&locked, dentry.name(), upper)?;
+                if needs_whiteout && fs.whiteout == WhiteoutFormat::Overlay {
+                    swap_for_whiteout(fs, upper_parent, dentry.name(), upper)?;
+                } else {
+                    let locked = LockedDir::lock(upper_parent, &layer.mnt)?;
+                    // An aufs whiteout first: a crash before the object goes
+                    // leaves it shown, never the lower one.
+                    if needs_whiteout {
+                        write_whiteout(fs, &locked, dentry.name())?;
+                    }
+                    remove_upper(&locked, dentry.name(), upper)?;
+                }
             }
+            None if needs_whiteout => {
+                let locked = LockedDir::lock(upper_parent, &layer.mnt)?;
+                write_whiteout(fs, &locked, dentry.name())?;
+            }
+            None => (),
         }
-        None if needs_whiteout => {
-            let locked = LockedDir::lock(upper_parent, &layer.mnt)?;
-            write_whiteout(fs, &locked, dentry.name())?;
+        dir.sync_from_real();
+        if is_dir {
+            victim.inode().clear_nlink();
+        } else {
+            victim.inode().drop_nlink();
         }
-        None => (),
-    }
-    dir.copy_attr();
-    if is_dir {
-        victim.inode().clear_nlink();
-    } else {
-        victim.inode().drop_nlink();
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Removes `upper`, the object at `name` in a locked upper directory (for
@@ -313,26 +319,11 @@ fn remove_upper(dir: &DirOps<'_>, name: &[u8], upper: &Dentry) -> Result {
     dir.remove(&target)
 }
 
-/// Makes an object under a fresh temporary name in the work directory
-/// with `make`; returns the name and the object.
-fn make_in_work(
-    fs: &UnionFs,
-    make: impl FnOnce(&DirOps<'_>, &Dentry) -> Result<ARef<Dentry>>,
-) -> Result<(kernel::str::CString, ARef<Dentry>)> {
-    let layer = fs.upper().ok_or(EROFS)?;
-    let work = fs.work.as_ref().ok_or(EROFS)?;
-    let dir = LockedDir::lock(work.dentry(), &layer.mnt)?;
-    let (name, temp) = free_temp(&dir)?;
-    let made = make(&dir, &temp)?;
-    Ok((name, made))
-}
-
 /// Puts a char-device whiteout in place of `upper` at `name` atomically:
 /// the whiteout is made in the work directory, exchanged with the object,
 /// and the object, now in the work directory, removed.
 fn swap_for_whiteout(fs: &UnionFs, upper_parent: &Dentry, name: &[u8], upper: &Dentry) -> Result {
-    let layer = fs.upper().ok_or(EROFS)?;
-    let work = fs.work.as_ref().ok_or(EROFS)?;
+    let Upper { layer, work } = fs.upper_work()?;
     let (temp_name, temp) = make_in_work(fs, |dir, temp| {
         dir.whiteout(temp)?;
         dir.lookup(temp.name())
@@ -351,12 +342,6 @@ fn swap_for_whiteout(fs: &UnionFs, upper_parent: &Dentry, name: &[u8], upper: &D
     }
     remove_upper(lock.old_dir(), temp_name.as_bytes(), upper)
 }
-
-/// `renameat2` flags, as the VFS passes them (uapi/linux/fs.h; the AT_
-/// names share the values).
-const RENAME_NOREPLACE: u32 = bindings::AT_RENAME_NOREPLACE;
-pub(crate) const RENAME_EXCHANGE: u32 = bindings::AT_RENAME_EXCHANGE;
-pub(crate) const RENAME_WHITEOUT: u32 = bindings::AT_RENAME_WHITEOUT;
 
 /// Renames within the union, in the upper layer. A directory with lower
 /// content cannot move there as such: EXDEV, as overlayfs answers with
@@ -391,69 +376,70 @@ pub(crate) fn rename(old: &Dentry, new: &Dentry, flags: u32) -> Result {
     let (old_dir, old_upper_dir) = upper_dir(&old_parent)?;
     let (new_dir, new_upper_dir) = upper_dir(&new_parent)?;
     let fs = old_dir.fs();
-    let layer = fs.upper().ok_or(EROFS)?;
+    let layer = fs.writable()?;
     let old_lower = lower_positive(old_dir, old.name())?;
     let new_lower = lower_positive(new_dir, new.name())?;
-    let _creds = fs.creds.override_creds();
-    let _write = MntWrite::get(&layer.mnt)?;
-    let lock = RenameLock::lock(old_upper_dir, new_upper_dir, &layer.mnt)?;
-    let upper_old = lock.old_dir().lookup(old.name())?;
-    if !source
-        .upper()
-        .is_some_and(|u| upper_old.names_same_object(u))
-    {
-        return Err(errno::estale());
-    }
-    let upper_new = lock.new_dir().lookup(new.name())?;
-    // Whatever can fail is done before the rename, and undone if the
-    // rename fails: after it, only the removal of a stale aufs whiteout
-    // is left. A directory arriving where lower layers have the name must
-    // not merge with them; upper-only directories (the only ones that
-    // move) show nothing more for being opaque early.
-    if new_lower && source.inode().is_dir() {
-        make_opaque(fs, &upper_old, &layer.mnt)?;
-    }
-    if exchange && old_lower && target.is_some_and(|t| t.inode().is_dir()) {
-        make_opaque(fs, &upper_new, &layer.mnt)?;
-    }
-    let mut real_flags = flags & (RENAME_EXCHANGE | RENAME_NOREPLACE);
-    let wants_whiteout = !exchange && (old_lower || flags & RENAME_WHITEOUT != 0);
-    // The union's name is free (the VFS checked): a whiteout there is
-    // replaced. A directory cannot replace a char device, so it is
-    // exchanged with the whiteout, which then serves at the old name or
-    // goes (as overlayfs does).
-    let swaps_whiteout = upper_new.is_whiteout() && source.inode().is_dir();
-    if upper_new.is_whiteout() {
-        real_flags &= !RENAME_NOREPLACE;
-    }
-    let mut aufs_whiteout = None;
-    if swaps_whiteout {
-        real_flags |= RENAME_EXCHANGE;
-    } else if wants_whiteout {
-        aufs_whiteout = prepare_whiteout(fs, lock.old_dir(), old.name(), &mut real_flags)?;
-    }
-    if let Err(e) = lock.rename(&upper_old, &upper_new, real_flags) {
-        if let Some(wh) = aufs_whiteout {
-            if lock.old_dir().unlink(&wh).is_err() {
-                pr_warn!("could not remove a whiteout after a failed rename\n");
+    fs.creds.with(|| {
+        let _write = MntWrite::get(&layer.mnt)?;
+        let lock = RenameLock::lock(old_upper_dir, new_upper_dir, &layer.mnt)?;
+        let upper_old = lock.old_dir().lookup(old.name())?;
+        if !source
+            .upper()
+            .is_some_and(|u| upper_old.names_same_object(u))
+        {
+            return Err(errno::estale());
+        }
+        let upper_new = lock.new_dir().lookup(new.name())?;
+        // Whatever can fail is done before the rename, and undone if the
+        // rename fails: after it, only the removal of a stale aufs whiteout
+        // is left. A directory arriving where lower layers have the name must
+        // not merge with them; upper-only directories (the only ones that
+        // move) show nothing more for being opaque early.
+        if new_lower && source.inode().is_dir() {
+            make_opaque(fs, &upper_old, &layer.mnt)?;
+        }
+        if exchange && old_lower && target.is_some_and(|t| t.inode().is_dir()) {
+            make_opaque(fs, &upper_new, &layer.mnt)?;
+        }
+        let mut real_flags = flags & (RENAME_EXCHANGE | RENAME_NOREPLACE);
+        let wants_whiteout = !exchange && (old_lower || flags & RENAME_WHITEOUT != 0);
+        // The union's name is free (the VFS checked): a whiteout there is
+        // replaced. A directory cannot replace a char device, so it is
+        // exchanged with the whiteout, which then serves at the old name or
+        // goes (as overlayfs does).
+        let swaps_whiteout = upper_new.is_whiteout() && source.inode().is_dir();
+        if upper_new.is_whiteout() {
+            real_flags &= !RENAME_NOREPLACE;
+        }
+        let mut aufs_whiteout = None;
+        if swaps_whiteout {
+            real_flags |= RENAME_EXCHANGE;
+        } else if wants_whiteout {
+            aufs_whiteout = prepare_whiteout(fs, lock.old_dir(), old.name(), &mut real_flags)?;
+        }
+        if let Err(e) = lock.rename(&upper_old, &upper_new, real_flags) {
+            if let Some(wh) = aufs_whiteout {
+                if lock.old_dir().unlink(&wh).is_err() {
+                    pr_warn!("could not remove a whiteout after a failed rename\n");
+                }
+            }
+            return Err(e);
+        }
+        if swaps_whiteout && !(wants_whiteout && fs.whiteout == WhiteoutFormat::Overlay) {
+            // `upper_new` is the whiteout, now at the old name.
+            lock.old_dir().unlink(&upper_new)?;
+            if wants_whiteout {
+                write_whiteout(fs, lock.old_dir(), old.name())?;
             }
         }
-        return Err(e);
-    }
-    if swaps_whiteout && !(wants_whiteout && fs.whiteout == WhiteoutFormat::Overlay) {
-        // `upper_new` is the whiteout, now at the old name.
-        lock.old_dir().unlink(&upper_new)?;
-        if wants_whiteout {
-            write_whiteout(fs, lock.old_dir(), old.name())?;
+        if !exchange {
+            remove_aufs_whiteout(lock.new_dir(), new.name())?;
         }
-    }
-    if !exchange {
-        remove_aufs_whiteout(lock.new_dir(), new.name())?;
-    }
-    drop(lock);
-    old_dir.copy_attr();
-    new_dir.copy_attr();
-    Ok(())
+        drop(lock);
+        old_dir.sync_from_real();
+        new_dir.sync_from_real();
+        Ok(())
+    })
 }
 
 fn has_lower_dir(inode: &RsInode) -> bool {
@@ -464,19 +450,20 @@ fn has_lower_dir(inode: &RsInode) -> bool {
 /// or moving it away needs a whiteout.
 fn lower_positive(dir: &RsInode, name: &[u8]) -> Result<bool> {
     let fs = dir.fs();
-    let _creds = fs.creds.override_creds();
-    for parent in dir.lowers() {
-        let layer = fs.layers.get(parent.layer).ok_or(EIO)?;
-        let d = parent.dentry.lookup_unlocked(layer.mnt.idmap(), name)?;
-        if d.is_whiteout() {
-            return Ok(false);
+    fs.creds.with(|| {
+        for parent in dir.lowers() {
+            let layer = fs.layer(parent.layer)?;
+            let d = parent.dentry.lookup_unlocked(layer.mnt.idmap(), name)?;
+            if d.is_whiteout() {
+                return Ok(false);
+            }
+            if !d.is_negative() {
+                return Ok(true);
+            }
+            if has_wh_entry(layer, &parent.dentry, name)? {
+                return Ok(false);
+            }
         }
-        if !d.is_negative() {
-            return Ok(true);
-        }
-        if has_wh_entry(layer, &parent.dentry, name)? {
-            return Ok(false);
-        }
-    }
-    Ok(false)
+        Ok(false)
+    })
 }

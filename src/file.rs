@@ -7,21 +7,24 @@
 
 use crate::copy_up::{copy_up_checked, copy_up_with, Data};
 use crate::entry::RsInode;
-use crate::inode::top_path;
-use crate::vfs::{bindings, File, Inode, Path, RealFile};
+use crate::util::top_path;
+use crate::vfs::consts::{
+    MAY_APPEND, MAY_OPEN, MAY_READ, MAY_WRITE, O_ACCMODE, O_APPEND, O_CREAT, O_EXCL, O_NOCTTY,
+    O_RDONLY, O_TRUNC, O_WRONLY,
+};
+use crate::vfs::{File, Inode, Path, RealFile};
 use kernel::prelude::*;
 
 /// Flags that did their work at the union level and mean nothing to the
 /// real file.
-const UNION_ONLY_FLAGS: u32 =
-    bindings::O_CREAT | bindings::O_EXCL | bindings::O_NOCTTY | bindings::O_TRUNC;
+const UNION_ONLY_FLAGS: u32 = O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC;
 
 /// Opens the real file behind `file` with the mounter's credentials, after
 /// checking that the mounter may open it so. An open that may write copies
 /// a lower file up first: writes only ever reach the upper layer.
 pub(crate) fn open(inode: &RsInode, file: &File) -> Result<RealFile> {
-    let truncating = file.flags() & bindings::O_TRUNC != 0;
-    let writing = file.flags() & bindings::O_ACCMODE != bindings::O_RDONLY;
+    let truncating = file.flags() & O_TRUNC != 0;
+    let writing = file.flags() & O_ACCMODE != O_RDONLY;
     if inode.upper().is_none() && truncating {
         // No use copying data the open is about to drop; but an open that
         // fails must leave the lower file showing, so the empty copy is
@@ -45,9 +48,10 @@ pub(crate) fn open(inode: &RsInode, file: &File) -> Result<RealFile> {
 fn open_real(inode: &RsInode, file: &File, real: &Path) -> Result<RealFile> {
     let fs = inode.fs();
     let flags = file.flags() & !UNION_ONLY_FLAGS;
-    let _creds = fs.creds.override_creds();
-    real.permission(bindings::MAY_OPEN as i32 | access_mode(flags))?;
-    RealFile::open_backing(file, flags, real, &fs.creds)
+    fs.creds.with(|| {
+        real.permission(MAY_OPEN | access_mode(flags))?;
+        RealFile::open_backing(file, flags, real, &fs.creds)
+    })
 }
 
 /// A file opened before its object was copied up holds the lower file:
@@ -61,11 +65,7 @@ pub(crate) fn reopen_if_copied_up(
     opened: &Inode,
 ) -> Result<Option<RealFile>> {
     let top = inode.top().ok_or(EIO)?;
-    if top
-        .dentry
-        .inode()
-        .is_some_and(|i| i.as_ptr() == opened.as_ptr())
-    {
+    if top.dentry.inode().is_some_and(|i| core::ptr::eq(i, opened)) {
         return Ok(None);
     }
     let real = top_path(inode)?;
@@ -76,15 +76,61 @@ pub(crate) fn reopen_if_copied_up(
 /// `MAY_READ`/`MAY_WRITE`/`MAY_APPEND` for open flags (the kernel's
 /// ACC_MODE).
 fn access_mode(flags: u32) -> i32 {
-    let mut mask = match flags & bindings::O_ACCMODE {
-        bindings::O_RDONLY => bindings::MAY_READ,
-        bindings::O_WRONLY => bindings::MAY_WRITE,
-        _ => bindings::MAY_READ | bindings::MAY_WRITE,
+    let mut mask = match flags & O_ACCMODE {
+        O_RDONLY => MAY_READ,
+        O_WRONLY => MAY_WRITE,
+        _ => MAY_READ | MAY_WRITE,
     };
-    if flags & bindings::O_APPEND != 0 {
-        mask |= bindings::MAY_APPEND;
+    if flags & O_APPEND != 0 {
+        mask |= MAY_APPEND;
     }
-    mask as i32
+    mask
+}
+
+/// A write to a union file (`write_iter`, `splice_write`), made by
+/// `write` on the real file. Writes to one union inode are serialised by
+/// its lock, as the real filesystem serialises them on the real inode, and
+/// the union inode takes the real one's size and times first (the VFS
+/// checks limits against them); the write's `end_write` takes them again.
+pub(crate) fn write<R>(inode: &RsInode, write: impl FnOnce() -> R) -> R {
+    let _lock = inode.inode().lock();
+    inode.sync_from_real();
+    write()
+}
+
+/// After a write, the union inode takes the real one's size and times.
+pub(crate) fn end_write(inode: &RsInode) {
+    inode.sync_from_real();
+}
+
+/// fallocate(2) on a union file, made by `allocate` on the real file as
+/// the mounter, under the union inode's lock. The mounter would keep a
+/// setuid bit the caller must lose: it is dropped as the caller first.
+pub(crate) fn fallocate(inode: &RsInode, file: &File, allocate: impl FnOnce() -> Result) -> Result {
+    let lock = inode.inode().lock();
+    inode.sync_from_real();
+    let result = file
+        .remove_privs(&lock)
+        .and_then(|()| inode.fs().creds.with(allocate));
+    inode.sync_from_real();
+    result
+}
+
+/// lseek(2) on a union file, made by `seek` on the real file, which alone
+/// knows SEEK_DATA/SEEK_HOLE and its own size limits: as the mounter,
+/// under the union inode's lock. The union file's position stays the
+/// master copy: `seek` carries it to the real file and back.
+pub(crate) fn llseek<R>(inode: &RsInode, seek: impl FnOnce() -> R) -> R {
+    inode.fs().creds.with(|| {
+        let _lock = inode.inode().lock();
+        seek()
+    })
+}
+
+/// close(2) reaches the real file's `flush` (NFS writes back there), made
+/// by `flush` as the mounter.
+pub(crate) fn flush<R>(inode: &RsInode, flush: impl FnOnce() -> R) -> R {
+    inode.fs().creds.with(flush)
 }
 
 /// Lower layers are never written, so there is nothing of theirs to sync
@@ -103,8 +149,7 @@ pub(crate) fn fsync(
     if !on_upper(inode) {
         return Ok(());
     }
-    let _creds = inode.fs().creds.override_creds();
-    real.fsync(start, end, datasync)
+    inode.fs().creds.with(|| real.fsync(start, end, datasync))
 }
 
 pub(crate) fn fsync_dir(inode: &RsInode, start: i64, end: i64, datasync: bool) -> Result {
@@ -113,6 +158,6 @@ pub(crate) fn fsync_dir(inode: &RsInode, start: i64, end: i64, datasync: bool) -
     }
     let fs = inode.fs();
     let real = top_path(inode)?;
-    let _creds = fs.creds.override_creds();
-    RealFile::open_dir(&real, &fs.creds)?.fsync(start, end, datasync)
+    fs.creds
+        .with(|| RealFile::open_dir(&real, &fs.creds)?.fsync(start, end, datasync))
 }

@@ -26,13 +26,14 @@
 //! count describes it.
 
 use crate::copy_up::copy_up;
-use crate::entry::{Real, RealDentry, RsInode, UnionFs};
-use crate::vfs::{bindings, Dentry, Inode, MntWrite, Path};
-use kernel::{c_str, prelude::*, str::CStr};
-
-/// The private xattr on an upper copy that holds the inode number of the
-/// lower object it was copied from, in one-filesystem unions.
-pub(crate) const ORIGIN_INO_XATTR: &CStr = c_str!("trusted.overlay.rsunion.ino");
+use crate::entry::{RealDentry, RsInode, UnionFs};
+use crate::util::{top_path, ORIGIN_INO_XATTR};
+use crate::vfs::consts::{
+    ATTR_FILE, ATTR_KILL_SGID, ATTR_KILL_SUID, ATTR_MODE, ATTR_OPEN, MAY_APPEND, MAY_READ,
+    MAY_WRITE,
+};
+use crate::vfs::{Dentry, Iattr, Inode, Kstat, MntIdmap, MntWrite};
+use kernel::prelude::*;
 
 /// The inode number a new union inode reports, per the rules above;
 /// `None` for one of the union's own. An object `made_now` has no number
@@ -82,48 +83,37 @@ fn copy_origin(inode: &RsInode) -> Option<&Inode> {
     (origin.nlink() == 1).then_some(origin)
 }
 
-/// The topmost real object of `inode` as a path on its layer's mount.
-pub(crate) fn top_path(inode: &RsInode) -> Result<Path> {
-    real_path(inode, inode.top().ok_or(EIO)?)
-}
-
-pub(crate) fn real_path(inode: &RsInode, real: Real<'_>) -> Result<Path> {
-    let layer = inode.fs().layers.get(real.layer).ok_or(EIO)?;
-    Ok(Path::new(&layer.mnt, real.dentry))
-}
-
-pub(crate) fn getattr(
-    inode: &RsInode,
-    stat: &mut bindings::kstat,
-    request_mask: u32,
-    flags: u32,
-) -> Result {
+pub(crate) fn getattr(inode: &RsInode, stat: &mut Kstat, request_mask: u32, flags: u32) -> Result {
     let fs = inode.fs();
     let path = top_path(inode)?;
-    {
-        let _creds = fs.creds.override_creds();
-        path.getattr(stat, request_mask, flags)?;
-    }
+    fs.creds.with(|| path.getattr(stat, request_mask, flags))?;
     let vfs = inode.inode();
     let union_dev = vfs.super_block().dev();
     if vfs.is_dir() {
-        stat.dev = union_dev;
-        stat.ino = vfs.ino();
+        stat.set_dev(union_dev);
+        stat.set_ino(vfs.ino());
         if inode.is_merged() {
-            stat.nlink = 1;
+            stat.set_nlink(1);
         }
     } else if fs.samefs {
-        stat.dev = union_dev;
+        stat.set_dev(union_dev);
         // Copied up in this mount from a lower hard link: a new object.
         let copied_here = inode.upper().is_some() && !inode.lowers().is_empty();
         if !copied_here || copy_origin(inode).is_some() {
-            stat.ino = vfs.ino();
+            stat.set_ino(vfs.ino());
         }
     } else if let Some(origin) = copy_origin(inode) {
-        stat.dev = origin.super_block().dev();
-        stat.ino = origin.ino();
+        stat.set_dev(origin.super_block().dev());
+        stat.set_ino(origin.ino());
     }
     Ok(())
+}
+
+/// A union symlink's target is its topmost real object's, read by `read`
+/// as the mounter.
+pub(crate) fn get_link<R>(inode: &RsInode, read: impl FnOnce(&Dentry) -> R) -> Result<R> {
+    let real = inode.top().ok_or(EIO)?;
+    Ok(inode.fs().creds.with(|| read(real.dentry)))
 }
 
 /// The caller is checked on the union inode, whose attributes are the real
@@ -132,51 +122,40 @@ pub(crate) fn getattr(
 ///
 /// This runs in RCU path walks too: it takes no references and never
 /// sleeps.
-pub(crate) fn permission(inode: &RsInode, idmap: *mut bindings::mnt_idmap, mask: i32) -> Result {
+pub(crate) fn permission(inode: &RsInode, idmap: &MntIdmap, mask: i32) -> Result {
     inode.inode().generic_permission(idmap, mask)?;
     let fs = inode.fs();
     let top = inode.top().ok_or(ECHILD)?;
     // Evicted under an RCU walk: let the walk retry with references.
     let real = top.dentry.inode().ok_or(ECHILD)?;
-    let layer = fs.layers.get(top.layer).ok_or(EIO)?;
+    let layer = fs.layer(top.layer)?;
     // A lower object is never written: a write will go to its upper copy.
     // Ask only that the mounter can read it, to copy it up.
-    let mask = if inode.upper().is_none()
-        && !real.is_special()
-        && mask & bindings::MAY_WRITE as i32 != 0
-    {
-        (mask & !((bindings::MAY_WRITE | bindings::MAY_APPEND) as i32)) | bindings::MAY_READ as i32
+    let mask = if inode.upper().is_none() && !real.is_special() && mask & MAY_WRITE != 0 {
+        (mask & !(MAY_WRITE | MAY_APPEND)) | MAY_READ
     } else {
         mask
     };
-    let _creds = fs.creds.override_creds();
-    real.permission(layer.mnt.idmap(), mask)
+    fs.creds.with(|| real.permission(layer.mnt.idmap(), mask))
 }
 
 /// Changes attributes: the caller is checked on the union inode, the
 /// object is copied up, and the change made to the upper copy.
-pub(crate) fn setattr(
-    dentry: &Dentry,
-    idmap: *mut bindings::mnt_idmap,
-    attr: &mut bindings::iattr,
-) -> Result {
+pub(crate) fn setattr(dentry: &Dentry, idmap: &MntIdmap, attr: &mut Iattr) -> Result {
     dentry.setattr_prepare(idmap, attr)?;
     copy_up(dentry)?;
     let inode = dentry.union_inode().ok_or(ENOENT)?;
     let fs = inode.fs();
-    let layer = fs.upper().ok_or(EROFS)?;
+    let layer = fs.writable()?;
     let upper = inode.upper().ok_or(EIO)?;
     // The mode is recomputed by the upper filesystem when privileges are
     // dropped; the union file means nothing to it.
-    if attr.ia_valid & (bindings::ATTR_KILL_SUID | bindings::ATTR_KILL_SGID) != 0 {
-        attr.ia_valid &= !bindings::ATTR_MODE;
+    if attr.valid() & (ATTR_KILL_SUID | ATTR_KILL_SGID) != 0 {
+        attr.clear_valid(ATTR_MODE);
     }
-    attr.ia_valid &= !(bindings::ATTR_FILE | bindings::ATTR_OPEN);
+    attr.clear_valid(ATTR_FILE | ATTR_OPEN);
     let _write = MntWrite::get(&layer.mnt)?;
-    let result = {
-        let _creds = fs.creds.override_creds();
-        upper.notify_change(&layer.mnt, attr)
-    };
-    inode.copy_attr();
+    let result = fs.creds.with(|| upper.notify_change(&layer.mnt, attr));
+    inode.sync_from_real();
     result
 }

@@ -10,28 +10,16 @@
 
 use crate::entry::{Layer, RealDentry, RsInode, UnionFs};
 use crate::inode::identity_ino;
-use crate::super_block::layer_roots;
-use crate::vfs::{bindings, ops_for_mode, Dentry, Iget, Inode, SuperBlock};
+use crate::util::{is_wh_name, layer_roots, wh_name, WH_OPAQUE};
+use crate::vfs::{consts::S_IFDIR, ops_for_mode, Dentry, Iget, Inode, SuperBlock};
 use kernel::{c_str, prelude::*, types::ARef};
-
-/// The prefix of aufs/OCI whiteouts and markers.
-pub(crate) const WH_PREFIX: &[u8] = b".wh.";
-/// The longest name a directory entry can have (uapi/linux/limits.h).
-const NAME_MAX: usize = 255;
-/// The aufs/OCI opaque-directory marker.
-pub(crate) const WH_OPAQUE: &[u8] = b".wh..wh..opq";
-
-/// `.wh.` names are format, not content: never visible in the union.
-pub(crate) fn is_wh_name(name: &[u8]) -> bool {
-    name.starts_with(WH_PREFIX)
-}
 
 /// The union's root: every layer's root directory, merged.
 pub(crate) fn root_inode(sb: &SuperBlock, fs: &UnionFs) -> Result<ARef<Inode>> {
     let (upper, lowers) = split_upper(fs, layer_roots(fs)?)?;
     let ino = identity_ino(fs, upper.as_deref(), &lowers, true, false)?;
     let mut inode = sb.new_union_inode()?;
-    inode.init(upper, lowers, &ops_for_mode(bindings::S_IFDIR as _), ino)?;
+    inode.init(upper, lowers, &ops_for_mode(S_IFDIR as _), ino)?;
     Ok(inode.unlock())
 }
 
@@ -41,38 +29,39 @@ pub(crate) fn lookup(dir: &RsInode, name: &[u8]) -> Result<Option<ARef<Inode>>> 
         return Ok(None);
     }
     let fs = dir.fs();
-    let _creds = fs.creds.override_creds();
-    let mut found = KVec::new();
-    let parents = dir.reals().count();
-    for (i, parent) in dir.reals().enumerate() {
-        let layer = fs.layers.get(parent.layer).ok_or(EIO)?;
-        // Whiteouts and opacity only matter to layers below this one.
-        let bottom = i + 1 == parents;
-        match lookup_in_layer(layer, parent.dentry, name, bottom)? {
-            Found::Nothing => continue,
-            Found::Whiteout => break,
-            Found::Object { dentry, last } => {
-                // A non-directory below a directory is hidden by it.
-                if !found.is_empty() && !dentry.is_dir() {
-                    break;
-                }
-                found.push(
-                    RealDentry {
-                        layer: parent.layer,
-                        dentry,
-                    },
-                    GFP_KERNEL,
-                )?;
-                if last {
-                    break;
+    fs.creds.with(|| {
+        let mut found = KVec::new();
+        let parents = dir.reals().count();
+        for (i, parent) in dir.reals().enumerate() {
+            let layer = fs.layer(parent.layer)?;
+            // Whiteouts and opacity only matter to layers below this one.
+            let bottom = i + 1 == parents;
+            match lookup_in_layer(layer, parent.dentry, name, bottom)? {
+                Found::Nothing => continue,
+                Found::Whiteout => break,
+                Found::Object { dentry, last } => {
+                    // A non-directory below a directory is hidden by it.
+                    if !found.is_empty() && !dentry.is_dir() {
+                        break;
+                    }
+                    found.push(
+                        RealDentry {
+                            layer: parent.layer,
+                            dentry,
+                        },
+                        GFP_KERNEL,
+                    )?;
+                    if last {
+                        break;
+                    }
                 }
             }
         }
-    }
-    if found.is_empty() {
-        return Ok(None);
-    }
-    union_inode(dir.inode().super_block(), fs, found, false).map(Some)
+        if found.is_empty() {
+            return Ok(None);
+        }
+        stack_inode(dir.inode().super_block(), fs, found, false).map(Some)
+    })
 }
 
 /// Splits a found stack into the upper layer's object and the lowers'.
@@ -82,7 +71,7 @@ fn split_upper(
 ) -> Result<(Option<ARef<Dentry>>, KVec<RealDentry>)> {
     let has_upper = found
         .first()
-        .is_some_and(|r| fs.layers.get(r.layer).is_some_and(|l| l.writable));
+        .is_some_and(|r| fs.layer(r.layer).is_ok_and(|l| l.writable));
     if !has_upper {
         return Ok((None, found));
     }
@@ -138,18 +127,6 @@ fn lookup_in_layer(layer: &Layer, parent: &Dentry, name: &[u8], bottom: bool) ->
     Ok(Found::Object { dentry: real, last })
 }
 
-/// `.wh.NAME`, the aufs/OCI whiteout of NAME; `None` when NAME is too
-/// long to carry the prefix: no such whiteout can exist.
-pub(crate) fn wh_name(name: &[u8]) -> Result<Option<KVec<u8>>> {
-    if WH_PREFIX.len() + name.len() > NAME_MAX {
-        return Ok(None);
-    }
-    let mut wh = KVec::with_capacity(WH_PREFIX.len() + name.len(), GFP_KERNEL)?;
-    wh.extend_from_slice(WH_PREFIX, GFP_KERNEL)?;
-    wh.extend_from_slice(name, GFP_KERNEL)?;
-    Ok(Some(wh))
-}
-
 /// Is there a `.wh.NAME` entry in real directory `parent`?
 pub(crate) fn has_wh_entry(layer: &Layer, parent: &Dentry, name: &[u8]) -> Result<bool> {
     let Some(wh) = wh_name(name)? else {
@@ -185,7 +162,7 @@ fn is_opaque(layer: &Layer, dir: &Dentry) -> Result<bool> {
 /// names become different objects (overlayfs without `index` does the
 /// same, see `ovl_hash_bylower`). `made_now`: the stack is an object the
 /// union has just made, which no copy-up can have left a number on.
-pub(crate) fn union_inode(
+pub(crate) fn stack_inode(
     sb: &SuperBlock,
     fs: &UnionFs,
     found: KVec<RealDentry>,
@@ -194,7 +171,7 @@ pub(crate) fn union_inode(
     let top_real = found.first().ok_or(EIO)?;
     let top = top_real.dentry.inode().ok_or(EIO)?;
     let ops = ops_for_mode(top.mode());
-    let top_is_lower = fs.layers.get(top_real.layer).is_some_and(|l| !l.writable);
+    let top_is_lower = fs.layer(top_real.layer).is_ok_and(|l| !l.writable);
     let link_breaks = top_is_lower && fs.upper().is_some() && top.nlink() > 1;
     let mut inode = if top.is_dir() || link_breaks {
         sb.new_union_inode()?

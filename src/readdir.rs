@@ -14,10 +14,10 @@
 //! afresh in both cases.
 
 use crate::entry::{Real, RsInode};
-use crate::inode::real_path;
-use crate::namei::{is_wh_name, WH_PREFIX};
+use crate::util::{is_wh_name, real_path, WH_PREFIX};
+use crate::vfs::consts::{DT_CHR, DT_UNKNOWN, SEEK_CUR, SEEK_SET};
 use crate::vfs::{
-    bindings, errno, read_real_dir, read_real_dir_on, Dentry, DirContext, File, LockedDir, Path,
+    errno, read_real_dir, read_real_dir_on, Dentry, DirContext, File, LockedDir, Path,
     PrivateMount, RawEntry, RealFile,
 };
 use core::cmp::Ordering;
@@ -86,12 +86,13 @@ pub(crate) fn iterate(
     match source(inode, cache)? {
         Source::Real(one) => {
             // As overlayfs: the real directory is read as the mounter.
-            let _creds = inode.fs().creds.override_creds();
-            let read = iterate_real(inode, file, one, ctx);
-            // Whatever stopped the reading, the next getdents goes on from
-            // the first entry not emitted.
-            ctx.set_pos(one.file.pos());
-            read
+            inode.fs().creds.with(|| {
+                let read = iterate_real(inode, file, one, ctx);
+                // Whatever stopped the reading, the next getdents goes on from
+                // the first entry not emitted.
+                ctx.set_pos(one.file.pos());
+                read
+            })
         }
         Source::Merged(merged) => iterate_merged(file, merged, ctx),
     }
@@ -108,12 +109,13 @@ fn open_source(inode: &RsInode) -> Result<Source> {
     let mut reals = inode.reals();
     if let (Some(real), None) = (reals.next(), reals.next()) {
         let fs = inode.fs();
-        let _creds = fs.creds.override_creds();
-        return Ok(Source::Real(OneLayer {
-            file: RealFile::open_dir(&real_path(inode, real)?, &fs.creds)?,
-            layer: real.layer,
-            dir: real.dentry.into(),
-        }));
+        return fs.creds.with(|| {
+            Ok(Source::Real(OneLayer {
+                file: RealFile::open_dir(&real_path(inode, real)?, &fs.creds)?,
+                layer: real.layer,
+                dir: real.dentry.into(),
+            }))
+        });
     }
     Ok(Source::Merged(join_listing(inode)?))
 }
@@ -127,7 +129,7 @@ fn join_listing(inode: &RsInode) -> Result<Arc<Merged>> {
         return Ok(merged);
     }
     let merged = Arc::new(merge(inode)?, GFP_KERNEL_ACCOUNT)?;
-    let mut shared = inode.listing.lock();
+    let mut shared = inode.lock_listing();
     if let Some(theirs) = &shared.merged {
         let theirs = theirs.clone();
         shared.readers += 1;
@@ -139,7 +141,7 @@ fn join_listing(inode: &RsInode) -> Result<Arc<Merged>> {
 }
 
 fn shared_listing(inode: &RsInode) -> Option<Arc<Merged>> {
-    let mut shared = inode.listing.lock();
+    let mut shared = inode.lock_listing();
     let merged = shared.merged.clone()?;
     shared.readers += 1;
     Some(merged)
@@ -151,7 +153,7 @@ pub(crate) fn release(inode: &RsInode, cache: &mut DirCache) {
         return;
     };
     let freed = {
-        let mut shared = inode.listing.lock();
+        let mut shared = inode.lock_listing();
         if !shared
             .merged
             .as_ref()
@@ -173,7 +175,7 @@ pub(crate) fn release(inode: &RsInode, cache: &mut DirCache) {
 /// read, later readers merge afresh.
 pub(crate) fn forget_listing(dir: &RsInode) {
     let old = {
-        let mut shared = dir.listing.lock();
+        let mut shared = dir.lock_listing();
         shared.readers = 0;
         shared.merged.take()
     };
@@ -218,9 +220,7 @@ impl Held {
 }
 
 fn may_be_whiteout(e: &RawEntry<'_>) -> bool {
-    (e.d_type == bindings::DT_CHR || e.d_type == bindings::DT_UNKNOWN)
-        && e.name != b"."
-        && e.name != b".."
+    (e.d_type == DT_CHR || e.d_type == DT_UNKNOWN) && e.name != b"." && e.name != b".."
 }
 
 /// Reads the one real directory behind `inode` from where `ctx` is, with
@@ -230,7 +230,7 @@ fn iterate_real(inode: &RsInode, file: &File, one: &OneLayer, ctx: &DirContext) 
     let dot = inode.inode().ino();
     let dotdot = file.dentry().parent().inode().map_or(dot, |p| p.ino());
     if real.pos() != ctx.pos() {
-        real.llseek(ctx.pos(), bindings::SEEK_SET)?;
+        real.llseek(ctx.pos(), SEEK_SET)?;
     }
     loop {
         let mut held = None;
@@ -294,7 +294,7 @@ fn skip_entry(real: &RealFile, name: &[u8]) -> Result<bool> {
 
 fn is_whiteout(inode: &RsInode, one: &OneLayer, name: &[u8]) -> Result<bool> {
     let fs = inode.fs();
-    let idmap = fs.layers.get(one.layer).ok_or(EIO)?.mnt.idmap();
+    let idmap = fs.layer(one.layer)?.mnt.idmap();
     Ok(one.dir.lookup_unlocked(idmap, name)?.is_whiteout())
 }
 
@@ -311,8 +311,8 @@ pub(crate) fn llseek(
 ) -> Result<i64> {
     let new = match (&cache.source, whence) {
         (Some(Source::Real(one)), _) => one.file.llseek(offset, whence)?,
-        (_, bindings::SEEK_SET) => offset,
-        (_, bindings::SEEK_CUR) => pos.checked_add(offset).ok_or(EINVAL)?,
+        (_, SEEK_SET) => offset,
+        (_, SEEK_CUR) => pos.checked_add(offset).ok_or(EINVAL)?,
         _ => return Err(EINVAL),
     };
     if new < 0 {
@@ -422,34 +422,35 @@ fn read_layer(
 ) -> Result {
     let fs = inode.fs();
     let path = real_path(inode, real)?;
-    let _creds = fs.creds.override_creds();
-    let dir = RealFile::open_dir(&path, &fs.creds)?;
-    read_real_dir(&dir, &mut |e: RawEntry<'_>| {
-        let (name, whiteout) = match e.name {
-            b"." | b".." => return Ok(()),
-            n if n.starts_with(b".wh..wh.") => return Ok(()),
-            n if is_wh_name(n) => match n.get(WH_PREFIX.len()..) {
-                Some(hidden) if !hidden.is_empty() => (hidden, true),
-                _ => return Ok(()),
-            },
-            n => (n, false),
-        };
-        let start = names.len();
-        names.extend_from_slice(name, GFP_KERNEL_ACCOUNT)?;
-        let entry = Entry {
-            name: start..names.len(),
-            ino: e.ino,
-            d_type: e.d_type,
-        };
-        cands.push(
-            Candidate {
-                entry,
-                layer: depth,
-                whiteout,
-            },
-            GFP_KERNEL_ACCOUNT,
-        )?;
-        Ok(())
+    fs.creds.with(|| {
+        let dir = RealFile::open_dir(&path, &fs.creds)?;
+        read_real_dir(&dir, &mut |e: RawEntry<'_>| {
+            let (name, whiteout) = match e.name {
+                b"." | b".." => return Ok(()),
+                n if n.starts_with(b".wh..wh.") => return Ok(()),
+                n if is_wh_name(n) => match n.get(WH_PREFIX.len()..) {
+                    Some(hidden) if !hidden.is_empty() => (hidden, true),
+                    _ => return Ok(()),
+                },
+                n => (n, false),
+            };
+            let start = names.len();
+            names.extend_from_slice(name, GFP_KERNEL_ACCOUNT)?;
+            let entry = Entry {
+                name: start..names.len(),
+                ino: e.ino,
+                d_type: e.d_type,
+            };
+            cands.push(
+                Candidate {
+                    entry,
+                    layer: depth,
+                    whiteout,
+                },
+                GFP_KERNEL_ACCOUNT,
+            )?;
+            Ok(())
+        })
     })
 }
 
@@ -462,16 +463,17 @@ fn mark_char_whiteouts(
     cands: &mut [Candidate],
 ) -> Result {
     let fs = inode.fs();
-    let idmap = fs.layers.get(real.layer).ok_or(EIO)?.mnt.idmap();
-    let _creds = fs.creds.override_creds();
-    for c in cands.iter_mut().filter(|c| !c.whiteout) {
-        if c.entry.d_type != bindings::DT_CHR && c.entry.d_type != bindings::DT_UNKNOWN {
-            continue;
+    let idmap = fs.layer(real.layer)?.mnt.idmap();
+    fs.creds.with(|| {
+        for c in cands.iter_mut().filter(|c| !c.whiteout) {
+            if c.entry.d_type != DT_CHR && c.entry.d_type != DT_UNKNOWN {
+                continue;
+            }
+            let name = names.get(c.entry.name.clone()).ok_or(EIO)?;
+            c.whiteout = real.dentry.lookup_unlocked(idmap, name)?.is_whiteout();
         }
-        let name = names.get(c.entry.name.clone()).ok_or(EIO)?;
-        c.whiteout = real.dentry.lookup_unlocked(idmap, name)?.is_whiteout();
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// `rmdir` may remove a union directory only when it shows nothing.
@@ -486,13 +488,14 @@ pub(crate) fn check_empty(inode: &RsInode) -> Result {
 /// Empties the upper directory of an (empty-looking) union directory
 /// before it is removed: what is left there are whiteouts and markers.
 pub(crate) fn clear_whiteouts(inode: &RsInode, upper: &Dentry, mnt: &PrivateMount) -> Result {
-    let _creds = inode.fs().creds.override_creds();
-    remove_entries(upper, mnt, &inode.fs().creds, |name, d| {
-        if d.is_whiteout() || is_wh_name(name) {
-            Ok(true)
-        } else {
-            Err(errno::enotempty())
-        }
+    inode.fs().creds.with(|| {
+        remove_entries(upper, mnt, &inode.fs().creds, |name, d| {
+            if d.is_whiteout() || is_wh_name(name) {
+                Ok(true)
+            } else {
+                Err(errno::enotempty())
+            }
+        })
     })
 }
 

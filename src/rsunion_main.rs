@@ -14,13 +14,14 @@ mod namei;
 mod params;
 mod readdir;
 mod super_block;
+mod util;
 mod vfs;
 mod xattr;
 
 use kernel::prelude::*;
 
 module! {
-    type: Rsunion,
+    type: RsunionModule,
     name: "rsunion",
     author: "rsunion developers",
     description: "Union filesystem: read-only layers under one writable layer",
@@ -32,15 +33,15 @@ static FS_TYPE: vfs::FsTypeStorage = vfs::FsTypeStorage::new();
 
 /// Dropped in field order: the type goes before `/sys/fs/rsunion`, which
 /// the mounts' directories hang under.
-struct Rsunion {
+struct RsunionModule {
     _fs: vfs::Registration,
     _sysfs: vfs::SysfsRoot,
 }
 
-impl kernel::Module for Rsunion {
+impl kernel::Module for RsunionModule {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let sysfs = vfs::SysfsRoot::new()?;
-        let fs = vfs::Registration::new::<super_block::Rsunion>(module, &FS_TYPE)?;
+        let fs = vfs::Registration::new::<super_block::RsunionType>(module, &FS_TYPE)?;
         Ok(Self {
             _fs: fs,
             _sysfs: sysfs,

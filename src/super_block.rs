@@ -3,11 +3,14 @@
 //! Setting up a union's superblock from its layers, statfs and
 //! show_options (fs/overlayfs/super.c's concern).
 
-use crate::dir::{RENAME_EXCHANGE, RENAME_WHITEOUT};
-use crate::entry::{Layer, RealDentry, Syntax, UnionFs, WhiteoutFormat};
+use crate::entry::{Layer, Syntax, UnionFs, WhiteoutFormat};
 use crate::params::{self, Params};
+use crate::vfs::consts::{
+    DT_UNKNOWN, FILESYSTEM_MAX_STACK_DEPTH, MNT_NOATIME, MNT_NODIRATIME, MNT_READONLY,
+    MNT_RELATIME, RENAME_EXCHANGE, RENAME_WHITEOUT, S_IFREG,
+};
 use crate::vfs::{
-    bindings, errno, read_real_dir, BranchFiles, Cred, FileSystem, FsContext, FsParameter,
+    errno, read_real_dir, BranchFiles, Cred, FileSystem, FsContext, FsParameter, Kstatfs,
     LockedDir, MntWrite, Path, RealFile, RenameLock, SeqFile, SuperBlock,
 };
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -17,9 +20,9 @@ use kernel::{c_str, ffi, fmt, prelude::*, str::CStr, str::CString, types::ARef};
 const RSUNION_MAGIC: ffi::c_ulong = 0x7273_7531;
 
 /// The rsunion filesystem type.
-pub(crate) struct Rsunion;
+pub(crate) struct RsunionType;
 
-impl FileSystem for Rsunion {
+impl FileSystem for RsunionType {
     const NAME: &'static CStr = c_str!("rsunion");
     type Params = Params;
     type Data = UnionFs;
@@ -96,7 +99,7 @@ impl FileSystem for Rsunion {
             .max()
             .unwrap_or(0)
             + 1;
-        if depth > bindings::FILESYSTEM_MAX_STACK_DEPTH as i32 {
+        if depth > FILESYSTEM_MAX_STACK_DEPTH {
             pr_err!("maximum filesystem stacking depth exceeded\n");
             return Err(EINVAL);
         }
@@ -221,7 +224,7 @@ fn check_overlap(fc: &FsContext, p: &Params) -> Result {
         let mut d: ARef<crate::vfs::Dentry> = path.dentry().into();
         loop {
             let parent = d.parent();
-            if parent.as_ptr() == d.as_ptr() {
+            if core::ptr::eq(&*parent, &*d) {
                 break;
             }
             if roots.binary_search(&(parent.as_ptr() as usize)).is_ok() {
@@ -305,9 +308,10 @@ impl UpperFeatures {
 fn probe_upper(work: &Path, upper: &Layer, creds: &Cred, format: WhiteoutFormat) -> UpperFeatures {
     let mut features = UpperFeatures::default();
     let tried = {
-        let _creds = creds.override_creds();
-        MntWrite::get(&upper.mnt)
-            .and_then(|_write| try_features(work, upper, creds, format, &mut features))
+        creds.with(|| {
+            MntWrite::get(&upper.mnt)
+                .and_then(|_write| try_features(work, upper, creds, format, &mut features))
+        })
     };
     if let Err(e) = tried {
         pr_warn!(
@@ -330,7 +334,7 @@ fn try_features(
     let mnt = &upper.mnt;
     let dir = LockedDir::lock(work.dentry(), mnt)?;
     let (_, file) = crate::copy_up::free_temp(&dir)?;
-    dir.create(&file, bindings::S_IFREG | 0o600)?;
+    dir.create(&file, S_IFREG | 0o600)?;
     if format == WhiteoutFormat::Overlay {
         let (_, node) = crate::copy_up::free_temp(&dir)?;
         f.whiteouts = supported(dir.whiteout(&node))?;
@@ -347,7 +351,7 @@ fn try_features(
     }
     let real = RealFile::open_dir(work, creds)?;
     read_real_dir(&real, &mut |e| {
-        if e.name.starts_with(crate::copy_up::TEMP_PREFIX) && e.d_type != bindings::DT_UNKNOWN {
+        if e.name.starts_with(crate::copy_up::TEMP_PREFIX) && e.d_type != DT_UNKNOWN {
             f.d_type = true;
         }
         Ok(())
@@ -418,13 +422,10 @@ fn new_layer(fc: &FsContext, path: Path, writable: bool) -> Result<Layer> {
     })?;
     if writable {
         // The union's own atime options apply, not the upper mount's.
-        mnt.set_flags(
-            0,
-            bindings::MNT_NOATIME | bindings::MNT_NODIRATIME | bindings::MNT_RELATIME,
-        );
+        mnt.set_flags(0, MNT_NOATIME | MNT_NODIRATIME | MNT_RELATIME);
     } else {
         // Lower layers are never written, not even their atimes.
-        mnt.set_flags(bindings::MNT_READONLY | bindings::MNT_NOATIME, 0);
+        mnt.set_flags(MNT_READONLY | MNT_NOATIME, 0);
     }
     Ok(Layer {
         mnt,
@@ -434,12 +435,13 @@ fn new_layer(fc: &FsContext, path: Path, writable: bool) -> Result<Layer> {
 }
 
 /// The upper layer's statfs, or the top layer's in a read-only union.
-pub(crate) fn statfs(fs: &UnionFs, buf: &mut bindings::kstatfs) -> Result {
+pub(crate) fn statfs(fs: &UnionFs, buf: &mut Kstatfs) -> Result {
     let top = fs.layers.first().ok_or(EIO)?;
-    let _creds = fs.creds.override_creds();
-    top.path.statfs(buf)?;
-    buf.f_type = RSUNION_MAGIC as _;
-    Ok(())
+    fs.creds.with(|| {
+        top.path.statfs(buf)?;
+        buf.set_fs_type(RSUNION_MAGIC);
+        Ok(())
+    })
 }
 
 /// syncfs(2) on the union syncs the upper filesystem, where everything
@@ -512,14 +514,4 @@ fn show_upper_and_work(fs: &UnionFs, m: &SeqFile, esc: &CStr) {
         m.puts(c_str!(",workdir="));
         m.path(work, esc);
     }
-}
-
-/// The roots of every layer: the union's root directory merges them all.
-pub(crate) fn layer_roots(fs: &UnionFs) -> Result<KVec<RealDentry>> {
-    let mut stack = KVec::with_capacity(fs.layers.len(), GFP_KERNEL)?;
-    for (layer, l) in fs.layers.iter().enumerate() {
-        let dentry: ARef<_> = l.mnt.root().into();
-        stack.push(RealDentry { layer, dentry }, GFP_KERNEL)?;
-    }
-    Ok(stack)
 }

@@ -4,9 +4,11 @@
 //! read from the topmost real object, changed on the upper copy (a change
 //! copies up), and never showing the union's private names.
 
-use crate::copy_up::{copy_up, PRIVATE_XATTR_PREFIX};
-use crate::entry::UnionFs;
-use crate::vfs::{Dentry, MntWrite, Path, PrivateMount};
+use crate::copy_up::copy_up;
+use crate::entry::{RsInode, UnionFs};
+use crate::util::{is_escaped, is_private, top_path, ESCAPE, PRIVATE_XATTR_PREFIX};
+use crate::vfs::consts::ATTR_KILL_SGID;
+use crate::vfs::{Dentry, Iattr, Inode, MntIdmap, MntWrite, Path, PrivateMount};
 use kernel::{
     fmt,
     prelude::*,
@@ -17,27 +19,70 @@ pub(crate) fn get(dentry: &Dentry, name: &CStr, buf: &mut [u8]) -> Result<usize>
     let inode = dentry.union_inode().ok_or(ENOENT)?;
     let fs = inode.fs();
     let top = inode.top().ok_or(EIO)?;
-    let layer = fs.layers.get(top.layer).ok_or(EIO)?;
-    let _creds = fs.creds.override_creds();
-    match top.dentry.getxattr(layer.mnt.idmap(), name, buf)? {
-        Some(n) => Ok(n),
-        None => Err(crate::vfs::errno::enodata()),
-    }
+    let layer = fs.layer(top.layer)?;
+    fs.creds.with(
+        || match top.dentry.getxattr(layer.mnt.idmap(), name, buf)? {
+            Some(n) => Ok(n),
+            None => Err(crate::vfs::errno::enodata()),
+        },
+    )
 }
 
-/// The topmost real object of `dentry` as a path, for reading its ACLs.
-pub(crate) fn real_acl_path(dentry: &Dentry) -> Result<(Path, &UnionFs)> {
+/// POSIX ACLs of a union object are its topmost real object's: `read`
+/// reads them there, as the mounter.
+pub(crate) fn get_acl<R>(dentry: &Dentry, read: impl FnOnce(&Path) -> R) -> Result<R> {
     let inode = dentry.union_inode().ok_or(ENOENT)?;
-    Ok((crate::inode::top_path(inode)?, inode.fs()))
+    let path = top_path(inode)?;
+    Ok(inode.fs().creds.with(|| read(&path)))
+}
+
+/// The ACL permission checks on union inode `inode` use: its topmost real
+/// inode's, read by `read`, as the mounter unless in an RCU walk (`rcu`),
+/// where only a cached ACL is read and nothing may sleep.
+pub(crate) fn get_inode_acl<R>(
+    inode: &RsInode,
+    rcu: bool,
+    read: impl FnOnce(&Inode) -> R,
+) -> Result<R> {
+    // Evicted under an RCU walk: let the walk retry with references.
+    let real = inode.top().and_then(|t| t.dentry.inode()).ok_or(ECHILD)?;
+    if rcu {
+        return Ok(read(real));
+    }
+    Ok(inode.fs().creds.with(|| read(real)))
+}
+
+/// Sets (or removes) a POSIX ACL of a union object with `set`, on its
+/// upper copy, as the mounter; `access` for an access ACL, which may have
+/// to clear the setgid bit: the mounter's `CAP_FSETID` would keep one the
+/// caller must lose, so it is cleared first, as the caller would.
+pub(crate) fn set_acl(
+    dentry: &Dentry,
+    idmap: &MntIdmap,
+    access: bool,
+    set: impl FnOnce(&Dentry, &PrivateMount) -> Result,
+) -> Result {
+    let union = dentry.union_inode().ok_or(ENOENT)?;
+    if access && union.inode().acl_kills_sgid() {
+        let mut attr = Iattr::only(ATTR_KILL_SGID);
+        crate::inode::setattr(dentry, idmap, &mut attr)?;
+    }
+    let (upper, mnt, fs) = upper_for_change(dentry)?;
+    let _write = MntWrite::get(mnt)?;
+    let result = fs.creds.with(|| set(upper, mnt));
+    if let Some(rs) = dentry.union_inode() {
+        rs.sync_from_real();
+    }
+    result
 }
 
 /// Copies `dentry` up for a change of its xattrs or ACLs; the upper copy,
 /// its layer's mount, and the union.
-pub(crate) fn upper_for_change(dentry: &Dentry) -> Result<(&Dentry, &PrivateMount, &UnionFs)> {
+fn upper_for_change(dentry: &Dentry) -> Result<(&Dentry, &PrivateMount, &UnionFs)> {
     copy_up(dentry)?;
     let inode = dentry.union_inode().ok_or(ENOENT)?;
     let fs = inode.fs();
-    let layer = fs.upper().ok_or(EROFS)?;
+    let layer = fs.writable()?;
     Ok((inode.upper().ok_or(EIO)?, &layer.mnt, fs))
 }
 
@@ -51,14 +96,11 @@ pub(crate) fn set(dentry: &Dentry, name: &CStr, value: Option<&[u8]>, flags: i32
     let (upper, mnt, fs) = upper_for_change(dentry)?;
     let inode = dentry.union_inode().ok_or(ENOENT)?;
     let _write = MntWrite::get(mnt)?;
-    let result = {
-        let _creds = fs.creds.override_creds();
-        match value {
-            Some(v) => upper.setxattr_flags(mnt, name, v, flags),
-            None => upper.removexattr(mnt, name),
-        }
-    };
-    inode.copy_attr();
+    let result = fs.creds.with(|| match value {
+        Some(v) => upper.setxattr_flags(mnt, name, v, flags),
+        None => upper.removexattr(mnt, name),
+    });
+    inode.sync_from_real();
     result
 }
 
@@ -68,10 +110,7 @@ pub(crate) fn list(dentry: &Dentry, buf: &mut [u8]) -> Result<usize> {
     let inode = dentry.union_inode().ok_or(ENOENT)?;
     let fs = inode.fs();
     let top = inode.top().ok_or(EIO)?;
-    let len = {
-        let _creds = fs.creds.override_creds();
-        top.dentry.listxattr(buf)?
-    };
+    let len = fs.creds.with(|| top.dentry.listxattr(buf))?;
     if buf.is_empty() {
         return Ok(len);
     }
@@ -111,23 +150,6 @@ fn remove_private_names(list: &mut [u8]) -> usize {
         read = end;
     }
     write
-}
-
-/// What `trusted.overlay.NAME`, set through the union, is stored as on the
-/// real object: `trusted.overlay.overlay.NAME`, so that overlayfs (or
-/// rsunion) stacked on the union keeps its own xattrs (overlayfs 6.7+
-/// escapes the same way).
-const ESCAPE: &[u8] = b"overlay.";
-
-fn is_escaped(name: &[u8]) -> bool {
-    name.strip_prefix(PRIVATE_XATTR_PREFIX)
-        .is_some_and(|rest| rest.starts_with(ESCAPE))
-}
-
-/// The union's own bookkeeping on real objects: never shown, copied or
-/// changed through the union.
-pub(crate) fn is_private(name: &[u8]) -> bool {
-    name.starts_with(PRIVATE_XATTR_PREFIX) && !is_escaped(name)
 }
 
 /// The real name of union xattr `trusted.overlay.NAME`, given `NAME`.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `struct cred` (linux/cred.h): the mounter's credentials, and a guard
+//! `struct cred` (linux/cred.h): the mounter's credentials, and a scope
 //! that wears them for the length of a layer operation.
 
 use super::bindings;
@@ -56,8 +56,7 @@ impl Cred {
     /// caller, with the filesystem's own rules (a setgid directory's group)
     /// applied as for the caller.
     pub(crate) fn for_owner(&self, owner: Owner) -> Result<Self> {
-        let _mounter = self.override_creds();
-        let copy = Self::prepare()?;
+        let copy = self.with(Self::prepare)?;
         // SAFETY: a new copy from `prepare_creds` is ours to change until
         // it is used.
         unsafe {
@@ -67,11 +66,20 @@ impl Cred {
         Ok(copy)
     }
 
-    /// Runs as these credentials until the guard is dropped.
-    pub(crate) fn override_creds(&self) -> CredGuard<'_> {
-        // SAFETY: `self` holds a reference; `override_creds` takes its own.
+    /// Runs `f` as these credentials and gives the task its own back when
+    /// `f` returns. An override is a scope, not a guard: safe code cannot
+    /// forget it or undo overrides out of order, and one nested in `f` is
+    /// undone before this one.
+    pub(crate) fn with<R>(&self, f: impl FnOnce() -> R) -> R {
+        // SAFETY: `self` holds a reference for the call; `override_creds`
+        // takes its own for as long as the override lasts.
         let old = unsafe { bindings::override_creds(self.0.as_ptr()) };
-        CredGuard { old, _cred: self }
+        let result = f();
+        // SAFETY: `old` is what `override_creds` returned on this task, and
+        // every override made inside `f` was a nested `with`, undone before
+        // it returned: the task wears exactly what this call put on.
+        unsafe { bindings::revert_creds(old) };
+        result
     }
 
     pub(crate) fn as_ptr(&self) -> *const bindings::cred {
@@ -95,20 +103,6 @@ pub(crate) fn may_list_trusted() -> bool {
 /// A uid and gid pair, as the kernel keeps them.
 #[derive(Clone, Copy)]
 pub(crate) struct Owner {
-    pub(crate) uid: bindings::kuid_t,
-    pub(crate) gid: bindings::kgid_t,
-}
-
-/// The current task runs as other credentials while this lives.
-pub(crate) struct CredGuard<'a> {
-    old: *const bindings::cred,
-    _cred: &'a Cred,
-}
-
-impl Drop for CredGuard<'_> {
-    fn drop(&mut self) {
-        // SAFETY: `old` is what `override_creds` returned on this task;
-        // guards drop in reverse order of creation on one task.
-        unsafe { bindings::revert_creds(self.old) };
-    }
+    uid: bindings::kuid_t,
+    gid: bindings::kgid_t,
 }

@@ -2,10 +2,11 @@
 
 //! `struct dentry` (linux/dcache.h, linux/namei.h).
 
-use super::{bindings, errno, Inode};
+use super::{bindings, errno, Iattr, Inode, MntIdmap};
 use core::ptr::NonNull;
 use kernel::{
     error::from_err_ptr,
+    ffi,
     prelude::*,
     str::{CStr, CString},
     types::{ARef, AlwaysRefCounted, Opaque},
@@ -71,7 +72,7 @@ impl Dentry {
 
     /// The union inode, for a positive dentry of an rsunion mount; `None`
     /// for anything else.
-    pub(crate) fn union_inode(&self) -> Option<&crate::entry::RsInode> {
+    pub(crate) fn union_inode(&self) -> Option<&super::RsInode> {
         // SAFETY: `d_sb` of a live dentry is live; an inode of a
         // superblock with our operations is one of ours.
         unsafe {
@@ -98,7 +99,7 @@ impl Dentry {
 
     /// Gives this real object `src`'s owner, times, and (but for
     /// symlinks) mode, and for a regular file its size if `with_size`.
-    pub(crate) fn copy_attrs_from(
+    pub(crate) fn set_attrs_like(
         &self,
         src: &Inode,
         mnt: &super::PrivateMount,
@@ -128,7 +129,7 @@ impl Dentry {
                 attr.ia_size = bindings::i_size_read(src);
             }
         }
-        self.notify_change(mnt, &mut attr)
+        self.notify_change(mnt, &mut Iattr(attr))
     }
 
     /// The object's access and modification times.
@@ -145,7 +146,7 @@ impl Dentry {
 
     /// Sets the object's access and modification times.
     pub(crate) fn set_times(&self, mnt: &super::PrivateMount, times: &Times) -> Result {
-        let mut attr = bindings::iattr {
+        let mut attr = Iattr(bindings::iattr {
             ia_valid: bindings::ATTR_ATIME
                 | bindings::ATTR_MTIME
                 | bindings::ATTR_ATIME_SET
@@ -153,7 +154,7 @@ impl Dentry {
             ia_atime: times.atime,
             ia_mtime: times.mtime,
             ..Default::default()
-        };
+        });
         self.notify_change(mnt, &mut attr)
     }
 
@@ -164,23 +165,21 @@ impl Dentry {
     }
 
     /// Checks that the caller may change `attr` on this (union) object.
-    pub(crate) fn setattr_prepare(
-        &self,
-        idmap: *mut bindings::mnt_idmap,
-        attr: &mut bindings::iattr,
-    ) -> Result {
-        // SAFETY: `self` is live and positive (setattr is called on one).
-        kernel::error::to_result(unsafe { bindings::setattr_prepare(idmap, self.as_ptr(), attr) })
+    pub(crate) fn setattr_prepare(&self, idmap: &MntIdmap, attr: &mut Iattr) -> Result {
+        // `setattr_prepare` reads the inode: a negative dentry has none.
+        self.inode().ok_or(ENOENT)?;
+        // SAFETY: `self` is live and positive (checked above); `idmap` is
+        // live for the borrow; `attr` is borrowed mutably, so ours alone.
+        kernel::error::to_result(unsafe {
+            bindings::setattr_prepare(idmap.as_ptr(), self.as_ptr(), &mut attr.0)
+        })
     }
 
     /// Changes attributes of this real object, with its inode locked.
     /// A size change holds write access to the inode meanwhile.
-    pub(crate) fn notify_change(
-        &self,
-        mnt: &super::PrivateMount,
-        attr: &mut bindings::iattr,
-    ) -> Result {
+    pub(crate) fn notify_change(&self, mnt: &super::PrivateMount, attr: &mut Iattr) -> Result {
         let inode = self.inode().ok_or(ENOENT)?.as_ptr();
+        let attr = &mut attr.0;
         let truncating = attr.ia_valid & bindings::ATTR_SIZE != 0;
         // SAFETY: `inode` is live; `notify_change` runs with it locked;
         // write access is taken and given back around it.
@@ -189,8 +188,12 @@ impl Dentry {
                 kernel::error::to_result(bindings::get_write_access(inode))?;
             }
             bindings::inode_lock(inode);
-            let ret =
-                bindings::notify_change(mnt.idmap(), self.as_ptr(), attr, core::ptr::null_mut());
+            let ret = bindings::notify_change(
+                mnt.idmap().as_ptr(),
+                self.as_ptr(),
+                attr,
+                core::ptr::null_mut(),
+            );
             bindings::inode_unlock(inode);
             if truncating {
                 bindings::put_write_access(inode);
@@ -247,18 +250,35 @@ impl Dentry {
 
     /// Looks `name` up in this directory, taking its lock: the result may be
     /// negative.
-    pub(crate) fn lookup_unlocked(
+    pub(crate) fn lookup_unlocked(&self, idmap: &MntIdmap, name: &[u8]) -> Result<ARef<Dentry>> {
+        // SAFETY: `lookup_one_unlocked` takes the directory's lock itself.
+        unsafe { self.lookup_with(bindings::lookup_one_unlocked, idmap, name) }
+    }
+
+    /// Looks `name` up in this directory with `lookup`, reached through a
+    /// mount with `idmap`.
+    ///
+    /// # Safety
+    /// `lookup` is `lookup_one_unlocked`, or `lookup_one` with this
+    /// directory locked by the caller.
+    pub(super) unsafe fn lookup_with(
         &self,
-        idmap: *mut bindings::mnt_idmap,
+        lookup: unsafe extern "C" fn(
+            *mut bindings::mnt_idmap,
+            *const ffi::c_char,
+            *mut bindings::dentry,
+            ffi::c_int,
+        ) -> *mut bindings::dentry,
+        idmap: &MntIdmap,
         name: &[u8],
     ) -> Result<ARef<Dentry>> {
         let len = i32::try_from(name.len()).map_err(|_| errno::enametoolong())?;
-        // SAFETY: `self` is a live directory dentry; `name` is `len` bytes;
-        // `idmap` is its mount's idmap.
-        let d = from_err_ptr(unsafe {
-            bindings::lookup_one_unlocked(idmap, name.as_ptr(), self.as_ptr(), len)
-        })?;
-        // SAFETY: a successful lookup returns a referenced dentry.
+        // SAFETY: `self` is a live directory dentry, locked if `lookup`
+        // needs it (the caller's contract); `name` is `len` bytes; `idmap`
+        // is live for the borrow.
+        let d = from_err_ptr(unsafe { lookup(idmap.as_ptr(), name.as_ptr(), self.as_ptr(), len) })?;
+        // SAFETY: a successful lookup returns a referenced dentry, which
+        // `from_owned` takes over.
         NonNull::new(d)
             .map(|d| unsafe { Dentry::from_owned(d) })
             .ok_or(ENOENT)
@@ -267,7 +287,7 @@ impl Dentry {
     /// Reads extended attribute `name` into `buf`; `Ok(None)` when absent.
     pub(crate) fn getxattr(
         &self,
-        idmap: *mut bindings::mnt_idmap,
+        idmap: &MntIdmap,
         name: &kernel::str::CStr,
         buf: &mut [u8],
     ) -> Result<Option<usize>> {
@@ -280,7 +300,13 @@ impl Dentry {
         };
         // SAFETY: `self` is live; `ptr` is NULL or writable for `buf.len()`.
         let ret = unsafe {
-            bindings::vfs_getxattr(idmap, self.as_ptr(), name.as_char_ptr(), ptr, buf.len())
+            bindings::vfs_getxattr(
+                idmap.as_ptr(),
+                self.as_ptr(),
+                name.as_char_ptr(),
+                ptr,
+                buf.len(),
+            )
         };
         if ret >= 0 {
             return Ok(Some(ret as usize));

@@ -4,8 +4,8 @@
 //! (linux/backing-file.h) through which a union file passes its I/O
 //! straight to the real file.
 
+use super::RsInode;
 use super::{bindings, Cred, Inode, Path};
-use crate::entry::RsInode;
 use core::ptr::NonNull;
 use kernel::{error::from_err_ptr, prelude::*, types::Opaque};
 
@@ -39,6 +39,17 @@ impl File {
     pub(crate) fn inode(&self) -> &Inode {
         // SAFETY: a live file pins its inode.
         unsafe { Inode::from_raw(bindings::file_inode(self.as_ptr())) }
+    }
+
+    /// Drops the setuid and setgid bits (and file capabilities) a write by
+    /// the current task must clear (`file_remove_privs`). `locked` is this
+    /// file's inode, locked as `notify_change` requires.
+    pub(crate) fn remove_privs(&self, locked: &super::InodeLock<'_>) -> Result {
+        if !core::ptr::eq(locked.inode(), self.inode()) {
+            return Err(EINVAL);
+        }
+        // SAFETY: `self` is a live file whose inode `locked` holds locked.
+        kernel::error::to_result(unsafe { bindings::file_remove_privs(self.as_ptr()) })
     }
 
     /// The union inode of one of our files.

@@ -3,8 +3,9 @@
 //! `struct inode` (linux/fs.h): any inode, and the union's own inodes,
 //! which embed one in [`RsInode`].
 
-use super::{bindings, Dentry, SuperBlock};
-use crate::entry::{RealDentry, RsInode};
+use super::{bindings, Dentry, MntIdmap, SuperBlock, Umode};
+use crate::entry::{Real, RealDentry};
+use crate::readdir::SharedListing;
 use core::pin::Pin;
 use core::{
     cell::UnsafeCell,
@@ -14,6 +15,10 @@ use core::{
 use kernel::{
     new_mutex,
     prelude::*,
+    sync::{
+        lock::{mutex::MutexBackend, Guard},
+        Mutex,
+    },
     types::{ARef, AlwaysRefCounted, Opaque},
 };
 
@@ -53,7 +58,7 @@ impl Inode {
         self.0.get()
     }
 
-    pub(crate) fn mode(&self) -> bindings::umode_t {
+    pub(crate) fn mode(&self) -> Umode {
         // SAFETY: `self` is live; `i_mode` of a live inode is readable.
         unsafe { (*self.as_ptr()).i_mode }
     }
@@ -96,7 +101,7 @@ impl Inode {
         unsafe { bindings::i_size_read(self.as_ptr()) }
     }
 
-    pub(crate) fn rdev(&self) -> bindings::dev_t {
+    pub(crate) fn rdev(&self) -> super::DevT {
         // SAFETY: `i_rdev` of a live inode is readable.
         unsafe { (*self.as_ptr()).i_rdev }
     }
@@ -118,17 +123,37 @@ impl Inode {
 
     /// May the current credentials access this inode with `mask`
     /// (`MAY_*`)? `idmap` is that of the mount it is reached through.
-    pub(crate) fn permission(&self, idmap: *mut bindings::mnt_idmap, mask: i32) -> Result {
-        // SAFETY: `self` is live (in RCU walk, RCU keeps it so).
-        kernel::error::to_result(unsafe { bindings::inode_permission(idmap, self.as_ptr(), mask) })
+    pub(crate) fn permission(&self, idmap: &MntIdmap, mask: i32) -> Result {
+        // SAFETY: `self` is live (in RCU walk, RCU keeps it so); `idmap` is
+        // live for the borrow.
+        kernel::error::to_result(unsafe {
+            bindings::inode_permission(idmap.as_ptr(), self.as_ptr(), mask)
+        })
     }
 
     /// The mode-bits check of `mask` (`MAY_*`) for the current task.
-    pub(crate) fn generic_permission(&self, idmap: *mut bindings::mnt_idmap, mask: i32) -> Result {
-        // SAFETY: `self` is live; `idmap` is the caller's mount's idmap.
+    pub(crate) fn generic_permission(&self, idmap: &MntIdmap, mask: i32) -> Result {
+        // SAFETY: `self` is live (in RCU walk, RCU keeps it so); `idmap` is
+        // live for the borrow.
         kernel::error::to_result(unsafe {
-            bindings::generic_permission(idmap, self.as_ptr(), mask)
+            bindings::generic_permission(idmap.as_ptr(), self.as_ptr(), mask)
         })
+    }
+
+    /// Takes the inode's lock (`inode_lock`, its `i_rwsem` for writing)
+    /// until the guard is dropped.
+    pub(crate) fn lock(&self) -> InodeLock<'_> {
+        // SAFETY: `self` is a live inode, so its `i_rwsem` is initialised.
+        unsafe { bindings::inode_lock(self.as_ptr()) };
+        InodeLock(self)
+    }
+
+    /// Would setting an access ACL clear this inode's setgid bit for the
+    /// caller (`posix_acl_update_mode`'s rule)?
+    pub(crate) fn acl_kills_sgid(&self) -> bool {
+        // SAFETY: `self` is a live inode; the helper only reads it and the
+        // current task's credentials.
+        unsafe { bindings::rsunion_acl_kills_sgid(self.as_ptr()) }
     }
 
     pub(crate) fn super_block(&self) -> &SuperBlock {
@@ -148,64 +173,170 @@ impl Inode {
     }
 }
 
+/// The union's inode: the VFS inode and the real objects it stands for.
+/// Only this file touches its fields.
+///
+/// # Invariants
+///
+/// - `vfs_inode` is initialised (`inode_init_once`) before the VFS sees
+///   the inode, and is the first field, so that an `inode` of ours is an
+///   `RsInode` (`#[repr(C)]`).
+/// - `lowers` is written only while the inode is new ([`NewInode`]: locked
+///   `I_NEW`, or not yet visible to anyone) and when it is destroyed, when
+///   no other reference exists; in between it is only read.
+/// - `upper` is NULL or owns a reference to a dentry; it is set at most
+///   once, from NULL (by [`NewInode::init`], or by a copy-up's
+///   [`CopyUp::set_upper`]), and the reference is given back only when the
+///   inode is destroyed.
+/// - `real_key` is read only by `inode_test`, under `inode_hash_lock`,
+///   while the inode is hashed; it is written only while the inode is not
+///   hashed: new (`inode_set`, before the hash publishes it), or taken off
+///   the hash by [`CopyUp::prepare_upper`], which holds `copy_up_lock`. A
+///   copy-up does rewrite it on a live inode.
+#[pin_data]
+#[repr(C)]
+pub(crate) struct RsInode {
+    vfs_inode: Inode,
+    /// The object in the upper layer (layer 0), once there is one: found
+    /// by lookup, or made by copy-up. Read without locks, as overlayfs
+    /// reads `__upperdentry`.
+    upper: AtomicPtr<Dentry>,
+    /// The objects in lower layers, topmost first: several for a merged
+    /// directory, at most one for anything else.
+    lowers: UnsafeCell<KVec<RealDentry>>,
+    /// For non-directories, the real inode this one is hashed on.
+    real_key: UnsafeCell<usize>,
+    /// Serialises copy-ups of this object: whoever comes second finds the
+    /// copy made; copy-ups of different objects go on side by side.
+    #[pin]
+    copy_up_lock: Mutex<()>,
+    /// A directory's merged listing, shared by the open files reading it.
+    #[pin]
+    listing: Mutex<SharedListing>,
+}
+
+// SAFETY: per the invariants, `lowers` is only written while no other
+// thread can see the inode, `real_key` only while no `inode_test` can read
+// it, `upper` is atomic, and the mutexes are `Sync`.
+unsafe impl Sync for RsInode {}
+// SAFETY: the contents are kernel-refcounted objects and kernel mutexes,
+// usable from any thread.
+unsafe impl Send for RsInode {}
+
 impl RsInode {
+    /// The objects in lower layers, topmost first.
+    pub(crate) fn lowers(&self) -> &[RealDentry] {
+        // SAFETY: per the invariants, nothing writes `lowers` while the
+        // inode is reachable through a shared reference.
+        unsafe { &*self.lowers.get() }
+    }
+
+    /// Every real object behind this inode, topmost first.
+    pub(crate) fn reals(&self) -> impl Iterator<Item = Real<'_>> {
+        let upper = self.upper().map(|dentry| Real { layer: 0, dentry });
+        Iterator::chain(
+            upper.into_iter(),
+            self.lowers().iter().map(RealDentry::borrow),
+        )
+    }
+
+    /// The topmost real object.
+    pub(crate) fn top(&self) -> Option<Real<'_>> {
+        self.reals().next()
+    }
+
+    /// A directory whose contents come from more than one layer.
+    pub(crate) fn is_merged(&self) -> bool {
+        self.reals().nth(1).is_some()
+    }
+
+    /// Starts a copy-up of this object: waits for any other to finish.
+    pub(crate) fn lock_copy_up(&self) -> CopyUp<'_> {
+        CopyUp {
+            inode: self,
+            _lock: self.copy_up_lock.lock(),
+        }
+    }
+
+    /// The directory's shared listing, locked.
+    pub(crate) fn lock_listing(&self) -> MutexGuard<'_, SharedListing> {
+        self.listing.lock()
+    }
+
     /// The object in the upper layer, if there is one yet.
     pub(crate) fn upper(&self) -> Option<&Dentry> {
         let upper = self.upper.load(Ordering::Acquire);
         // SAFETY: a non-NULL `upper` holds a reference until the inode is
         // destroyed (see the type's invariants), and was published with
         // `Release` after it was set up.
-        (!upper.is_null()).then(|| unsafe { Dentry::from_raw(upper) })
+        (!upper.is_null()).then(|| unsafe { Dentry::from_raw(upper.cast()) })
     }
+}
 
-    /// Records the inode's upper object (after a copy-up). Fails with
-    /// `EEXIST`, dropping `upper`, if it already has one: callers serialise
-    /// copy-ups, so that means a bug, not a race.
-    pub(crate) fn set_upper(&self, upper: ARef<Dentry>) -> Result {
-        let ptr = ARef::into_raw(upper).as_ptr().cast::<bindings::dentry>();
-        match self.upper.compare_exchange(
-            core::ptr::null_mut(),
-            ptr,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        ) {
-            Ok(_) => Ok(()),
-            Err(_) => {
-                // SAFETY: we still own the reference `into_raw` gave up.
-                drop(unsafe { Dentry::from_owned(NonNull::new_unchecked(ptr)) });
-                Err(EEXIST)
-            }
-        }
-    }
+type MutexGuard<'a, T> = Guard<'a, T, MutexBackend>;
 
-    /// Before a copy-up makes `upper` this inode's upper object: a
+/// A copy-up of one union inode in progress: it holds the inode's
+/// `copy_up_lock`, so at most one exists per inode at a time.
+pub(crate) struct CopyUp<'a> {
+    inode: &'a RsInode,
+    _lock: MutexGuard<'a, ()>,
+}
+
+impl CopyUp<'_> {
+    /// Before the copy-up makes `upper` the inode's upper object: a
     /// non-directory is hashed on its topmost real inode, so it moves to
     /// the upper one, and a later lookup that finds the copy finds this
     /// union inode.
     pub(crate) fn prepare_upper(&self, upper: &Inode) -> Result {
-        let inode = self.vfs_inode.get();
-        // SAFETY: `inode` is live. While unhashed, nobody's `inode_test`
-        // reads `real_key`; `__insert_inode_hash` publishes it under the
-        // hash lock.
+        let inode = self.inode.vfs_inode.as_ptr();
+        // `inode_test` runs under the hash lock on hashed inodes only, and
+        // `self` holds `copy_up_lock`: no other `prepare_upper` writes.
+        // SAFETY: `inode` is live; once unhashed, nothing reads `real_key`
+        // until `__insert_inode_hash` publishes it under the hash lock.
         unsafe {
             if bindings::inode_unhashed(inode) != 0 {
                 return Ok(());
             }
             bindings::remove_inode_hash(inode);
             let key = upper.as_ptr() as usize;
-            *self.real_key.get() = key;
+            // INVARIANT: written while unhashed, under `copy_up_lock`.
+            *self.inode.real_key.get() = key;
             bindings::__insert_inode_hash(inode, key as _);
         }
         Ok(())
     }
 
+    /// Makes the copy `upper` the inode's upper object. Fails with
+    /// `EEXIST`, dropping `upper`, if it already has one: copy-ups are
+    /// serialised, so that means a bug, not a race.
+    pub(crate) fn set_upper(&self, upper: ARef<Dentry>) -> Result {
+        let ptr = ARef::into_raw(upper).as_ptr();
+        match self.inode.upper.compare_exchange(
+            core::ptr::null_mut(),
+            ptr,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            // INVARIANT: `upper` was NULL and now owns the reference
+            // `into_raw` gave up; it is never set again.
+            Ok(_) => Ok(()),
+            Err(_) => {
+                // SAFETY: we still own the reference `into_raw` gave up.
+                drop(unsafe { Dentry::from_owned(NonNull::new_unchecked(ptr.cast())) });
+                Err(EEXIST)
+            }
+        }
+    }
+}
+
+impl RsInode {
     /// Copies the topmost real object's attributes to the union inode
     /// again, after a change (write, setattr, copy-up).
-    pub(crate) fn copy_attr(&self) {
+    pub(crate) fn sync_from_real(&self) {
         let Some(real) = self.top().and_then(|r| r.dentry.inode()) else {
             return;
         };
-        let inode = self.vfs_inode.get();
+        let inode = self.vfs_inode.as_ptr();
         // SAFETY: both inodes are live; the VFS updates these fields of a
         // union inode the same way (racily, as overlayfs does).
         unsafe {
@@ -218,14 +349,14 @@ impl RsInode {
     /// The VFS inode.
     pub(crate) fn inode(&self) -> &Inode {
         // SAFETY: `vfs_inode` was initialised by `alloc_union_inode`.
-        unsafe { Inode::from_raw(self.vfs_inode.get()) }
+        unsafe { Inode::from_raw(self.vfs_inode.as_ptr()) }
     }
 
     /// The union this inode belongs to.
     pub(crate) fn fs(&self) -> &crate::entry::UnionFs {
         // SAFETY: the inode is on one of our superblocks, which keeps its
         // `UnionFs` until every inode is gone.
-        unsafe { super::ops::union_fs((*self.vfs_inode.get()).i_sb) }
+        unsafe { super::ops::union_fs((*self.vfs_inode.as_ptr()).i_sb) }
     }
 }
 
@@ -284,6 +415,9 @@ impl NewInode {
             }
         }
         let rs = self.rs();
+        // INVARIANT: the inode is new and ours alone (`&mut`): `lowers`
+        // may be written, and `upper`, NULL since `alloc_union_inode`,
+        // takes over the reference `upper` held.
         *rs.lowers.get_mut() = lowers;
         if let Some(upper) = upper {
             *rs.upper.get_mut() = ARef::into_raw(upper).as_ptr().cast();
@@ -317,10 +451,34 @@ impl Drop for NewInode {
     }
 }
 
+/// An inode locked by [`Inode::lock`]; unlocked on drop.
+pub(crate) struct InodeLock<'a>(&'a Inode);
+
+impl InodeLock<'_> {
+    /// The inode this guard holds locked.
+    pub(crate) fn inode(&self) -> &Inode {
+        self.0
+    }
+}
+
+impl Drop for InodeLock<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `Inode::lock` locked this inode, and only this guard
+        // unlocks it, once.
+        unsafe { bindings::inode_unlock(self.0.as_ptr()) };
+    }
+}
+
 /// The operation tables for one kind of union inode.
+///
+/// # Invariants
+///
+/// `iop` points to one of the `static` inode tables of `ops.rs`, and `fop`
+/// to one of its file tables or is NULL: only `ops_for_mode` makes one,
+/// and [`NewInode::init`] installs them on an inode.
 pub(crate) struct InodeOps {
-    pub(crate) iop: *const bindings::inode_operations,
-    pub(crate) fop: *const bindings::file_operations,
+    pub(super) iop: *const bindings::inode_operations,
+    pub(super) fop: *const bindings::file_operations,
 }
 
 /// What looking up a union inode for a real one found.
@@ -386,7 +544,9 @@ unsafe extern "C" fn inode_test(inode: *mut bindings::inode, key: *mut ffi::c_vo
 /// # Safety
 /// Called by `iget5_locked` with a new inode of ours, under its hash lock.
 unsafe extern "C" fn inode_set(inode: *mut bindings::inode, key: *mut ffi::c_void) -> ffi::c_int {
-    // SAFETY: the inode is new and not yet visible.
+    // SAFETY: every inode of our superblock is an `RsInode`, and this one
+    // is new: `iget5_locked` hashes it only after `inode_set` returns.
+    // INVARIANT: `real_key` is written before the inode is hashed.
     unsafe { *(*inode.cast::<RsInode>()).real_key.get() = key as usize };
     0
 }
@@ -399,7 +559,7 @@ pub(crate) unsafe extern "C" fn alloc_union_inode(
     _sb: *mut bindings::super_block,
 ) -> *mut bindings::inode {
     let init = pin_init!(RsInode {
-        vfs_inode: Opaque::uninit(),
+        vfs_inode: Inode(Opaque::uninit()),
         upper: AtomicPtr::new(core::ptr::null_mut()),
         lowers: UnsafeCell::new(KVec::new()),
         real_key: UnsafeCell::new(0),
@@ -414,7 +574,7 @@ pub(crate) unsafe extern "C" fn alloc_union_inode(
             // SAFETY: `rs` is live; `inode_init_once` initialises the
             // embedded inode, once per allocation, before the VFS sees it.
             unsafe {
-                let inode = (*rs).vfs_inode.get();
+                let inode = (*rs).vfs_inode.as_ptr();
                 bindings::inode_init_once(inode);
                 inode
             }
@@ -442,7 +602,7 @@ pub(crate) unsafe extern "C" fn destroy_union_inode(inode: *mut bindings::inode)
         crate::readdir::forget_listing(&*rs);
         let upper = (*rs).upper.load(Ordering::Acquire);
         if let Some(upper) = NonNull::new(upper) {
-            drop(Dentry::from_owned(upper));
+            drop(Dentry::from_owned(upper.cast()));
         }
         let lowers = (*rs).lowers.get();
         let base = (*lowers).as_ptr().cast_mut();

@@ -8,7 +8,9 @@
 //! it implements. A C VFS reader should recognise each wrapper at a glance:
 //! no new object model, just ownership and lifetimes made explicit.
 
-pub(crate) mod bindings;
+mod attr;
+mod bindings;
+pub(crate) mod consts;
 mod cred;
 mod dentry;
 mod dir_context;
@@ -24,16 +26,18 @@ mod super_block;
 mod sysfs;
 mod xattr;
 
+pub(crate) use attr::{Iattr, Kstat, Kstatfs};
+pub(crate) use consts::{DevT, Umode};
 pub(crate) use cred::{may_list_trusted, Cred};
 pub(crate) use dentry::Dentry;
 pub(crate) use dir_context::{read_real_dir, read_real_dir_on, DirContext, RawEntry};
 pub(crate) use file::{File, RealFile};
 pub(crate) use fs_context::{FsContext, FsParameter};
 pub(crate) use fs_type::{FileSystem, FsTypeStorage, Registration};
-pub(crate) use inode::{Iget, Inode, InodeOps};
+pub(crate) use inode::{CopyUp, Iget, Inode, InodeLock, InodeOps, RsInode};
 pub(crate) use namei::{DirOps, LockedDir, MntWrite, RenameLock};
 pub(crate) use ops::ops_for_mode;
-pub(crate) use path::{Path, PrivateMount};
+pub(crate) use path::{MntIdmap, Path, PrivateMount};
 pub(crate) use seq_file::SeqFile;
 pub(crate) use super_block::SuperBlock;
 pub(crate) use sysfs::{BranchFiles, SysfsRoot};

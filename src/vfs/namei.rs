@@ -4,8 +4,7 @@
 //! guards that follow the VFS lock order, and the `vfs_*` namespace
 //! operations on a locked directory.
 
-use super::{bindings, errno, Dentry, PrivateMount};
-use core::ptr::NonNull;
+use super::{bindings, errno, Dentry, DevT, MntIdmap, PrivateMount};
 use kernel::{
     error::{from_err_ptr, to_result},
     prelude::*,
@@ -36,17 +35,17 @@ impl Drop for MntWrite<'_> {
 pub(crate) struct LockedDir<'a>(DirOps<'a>);
 
 impl<'a> LockedDir<'a> {
-    pub(crate) fn lock(dir: &'a Dentry, mnt: &PrivateMount) -> Result<Self> {
+    pub(crate) fn lock(dir: &'a Dentry, mnt: &'a PrivateMount) -> Result<Self> {
         Self::lock_as(dir, mnt, bindings::inode_i_mutex_lock_class_I_MUTEX_PARENT)
     }
 
     /// Locks a directory whose parent this task may hold locked already (a
     /// directory just made in it), as lockdep's nesting rules want.
-    pub(crate) fn lock_child(dir: &'a Dentry, mnt: &PrivateMount) -> Result<Self> {
+    pub(crate) fn lock_child(dir: &'a Dentry, mnt: &'a PrivateMount) -> Result<Self> {
         Self::lock_as(dir, mnt, bindings::inode_i_mutex_lock_class_I_MUTEX_CHILD)
     }
 
-    fn lock_as(dir: &'a Dentry, mnt: &PrivateMount, subclass: u32) -> Result<Self> {
+    fn lock_as(dir: &'a Dentry, mnt: &'a PrivateMount, subclass: u32) -> Result<Self> {
         let inode = dir.inode().ok_or(ENOENT)?;
         // SAFETY: `inode` is a live directory inode.
         unsafe { bindings::inode_lock_nested(inode.as_ptr(), subclass) };
@@ -77,7 +76,7 @@ impl Drop for LockedDir<'_> {
 /// layer's mount.
 pub(crate) struct DirOps<'a> {
     dir: &'a Dentry,
-    idmap: *mut bindings::mnt_idmap,
+    idmap: &'a MntIdmap,
 }
 
 impl<'a> DirOps<'a> {
@@ -88,21 +87,21 @@ impl<'a> DirOps<'a> {
 
     /// The entry `name` in this directory, positive or negative.
     pub(crate) fn lookup(&self, name: &[u8]) -> Result<ARef<Dentry>> {
-        let len = i32::try_from(name.len()).map_err(|_| errno::enametoolong())?;
-        // SAFETY: the directory is locked as `lookup_one` requires.
-        let d = from_err_ptr(unsafe {
-            bindings::lookup_one(self.idmap, name.as_ptr(), self.dir.as_ptr(), len)
-        })?;
-        // SAFETY: a successful lookup returns a referenced dentry.
-        NonNull::new(d)
-            .map(|d| unsafe { Dentry::from_owned(d) })
-            .ok_or(ENOENT)
+        // SAFETY: the guard holds the directory locked, as `lookup_one`
+        // requires.
+        unsafe { self.dir.lookup_with(bindings::lookup_one, self.idmap, name) }
     }
 
     pub(crate) fn create(&self, d: &Dentry, mode: u32) -> Result {
         // SAFETY: `d` is a negative child of this locked directory.
         to_result(unsafe {
-            bindings::vfs_create(self.idmap, self.dir_inode(), d.as_ptr(), mode as _, true)
+            bindings::vfs_create(
+                self.idmap.as_ptr(),
+                self.dir_inode(),
+                d.as_ptr(),
+                mode as _,
+                true,
+            )
         })
     }
 
@@ -111,16 +110,22 @@ impl<'a> DirOps<'a> {
         // the caller looked up under that lock; `vfs_mkdir` refuses (EEXIST)
         // a positive one.
         to_result(unsafe {
-            bindings::vfs_mkdir(self.idmap, self.dir_inode(), d.as_ptr(), mode as _)
+            bindings::vfs_mkdir(self.idmap.as_ptr(), self.dir_inode(), d.as_ptr(), mode as _)
         })
     }
 
-    pub(crate) fn mknod(&self, d: &Dentry, mode: u32, dev: bindings::dev_t) -> Result {
+    pub(crate) fn mknod(&self, d: &Dentry, mode: u32, dev: DevT) -> Result {
         // SAFETY: the guard holds this directory locked, and `d` is a child
         // the caller looked up under that lock; `vfs_mknod` refuses (EEXIST)
         // a positive one.
         to_result(unsafe {
-            bindings::vfs_mknod(self.idmap, self.dir_inode(), d.as_ptr(), mode as _, dev)
+            bindings::vfs_mknod(
+                self.idmap.as_ptr(),
+                self.dir_inode(),
+                d.as_ptr(),
+                mode as _,
+                dev,
+            )
         })
     }
 
@@ -130,7 +135,7 @@ impl<'a> DirOps<'a> {
         // (EEXIST) a positive one; `target` is a C string.
         to_result(unsafe {
             bindings::vfs_symlink(
-                self.idmap,
+                self.idmap.as_ptr(),
                 self.dir_inode(),
                 d.as_ptr(),
                 target.as_char_ptr(),
@@ -143,7 +148,9 @@ impl<'a> DirOps<'a> {
         // SAFETY: the guard holds this directory locked, and `d` is a child
         // the caller looked up under that lock; `vfs_whiteout` refuses
         // (EEXIST) a positive one.
-        to_result(unsafe { bindings::vfs_whiteout(self.idmap, self.dir_inode(), d.as_ptr()) })
+        to_result(unsafe {
+            bindings::vfs_whiteout(self.idmap.as_ptr(), self.dir_inode(), d.as_ptr())
+        })
     }
 
     /// Hard-links `old` (anywhere on this mount) as `d` here.
@@ -153,7 +160,7 @@ impl<'a> DirOps<'a> {
         to_result(unsafe {
             bindings::vfs_link(
                 old.as_ptr(),
-                self.idmap,
+                self.idmap.as_ptr(),
                 self.dir_inode(),
                 d.as_ptr(),
                 core::ptr::null_mut(),
@@ -189,7 +196,7 @@ impl<'a> DirOps<'a> {
         // `vfs_unlink` refuses a negative one.
         to_result(unsafe {
             bindings::vfs_unlink(
-                self.idmap,
+                self.idmap.as_ptr(),
                 self.dir_inode(),
                 d.as_ptr(),
                 core::ptr::null_mut(),
@@ -201,7 +208,7 @@ impl<'a> DirOps<'a> {
         self.holds(d)?;
         // SAFETY: the guard holds this directory locked, and `d` is its
         // child (`holds`); `vfs_rmdir` refuses a negative one.
-        to_result(unsafe { bindings::vfs_rmdir(self.idmap, self.dir_inode(), d.as_ptr()) })
+        to_result(unsafe { bindings::vfs_rmdir(self.idmap.as_ptr(), self.dir_inode(), d.as_ptr()) })
     }
 }
 
@@ -211,14 +218,14 @@ pub(crate) struct RenameLock<'a> {
     old_dir: DirOps<'a>,
     new_dir: DirOps<'a>,
     trap: *mut bindings::dentry,
-    idmap: *mut bindings::mnt_idmap,
+    idmap: &'a MntIdmap,
 }
 
 impl<'a> RenameLock<'a> {
     pub(crate) fn lock(
         old_dir: &'a Dentry,
         new_dir: &'a Dentry,
-        mnt: &PrivateMount,
+        mnt: &'a PrivateMount,
     ) -> Result<Self> {
         // SAFETY: both are live directories.
         let trap =
@@ -255,10 +262,10 @@ impl<'a> RenameLock<'a> {
             return Err(EINVAL);
         }
         let mut rd = bindings::renamedata {
-            old_mnt_idmap: self.idmap,
+            old_mnt_idmap: self.idmap.as_ptr(),
             old_dir: self.old_dir.dir_inode(),
             old_dentry: old.as_ptr(),
-            new_mnt_idmap: self.idmap,
+            new_mnt_idmap: self.idmap.as_ptr(),
             new_dir: self.new_dir.dir_inode(),
             new_dentry: new.as_ptr(),
             delegated_inode: core::ptr::null_mut(),

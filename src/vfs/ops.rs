@@ -4,12 +4,15 @@
 //! turns the VFS's raw pointers into wrappers and calls the union logic of
 //! the file named after the concern (namei, inode, file, readdir, super).
 
-use super::{bindings, inode, Dentry, DirContext, File, Inode, InodeOps, RealFile, SeqFile};
+use super::{
+    bindings, inode, Dentry, DirContext, File, Iattr, Inode, InodeOps, Kstat, Kstatfs, MntIdmap,
+    RealFile, SeqFile,
+};
 use crate::dir::NewObject;
 use crate::entry::{RsInode, UnionFs};
 use crate::readdir::DirCache;
 use kernel::{
-    error::{from_result, Error},
+    error::{from_result, to_result, Error},
     ffi,
     prelude::*,
     types::{ARef, ForeignOwnable},
@@ -66,7 +69,7 @@ unsafe extern "C" fn statfs(
     // SAFETY: the VFS holds `dentry` for the call, and its `d_sb` is a
     // mounted, so filled, superblock of ours; `buf` is the caller's
     // `kstatfs`, ours alone to fill.
-    let (fs, buf) = unsafe { (union_fs((*dentry).d_sb), &mut *buf) };
+    let (fs, buf) = unsafe { (union_fs((*dentry).d_sb), Kstatfs::from_raw(buf)) };
     from_result(|| crate::super_block::statfs(fs, buf).map(|()| 0))
 }
 
@@ -304,10 +307,10 @@ unsafe extern "C" fn permission(
     inode: *mut bindings::inode,
     mask: ffi::c_int,
 ) -> ffi::c_int {
-    // SAFETY: `->permission` is only in our inode tables, so `inode` is on
-    // our superblock; the VFS holds it, or in an RCU walk RCU keeps it
-    // (`free_union_inode` runs after a grace period).
-    let rs = unsafe { rs(inode) };
+    // SAFETY: `->permission` is only in our tables, so `inode` is ours,
+    // held by the VFS or kept by RCU (`free_union_inode` waits a grace
+    // period); `idmap` is the walked mount's, which the walk keeps.
+    let (rs, idmap) = unsafe { (rs(inode), MntIdmap::from_raw(idmap)) };
     from_result(|| crate::inode::permission(rs, idmap, mask).map(|()| 0))
 }
 
@@ -323,7 +326,7 @@ unsafe extern "C" fn getattr(
     // SAFETY: the VFS holds `path` for the call; its dentry is positive
     // and its inode, which led here to our `->getattr`, is one of ours;
     // `stat` is the caller's, ours alone to fill.
-    let (rs, stat) = unsafe { (rs(bindings::d_inode((*path).dentry)), &mut *stat) };
+    let (rs, stat) = unsafe { (rs(bindings::d_inode((*path).dentry)), Kstat::from_raw(stat)) };
     from_result(|| crate::inode::getattr(rs, stat, request_mask, flags).map(|()| 0))
 }
 
@@ -335,8 +338,15 @@ unsafe extern "C" fn setattr(
     attr: *mut bindings::iattr,
 ) -> ffi::c_int {
     // SAFETY: the VFS holds a reference to `dentry` across `->setattr`;
-    // `attr` is the caller's `iattr`, which nothing else uses meanwhile.
-    let (d, attr) = unsafe { (Dentry::from_raw(dentry), &mut *attr) };
+    // `attr` is the caller's `iattr`, which nothing else uses meanwhile;
+    // `idmap` is that of the mount the caller holds for the call.
+    let (d, attr, idmap) = unsafe {
+        (
+            Dentry::from_raw(dentry),
+            Iattr::from_raw(attr),
+            MntIdmap::from_raw(idmap),
+        )
+    };
     from_result(|| crate::inode::setattr(d, idmap, attr).map(|()| 0))
 }
 
@@ -354,13 +364,12 @@ unsafe extern "C" fn get_link_op(
     // SAFETY: not an RCU walk (`dentry` is non-NULL), so the VFS holds
     // `dentry` and with it `inode`, ours (`->get_link` is in `LINK_IOPS`).
     let rs = unsafe { rs(inode) };
-    let Some(real) = rs.top() else {
-        return err_ptr(EIO);
-    };
-    let _creds = rs.fs().creds.override_creds();
-    // SAFETY: `real.dentry` is a live symlink pinned by the union inode;
-    // the returned string lives until `done` runs.
-    unsafe { bindings::vfs_get_link(real.dentry.as_ptr(), done) }
+    let link = crate::inode::get_link(rs, |real| {
+        // SAFETY: `real` is a live symlink pinned by the union inode;
+        // `done` is the VFS's, and the string lives until it runs.
+        unsafe { bindings::vfs_get_link(real.as_ptr(), done) }
+    });
+    link.unwrap_or_else(|e| err_ptr::<ffi::c_char>(e).cast_const())
 }
 
 // ---- file_operations: regular files ----
@@ -472,7 +481,7 @@ unsafe extern "C" fn file_read_iter(
     }
 }
 
-/// After a write, the union inode takes the real one's size and times.
+/// `backing_file_ctx.end_write`: see `file::end_write`.
 ///
 /// # Safety
 /// Called by the backing-file helpers with one of our files.
@@ -484,7 +493,7 @@ unsafe extern "C" fn file_end_write(
     // SAFETY: the helpers pass back `ctx.user_file` (or the original
     // iocb's file), which `backing` set to our regular file, held until
     // they return; an open file pins its inode, one of ours.
-    unsafe { rs(bindings::file_inode(file)) }.copy_attr();
+    crate::file::end_write(unsafe { rs(bindings::file_inode(file)) });
 }
 
 /// # Safety
@@ -493,24 +502,18 @@ unsafe extern "C" fn file_write_iter(
     iocb: *mut bindings::kiocb,
     iter: *mut bindings::iov_iter,
 ) -> isize {
-    // Writes to one union inode are serialised by its lock, as the real
-    // filesystem serialises them on the real inode.
     // SAFETY: `iocb`, `iter` live for the call; `ki_filp` (our `write_iter`)
     // is our file from `file_open`, held by the VFS, pinning its inode.
     unsafe {
         let file = (*iocb).ki_filp;
-        let inode = bindings::file_inode(file);
         let mut b = match backing(file) {
             Ok(b) => b,
             Err(e) => return e.to_errno() as isize,
         };
         b.ctx.end_write = Some(file_end_write);
-        bindings::inode_lock(inode);
-        rs(inode).copy_attr();
-        let ret =
-            bindings::backing_file_write_iter(b.real(), iter, iocb, (*iocb).ki_flags, &mut b.ctx);
-        bindings::inode_unlock(inode);
-        ret
+        crate::file::write(rs(bindings::file_inode(file)), || {
+            bindings::backing_file_write_iter(b.real(), iter, iocb, (*iocb).ki_flags, &mut b.ctx)
+        })
     }
 }
 
@@ -527,17 +530,14 @@ unsafe extern "C" fn file_splice_write(
     // up by `file_open`, held by the VFS and pinning its inode; `pipe` and
     // `ppos` are the VFS's, live for the call.
     unsafe {
-        let inode = bindings::file_inode(out);
         let mut b = match backing(out) {
             Ok(b) => b,
             Err(e) => return e.to_errno() as isize,
         };
         b.ctx.end_write = Some(file_end_write);
-        bindings::inode_lock(inode);
-        rs(inode).copy_attr();
-        let ret = bindings::backing_file_splice_write(pipe, b.real(), ppos, len, flags, &mut b.ctx);
-        bindings::inode_unlock(inode);
-        ret
+        crate::file::write(rs(bindings::file_inode(out)), || {
+            bindings::backing_file_splice_write(pipe, b.real(), ppos, len, flags, &mut b.ctx)
+        })
     }
 }
 
@@ -551,27 +551,21 @@ unsafe extern "C" fn file_fallocate(
 ) -> ffi::c_long {
     // SAFETY: `file` has our `fallocate`, so it is our regular file set up
     // by `file_open`, held by the VFS and pinning its inode, one of ours.
-    unsafe {
-        let inode = bindings::file_inode(file);
-        let b = match backing(file) {
-            Ok(b) => b,
-            Err(e) => return e.to_errno() as ffi::c_long,
-        };
-        let real = b.real();
-        let rs = rs(inode);
-        bindings::inode_lock(inode);
-        rs.copy_attr();
-        // The real fallocate runs as the mounter, who would keep a setuid
-        // bit the caller must lose: drop it as the caller first.
-        let mut ret = bindings::file_remove_privs(file);
-        if ret == 0 {
-            let _creds = rs.fs().creds.override_creds();
-            ret = bindings::vfs_fallocate(real, mode, offset, len);
-        }
-        rs.copy_attr();
-        bindings::inode_unlock(inode);
-        ret as ffi::c_long
-    }
+    let (b, rs, f) = unsafe {
+        (
+            backing(file),
+            rs(bindings::file_inode(file)),
+            File::from_raw(file),
+        )
+    };
+    let allocated = b.and_then(|b| {
+        crate::file::fallocate(rs, f, || {
+            // SAFETY: `b.real()` is live while `b` is (it pins a fresh
+            // file, and `file` pins the opened one).
+            to_result(unsafe { bindings::vfs_fallocate(b.real(), mode, offset, len) })
+        })
+    });
+    from_result(|| allocated.map(|()| 0)) as ffi::c_long
 }
 
 /// close(2) reaches the real file's `flush` (NFS writes back there).
@@ -591,8 +585,7 @@ unsafe extern "C" fn file_flush(file: *mut bindings::file, id: bindings::fl_owne
         let Some(flush) = (*(*real).f_op).flush else {
             return 0;
         };
-        let _creds = rs(bindings::file_inode(file)).fs().creds.override_creds();
-        flush(real, id)
+        crate::file::flush(rs(bindings::file_inode(file)), || flush(real, id))
     }
 }
 
@@ -654,14 +647,12 @@ unsafe extern "C" fn file_llseek(
             Err(e) => return e.to_errno() as bindings::loff_t,
         };
         let real = b.real();
-        let inode = bindings::file_inode(file);
-        let _creds = rs(inode).fs().creds.override_creds();
-        bindings::inode_lock(inode);
-        (*real).f_pos = (*file).f_pos;
-        let ret = bindings::vfs_llseek(real, offset, whence);
-        (*file).f_pos = (*real).f_pos;
-        bindings::inode_unlock(inode);
-        ret
+        crate::file::llseek(rs(bindings::file_inode(file)), || {
+            (*real).f_pos = (*file).f_pos;
+            let ret = bindings::vfs_llseek(real, offset, whence);
+            (*file).f_pos = (*real).f_pos;
+            ret
+        })
     }
 }
 

@@ -3,9 +3,29 @@
 //! `struct path` and private mounts (linux/path.h, linux/namei.h,
 //! linux/mount.h).
 
-use super::{bindings, Dentry};
+use super::{bindings, Dentry, Kstat, Kstatfs};
 use core::ptr::NonNull;
-use kernel::{error::from_err_ptr, error::to_result, ffi, prelude::*, str::CStr};
+use kernel::{error::from_err_ptr, error::to_result, ffi, prelude::*, str::CStr, types::Opaque};
+
+/// How a mount maps ids between its users and its filesystem (`struct
+/// mnt_idmap`); borrowed from the mount, which pins it.
+#[repr(transparent)]
+pub(crate) struct MntIdmap(Opaque<bindings::mnt_idmap>);
+
+impl MntIdmap {
+    /// # Safety
+    /// `ptr` is a live idmap for `'a` (one a live mount holds, or one the
+    /// VFS passes to a callback for the call).
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::mnt_idmap) -> &'a Self {
+        // SAFETY: `MntIdmap` is a transparent `mnt_idmap`, live for `'a`
+        // per the caller.
+        unsafe { &*ptr.cast() }
+    }
+
+    pub(crate) fn as_ptr(&self) -> *mut bindings::mnt_idmap {
+        self.0.get()
+    }
+}
 
 /// A mount and a dentry on it, each with a reference (path_get/path_put).
 pub(crate) struct Path(bindings::path);
@@ -64,20 +84,18 @@ impl Path {
     }
 
     /// `statfs` of the filesystem this path is on.
-    pub(crate) fn statfs(&self, buf: &mut bindings::kstatfs) -> Result {
-        // SAFETY: `self` is live; `buf` is writable.
-        to_result(unsafe { bindings::vfs_statfs(&self.0, buf) })
+    pub(crate) fn statfs(&self, buf: &mut Kstatfs) -> Result {
+        // SAFETY: `self` holds references to its mount and dentry; `buf`
+        // is a `kstatfs` borrowed mutably, so writable and ours alone.
+        to_result(unsafe { bindings::vfs_statfs(&self.0, &mut buf.0) })
     }
 
     /// `stat` of the object at this path. A stacked getattr called by the
     /// VFS without the security check (`AT_GETATTR_NOSEC`) passes that on.
-    pub(crate) fn getattr(
-        &self,
-        stat: &mut bindings::kstat,
-        request_mask: u32,
-        flags: u32,
-    ) -> Result {
-        // SAFETY: `self` is live; `stat` is writable.
+    pub(crate) fn getattr(&self, stat: &mut Kstat, request_mask: u32, flags: u32) -> Result {
+        let stat = &mut stat.0;
+        // SAFETY: `self` holds references to its mount and dentry; `stat`
+        // is borrowed mutably, so writable and ours alone.
         to_result(unsafe {
             if flags & bindings::AT_GETATTR_NOSEC != 0 {
                 bindings::vfs_getattr_nosec(&self.0, stat, request_mask, flags)
@@ -91,8 +109,10 @@ impl Path {
     /// `mask` (`MAY_*`)?
     pub(crate) fn permission(&self, mask: i32) -> Result {
         let inode = self.dentry().inode().ok_or(ENOENT)?;
-        // SAFETY: `self` holds a reference to its mount.
-        inode.permission(unsafe { bindings::mnt_idmap(self.0.mnt) }, mask)
+        // SAFETY: `self` holds a reference to its mount, which pins its
+        // idmap for as long as `self` is borrowed.
+        let idmap = unsafe { MntIdmap::from_raw(bindings::mnt_idmap(self.0.mnt)) };
+        inode.permission(idmap, mask)
     }
 
     /// The mount's superblock, to tell whether two paths share a filesystem.
@@ -170,9 +190,11 @@ impl PrivateMount {
         unsafe { Dentry::from_raw((*self.0.as_ptr()).mnt_root) }
     }
 
-    pub(crate) fn idmap(&self) -> *mut bindings::mnt_idmap {
-        // SAFETY: the mount is live.
-        unsafe { bindings::mnt_idmap(self.0.as_ptr()) }
+    /// The mount's idmap, pinned by the mount.
+    pub(crate) fn idmap(&self) -> &MntIdmap {
+        // SAFETY: `self` owns the mount, which holds its idmap until it is
+        // unmounted on drop, after the returned borrow of `self` ends.
+        unsafe { MntIdmap::from_raw(bindings::mnt_idmap(self.0.as_ptr())) }
     }
 
     /// Writes back and waits for everything of the mount's filesystem.

@@ -5,32 +5,51 @@
 use super::{bindings, errno, Dentry, PrivateMount};
 use kernel::{error::to_result, ffi, prelude::*, str::CStr};
 
+/// Reads a value of a size the kernel tells first: `read` called with an
+/// empty buffer answers the size, then fills a buffer that big; `None`
+/// when there is no value. A value that grew between the two calls
+/// (`ERANGE`) is asked for again.
+fn read_sized(
+    mut read: impl FnMut(&mut [u8]) -> Result<Option<usize>>,
+) -> Result<Option<KVec<u8>>> {
+    loop {
+        let Some(size) = read(&mut [])? else {
+            return Ok(None);
+        };
+        let mut value = KVec::from_elem(0u8, size, GFP_KERNEL)?;
+        if size == 0 {
+            return Ok(Some(value));
+        }
+        match read(&mut value) {
+            Ok(Some(n)) => {
+                // SAFETY: `from_elem` initialised all `size` bytes, and
+                // `n.min(size)` is not more.
+                unsafe { value.set_len(n.min(size)) };
+                return Ok(Some(value));
+            }
+            Ok(None) => return Ok(None),
+            Err(e) if e == ERANGE => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// The names `listxattr` returns for one object.
 pub(crate) struct XattrList(KVec<u8>);
 
 impl XattrList {
     /// Reads the list of `d`'s xattr names, as the current credentials.
     pub(crate) fn read(d: &Dentry) -> Result<Self> {
-        loop {
-            let size = match d.listxattr(&mut []) {
-                Err(e) if e == errno::eopnotsupp() => 0,
-                r => r?,
-            };
-            let mut buf = KVec::from_elem(0u8, size, GFP_KERNEL)?;
-            if size == 0 {
-                return Ok(Self(buf));
+        let mut probed = false;
+        let list = read_sized(|buf| {
+            // A filesystem without xattrs has an empty list.
+            let first = !core::mem::replace(&mut probed, true);
+            match d.listxattr(buf) {
+                Err(e) if first && e == errno::eopnotsupp() => Ok(Some(0)),
+                r => r.map(Some),
             }
-            match d.listxattr(&mut buf) {
-                Ok(n) => {
-                    // SAFETY: the kernel wrote `n <= size` bytes.
-                    unsafe { buf.set_len(n.min(size)) };
-                    return Ok(Self(buf));
-                }
-                // The list grew between the two calls: ask again.
-                Err(e) if e == ERANGE => continue,
-                Err(e) => return Err(e),
-            }
-        }
+        })?;
+        Ok(Self(list.unwrap_or_default()))
     }
 
     /// The names, each a C string.
@@ -49,22 +68,7 @@ impl Dentry {
         mnt: &PrivateMount,
         name: &CStr,
     ) -> Result<Option<KVec<u8>>> {
-        loop {
-            let Some(size) = self.getxattr(mnt.idmap(), name, &mut [])? else {
-                return Ok(None);
-            };
-            let mut value = KVec::from_elem(0u8, size, GFP_KERNEL)?;
-            match self.getxattr(mnt.idmap(), name, &mut value) {
-                Ok(Some(n)) => {
-                    // SAFETY: `n` bytes of `value` were written, `n <= size`.
-                    unsafe { value.set_len(n.min(size)) };
-                    return Ok(Some(value));
-                }
-                Ok(None) => return Ok(None),
-                Err(e) if e == ERANGE => continue,
-                Err(e) => return Err(e),
-            }
-        }
+        read_sized(|buf| self.getxattr(mnt.idmap(), name, buf))
     }
 
     pub(crate) fn setxattr(&self, mnt: &PrivateMount, name: &CStr, value: &[u8]) -> Result {
@@ -82,7 +86,9 @@ impl Dentry {
         name: &CStr,
     ) -> Result {
         // SAFETY: `self` is live; `name` is a C string.
-        let acl = unsafe { bindings::vfs_get_acl(mnt.idmap(), self.as_ptr(), name.as_char_ptr()) };
+        let acl = unsafe {
+            bindings::vfs_get_acl(mnt.idmap().as_ptr(), self.as_ptr(), name.as_char_ptr())
+        };
         let acl = match kernel::error::from_err_ptr(acl) {
             Ok(acl) if acl.is_null() => return Ok(()),
             Ok(acl) => acl,
@@ -102,7 +108,12 @@ impl Dentry {
         }
         // SAFETY: `to` is live; `clone` is ours, released once here.
         unsafe {
-            let set = bindings::vfs_set_acl(to_mnt.idmap(), to.as_ptr(), name.as_char_ptr(), clone);
+            let set = bindings::vfs_set_acl(
+                to_mnt.idmap().as_ptr(),
+                to.as_ptr(),
+                name.as_char_ptr(),
+                clone,
+            );
             bindings::posix_acl_release(clone);
             to_result(set)
         }
@@ -321,7 +332,7 @@ impl Dentry {
     pub(crate) fn removexattr(&self, mnt: &PrivateMount, name: &CStr) -> Result {
         // SAFETY: `self` is live; `name` is a C string.
         to_result(unsafe {
-            bindings::vfs_removexattr(mnt.idmap(), self.as_ptr(), name.as_char_ptr())
+            bindings::vfs_removexattr(mnt.idmap().as_ptr(), self.as_ptr(), name.as_char_ptr())
         })
     }
 
@@ -336,7 +347,7 @@ impl Dentry {
         // SAFETY: `self` is live; `value` is readable for its length.
         to_result(unsafe {
             bindings::vfs_setxattr(
-                mnt.idmap(),
+                mnt.idmap().as_ptr(),
                 self.as_ptr(),
                 name.as_char_ptr(),
                 value.as_ptr().cast(),
@@ -361,18 +372,18 @@ pub(crate) unsafe extern "C" fn get_inode_acl(
     // `alloc_union_inode` made `inode`; the VFS holds it, or in an RCU walk
     // RCU keeps it (`free_union_inode` runs after a grace period).
     let rs = unsafe { super::Inode::from_raw(inode).union() };
-    let Some(real) = rs.top().and_then(|t| t.dentry.inode()) else {
-        // Evicted under an RCU walk: let the walk retry with references.
-        return ECHILD.to_ptr();
-    };
-    // SAFETY: `real` is live (in RCU walk, RCU keeps it so).
-    unsafe {
-        if rcu {
-            return bindings::get_cached_acl_rcu(real.as_ptr(), acl_type);
+    let acl = crate::xattr::get_inode_acl(rs, rcu, |real| {
+        // SAFETY: `real` is live for the call (in an RCU walk, RCU keeps
+        // it so), and only the cached ACL is read there, without sleeping.
+        unsafe {
+            if rcu {
+                bindings::get_cached_acl_rcu(real.as_ptr(), acl_type)
+            } else {
+                bindings::get_inode_acl(real.as_ptr(), acl_type)
+            }
         }
-        let _creds = rs.fs().creds.override_creds();
-        bindings::get_inode_acl(real.as_ptr(), acl_type)
-    }
+    });
+    acl.unwrap_or_else(|e| e.to_ptr())
 }
 
 /// `inode_operations.get_acl`: `getxattr` of `system.posix_acl_*`.
@@ -387,19 +398,18 @@ pub(crate) unsafe extern "C" fn get_acl(
     // SAFETY: the VFS holds `dentry` across `->get_acl`, which is only in
     // our inode tables.
     let d = unsafe { Dentry::from_raw(dentry) };
-    match crate::xattr::real_acl_path(d) {
-        // SAFETY: `path` is live; the name is a static C string.
-        Ok((path, fs)) => unsafe {
-            let _creds = fs.creds.override_creds();
-            let p = &*path.as_ptr();
+    let acl = crate::xattr::get_acl(d, |path| {
+        // SAFETY: `path` holds references to its mount and dentry, and
+        // pins the mount's idmap; the name is a static C string.
+        unsafe {
             bindings::vfs_get_acl(
-                bindings::mnt_idmap(p.mnt),
-                p.dentry,
+                bindings::mnt_idmap((*path.as_ptr()).mnt),
+                path.dentry().as_ptr(),
                 bindings::posix_acl_xattr_name(acl_type),
             )
-        },
-        Err(e) => e.to_ptr(),
-    }
+        }
+    });
+    acl.unwrap_or_else(|e| e.to_ptr())
 }
 
 /// What a new object made in the work directory, to be moved into real
@@ -442,7 +452,7 @@ impl Inherited {
         // SAFETY: `d` is positive and live; `parent` is live.
         to_result(unsafe {
             bindings::rsunion_set_new_owner_mode(
-                mnt.idmap(),
+                mnt.idmap().as_ptr(),
                 d.as_ptr(),
                 parent.as_ptr(),
                 self.mode,
@@ -458,7 +468,7 @@ impl Inherited {
             }
             // SAFETY: `d` is live; `acl` is a live ACL we hold.
             to_result(unsafe {
-                bindings::vfs_set_acl(mnt.idmap(), d.as_ptr(), name.as_ptr().cast(), acl)
+                bindings::vfs_set_acl(mnt.idmap().as_ptr(), d.as_ptr(), name.as_ptr().cast(), acl)
             })?;
         }
         Ok(())
@@ -491,38 +501,20 @@ pub(crate) unsafe extern "C" fn set_acl(
     acl_type: ffi::c_int,
 ) -> ffi::c_int {
     // SAFETY: the VFS holds `dentry` across `->set_acl`, which is only in
-    // our inode tables.
-    let d = unsafe { Dentry::from_raw(dentry) };
-    kernel::error::from_result(|| {
-        // The real set_acl runs as the mounter, whose CAP_FSETID keeps a
-        // setgid bit the caller must lose: clear it as the caller would.
-        let union = d.union_inode().ok_or(ENOENT)?;
-        // SAFETY: `union.inode()` is live.
-        if acl_type == ACL_TYPE_ACCESS
-            && unsafe { bindings::rsunion_acl_kills_sgid(union.inode().as_ptr()) }
-        {
-            // SAFETY: all-zero is a valid `iattr`.
-            let mut attr: bindings::iattr = unsafe { core::mem::zeroed() };
-            attr.ia_valid = bindings::ATTR_KILL_SGID;
-            crate::inode::setattr(d, idmap, &mut attr)?;
-        }
-        let (upper, mnt, fs) = crate::xattr::upper_for_change(d)?;
-        let _write = super::MntWrite::get(mnt)?;
-        let result = {
-            let _creds = fs.creds.override_creds();
-            // SAFETY: `upper` is live; the name is a static C string.
-            to_result(unsafe {
-                let name = bindings::posix_acl_xattr_name(acl_type);
-                if acl.is_null() {
-                    bindings::vfs_remove_acl(mnt.idmap(), upper.as_ptr(), name)
-                } else {
-                    bindings::vfs_set_acl(mnt.idmap(), upper.as_ptr(), name, acl)
-                }
-            })
-        };
-        if let Some(rs) = d.union_inode() {
-            rs.copy_attr();
-        }
-        result.map(|()| 0)
-    })
+    // our inode tables; `idmap` is live for the call.
+    let (d, idmap) = unsafe { (Dentry::from_raw(dentry), super::MntIdmap::from_raw(idmap)) };
+    let access = acl_type == ACL_TYPE_ACCESS;
+    let set = crate::xattr::set_acl(d, idmap, access, |upper, mnt| {
+        // SAFETY: `upper` and `mnt` are live; the name is a static C
+        // string; `acl` is NULL (remove) or the VFS's live ACL.
+        to_result(unsafe {
+            let name = bindings::posix_acl_xattr_name(acl_type);
+            if acl.is_null() {
+                bindings::vfs_remove_acl(mnt.idmap().as_ptr(), upper.as_ptr(), name)
+            } else {
+                bindings::vfs_set_acl(mnt.idmap().as_ptr(), upper.as_ptr(), name, acl)
+            }
+        })
+    });
+    kernel::error::from_result(|| set.map(|()| 0))
 }
