@@ -285,6 +285,9 @@ fn record_origin(fs: &UnionFs, lower: &Dentry, temp: &Dentry, mnt: &PrivateMount
 
 /// Copies `len` bytes, skipping the holes `SEEK_DATA` finds; the final
 /// size is set with the attributes, which also covers a trailing hole.
+/// Each data extent is found once and then copied in chunks: seeking
+/// the next hole per chunk would scan a tmpfs file's page cache from the
+/// chunk to the extent's end every time, quadratic in its size.
 fn copy_data(src: &RealFile, dst: &RealFile, len: i64) -> Result {
     if dst.clone_range(src, len)? {
         return Ok(());
@@ -297,16 +300,27 @@ fn copy_data(src: &RealFile, dst: &RealFile, len: i64) -> Result {
             // No SEEK_DATA here: copy everything.
             Err(_) => pos,
         };
-        let chunk_end = data.saturating_add(CHUNK as i64).min(len);
-        let end = match src.llseek(data, SEEK_HOLE) {
-            Ok(hole) => hole.min(chunk_end),
-            Err(_) => chunk_end,
+        let hole = match src.llseek(data, SEEK_HOLE) {
+            Ok(hole) => hole.min(len),
+            Err(_) => len,
         };
-        if end <= data {
+        if hole <= data {
             break;
         }
-        src.copy_range_to(dst, data, (end - data) as usize)?;
-        pos = end;
+        copy_extent(src, dst, data, hole)?;
+        pos = hole;
+    }
+    Ok(())
+}
+
+/// Copies the bytes from `start` to `end`, a chunk at a time so that a
+/// signal can stop a long copy.
+fn copy_extent(src: &RealFile, dst: &RealFile, start: i64, end: i64) -> Result {
+    let mut at = start;
+    while at < end {
+        let chunk = (end - at).min(CHUNK as i64);
+        src.copy_range_to(dst, at, chunk as usize)?;
+        at += chunk;
         if kernel::current!().signal_pending() {
             return Err(EINTR);
         }
