@@ -78,7 +78,7 @@ pub(crate) fn create(dentry: &Dentry, what: NewObject<'_>) -> Result {
         // For a link, this is the old name's union inode (hashed on the same
         // real inode), with one more link now, and maybe a recorded number.
         let made_now = !matches!(what, NewObject::Link(_));
-        let inode = stack_inode(dir.inode().super_block(), fs, found, made_now)?;
+        let inode = stack_inode(dir.union_sb(), fs, found, made_now)?;
         dentry.instantiate(inode);
         if let Some(inode) = dentry.union_inode() {
             inode.sync_from_real();

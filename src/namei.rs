@@ -11,11 +11,11 @@
 use crate::entry::{Layer, RealDentry, RsInode, UnionFs};
 use crate::inode::identity_ino;
 use crate::util::{is_wh_name, layer_roots, wh_name, WH_OPAQUE};
-use crate::vfs::{consts::S_IFDIR, ops_for_mode, Dentry, Iget, Inode, SuperBlock};
+use crate::vfs::{consts::S_IFDIR, ops_for_mode, Dentry, Iget, Inode, UnionSb};
 use kernel::{c_str, prelude::*, types::ARef};
 
 /// The union's root: every layer's root directory, merged.
-pub(crate) fn root_inode(sb: &SuperBlock, fs: &UnionFs) -> Result<ARef<Inode>> {
+pub(crate) fn root_inode(sb: &UnionSb, fs: &UnionFs) -> Result<ARef<Inode>> {
     let (upper, lowers) = split_upper(fs, layer_roots(fs)?)?;
     let ino = identity_ino(fs, upper.as_deref(), &lowers, true, false)?;
     let mut inode = sb.new_union_inode()?;
@@ -60,7 +60,7 @@ pub(crate) fn lookup(dir: &RsInode, name: &[u8]) -> Result<Option<ARef<Inode>>> 
         if found.is_empty() {
             return Ok(None);
         }
-        stack_inode(dir.inode().super_block(), fs, found, false).map(Some)
+        stack_inode(dir.union_sb(), fs, found, false).map(Some)
     })
 }
 
@@ -163,7 +163,7 @@ fn is_opaque(layer: &Layer, dir: &Dentry) -> Result<bool> {
 /// same, see `ovl_hash_bylower`). `made_now`: the stack is an object the
 /// union has just made, which no copy-up can have left a number on.
 pub(crate) fn stack_inode(
-    sb: &SuperBlock,
+    sb: &UnionSb,
     fs: &UnionFs,
     found: KVec<RealDentry>,
     made_now: bool,

@@ -11,7 +11,7 @@ use crate::vfs::consts::{
 };
 use crate::vfs::{
     errno, read_real_dir, BranchFiles, Cred, FileSystem, FsContext, FsParameter, Kstatfs,
-    LockedDir, MntWrite, Path, RealFile, RenameLock, SeqFile, SuperBlock,
+    LockedDir, MntWrite, NewSuperBlock, Path, RealFile, RenameLock, SeqFile,
 };
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::{c_str, ffi, fmt, prelude::*, str::CStr, str::CString, types::ARef};
@@ -91,7 +91,7 @@ impl FileSystem for RsunionType {
         Ok(())
     }
 
-    fn fill_super(sb: &SuperBlock, fs: &UnionFs) -> Result {
+    fn fill_super(sb: &NewSuperBlock, fs: &UnionFs) -> Result {
         let depth = fs
             .layers
             .iter()
@@ -109,8 +109,8 @@ impl FileSystem for RsunionType {
             .map(|l| l.path.super_block().max_bytes())
             .max()
             .unwrap_or(0);
-        sb.init_union(RSUNION_MAGIC, depth, maxbytes, fs.upper().is_none());
-        sb.set_root(crate::namei::root_inode(sb, fs)?)
+        let union_sb = sb.init_union(RSUNION_MAGIC, depth, maxbytes, fs.upper().is_none());
+        sb.set_root(crate::namei::root_inode(union_sb, fs)?)
     }
 }
 
@@ -137,17 +137,19 @@ fn branch_files(fc: &FsContext, id: u64, layers: &[Layer]) -> Result<BranchFiles
     })
 }
 
-/// A layer's path, or for one longer than a page (deeper than PATH_MAX
-/// from the mounter's cwd, which mounts) `.../` and its last name.
+/// A layer's path, or for one a branch file cannot hold with its mark
+/// (deeper than PATH_MAX from the mounter's cwd, which mounts) `.../` and
+/// its last name.
 fn branch_name(path: &Path) -> Result<KVec<u8>> {
     match path.name() {
-        Err(e) if e == errno::enametoolong() => {
+        Ok(name) if name.len() + b"=rw\n".len() < kernel::page::PAGE_SIZE => Ok(name),
+        Err(e) if e != errno::enametoolong() => Err(e),
+        _ => {
             let mut text = KVec::new();
             text.extend_from_slice(b".../", GFP_KERNEL)?;
-            text.extend_from_slice(path.dentry().name(), GFP_KERNEL)?;
+            text.extend_from_slice(&path.dentry().name_snapshot()?, GFP_KERNEL)?;
             Ok(text)
         }
-        name => name,
     }
 }
 

@@ -248,6 +248,22 @@ impl Dentry {
         }
     }
 
+    /// A copy of the entry's name, taken safely while it may be renamed.
+    pub(crate) fn name_snapshot(&self) -> Result<KVec<u8>> {
+        let mut snap = bindings::name_snapshot::default();
+        // SAFETY: `self` is live; the snapshot holds the name (a reference
+        // to an external one) until it is released below.
+        unsafe { bindings::take_dentry_name_snapshot(&mut snap, self.as_ptr()) };
+        // SAFETY: a snapshot's name is a C string while it is held.
+        let name = unsafe { CStr::from_char_ptr(snap.name.name.cast()) };
+        let mut copy = KVec::new();
+        let copied = copy.extend_from_slice(name.as_bytes(), GFP_KERNEL);
+        // SAFETY: taken above, released once.
+        unsafe { bindings::release_dentry_name_snapshot(&mut snap) };
+        copied?;
+        Ok(copy)
+    }
+
     /// Looks `name` up in this directory, taking its lock: the result may be
     /// negative.
     pub(crate) fn lookup_unlocked(&self, idmap: &MntIdmap, name: &[u8]) -> Result<ARef<Dentry>> {

@@ -2,8 +2,12 @@
 
 //! `struct file_system_type` and the `fs_context_operations` behind it.
 
-use super::{bindings, FsContext, FsParameter, SuperBlock};
-use core::{marker::PhantomData, pin::Pin};
+use super::{bindings, FsContext, FsParameter, NewSuperBlock};
+use core::{
+    marker::PhantomData,
+    pin::Pin,
+    sync::atomic::{AtomicBool, Ordering},
+};
 use kernel::{
     error::{from_result, to_result},
     ffi,
@@ -34,7 +38,7 @@ pub(crate) trait FileSystem {
     fn new_data(fc: &FsContext, params: &mut Self::Params) -> Result<Pin<KBox<Self::Data>>>;
 
     /// Sets up a new superblock whose data is already in place.
-    fn fill_super(sb: &SuperBlock, data: &Self::Data) -> Result;
+    fn fill_super(sb: &NewSuperBlock, data: &Self::Data) -> Result;
 
     /// Remount: may the mounted filesystem become read-only (`read_only`)
     /// or writable? Options cannot change (see `Context::parse_param`).
@@ -43,17 +47,30 @@ pub(crate) trait FileSystem {
 
 /// Where a filesystem type lives while registered: a `static`, because
 /// `file_system_type` holds the lock class keys of its superblocks and
-/// inodes, and lockdep accepts only keys in static memory.
-pub(crate) struct FsTypeStorage(Opaque<bindings::file_system_type>);
+/// inodes, and lockdep accepts only keys in static memory. Its mount
+/// contexts' operations live beside it, so that they too have one address.
+///
+/// # Invariants
+/// `fs_type` and `fc_ops` are written only by the `Registration::new` that
+/// set `registered`, before `register_filesystem` publishes them.
+#[repr(C)]
+pub(crate) struct FsTypeStorage {
+    fs_type: Opaque<bindings::file_system_type>,
+    fc_ops: Opaque<bindings::fs_context_operations>,
+    registered: AtomicBool,
+}
 
-// SAFETY: written only by `Registration::new` before the type is
-// registered (one registration at a time, see there); after that only the
-// VFS reads it, under its own locks.
+// SAFETY: by the type invariant, written once before anyone else can read
+// it; after that only the VFS reads it, under its own locks.
 unsafe impl Sync for FsTypeStorage {}
 
 impl FsTypeStorage {
     pub(crate) const fn new() -> Self {
-        Self(Opaque::uninit())
+        Self {
+            fs_type: Opaque::uninit(),
+            fc_ops: Opaque::uninit(),
+            registered: AtomicBool::new(false),
+        }
     }
 }
 
@@ -65,18 +82,25 @@ pub(crate) struct Registration {
 impl Registration {
     /// Registers `T` with the VFS in `storage`, owned by `module` so that
     /// the module cannot be unloaded while a superblock of the type exists.
-    /// `storage` must not be registered already: the module registers each
-    /// of its types once, at load.
+    /// A `storage` already registered is refused (`EBUSY`).
     pub(crate) fn new<T: FileSystem>(
         module: &'static ThisModule,
         storage: &'static FsTypeStorage,
     ) -> Result<Self> {
-        let fs_type = storage.0.get();
-        // The module registers each type once, at load; `register_filesystem`
-        // then publishes it, and its `name` is a `'static` C string.
-        // SAFETY: `storage` is not registered yet, so nothing reads it while
-        // it is written.
-        unsafe {
+        if storage
+            .registered
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return Err(EBUSY);
+        }
+        let fs_type = storage.fs_type.get();
+        // `register_filesystem` publishes the type; its `name` is a
+        // `'static` C string.
+        // SAFETY: this call set `registered` (type invariant): nothing reads
+        // `storage` while it is written.
+        let registered = unsafe {
+            storage.fc_ops.get().write(Context::<T>::OPS);
             fs_type.write(bindings::file_system_type {
                 name: T::NAME.as_char_ptr(),
                 init_fs_context: Some(Context::<T>::init_fs_context),
@@ -85,7 +109,11 @@ impl Registration {
                 owner: module.as_ptr().cast(),
                 ..Default::default()
             });
-            to_result(bindings::register_filesystem(fs_type))?;
+            to_result(bindings::register_filesystem(fs_type))
+        };
+        if let Err(e) = registered {
+            storage.registered.store(false, Ordering::Release);
+            return Err(e);
         }
         Ok(Self { fs_type: storage })
     }
@@ -97,9 +125,10 @@ impl Drop for Registration {
         // are freed by RCU callbacks that run module code: wait for them
         // before the module's text goes away.
         unsafe {
-            bindings::unregister_filesystem(self.fs_type.0.get());
+            bindings::unregister_filesystem(self.fs_type.fs_type.get());
             bindings::rcu_barrier();
         }
+        self.fs_type.registered.store(false, Ordering::Release);
     }
 }
 
@@ -107,6 +136,8 @@ impl Drop for Registration {
 struct Context<T>(PhantomData<T>);
 
 impl<T: FileSystem> Context<T> {
+    /// What `Registration::new` writes into the type's static storage: the
+    /// table mount contexts get is that one, at one address.
     const OPS: bindings::fs_context_operations = bindings::fs_context_operations {
         free: Some(Self::free),
         dup: None,
@@ -115,6 +146,23 @@ impl<T: FileSystem> Context<T> {
         get_tree: Some(Self::get_tree),
         reconfigure: Some(Self::reconfigure),
     };
+
+    /// The operations stored beside `fc`'s filesystem type.
+    ///
+    /// # Safety
+    /// `fc` is live and of a type `Registration::new` registered.
+    unsafe fn ops_of(fc: *mut bindings::fs_context) -> *const bindings::fs_context_operations {
+        // SAFETY: the type is the `fs_type` field of a `FsTypeStorage`
+        // (`#[repr(C)]`), whose `fc_ops` `Registration::new` filled.
+        unsafe {
+            let storage = (*fc)
+                .fs_type
+                .cast::<u8>()
+                .sub(core::mem::offset_of!(FsTypeStorage, fs_type))
+                .cast::<FsTypeStorage>();
+            (*storage).fc_ops.get().cast_const()
+        }
+    }
 
     /// # Safety
     /// Called by the VFS with a live, new `fc` of this type.
@@ -125,7 +173,7 @@ impl<T: FileSystem> Context<T> {
             // `free` takes `fs_private` back.
             unsafe {
                 (*fc).fs_private = params.into_foreign() as *mut ffi::c_void;
-                (*fc).ops = &Self::OPS;
+                (*fc).ops = Self::ops_of(fc);
             }
             Ok(0)
         })
@@ -217,9 +265,9 @@ impl<T: FileSystem> Context<T> {
         // SAFETY: `get_tree_nodev` passes a new superblock, live for the
         // call, and our `fc`, set up by `init_fs_context`, whose callbacks
         // the VFS runs one at a time, as `params` requires.
-        let (sb, fc_ref, params) = unsafe {
+        let (new_sb, fc_ref, params) = unsafe {
             (
-                SuperBlock::from_raw(sb),
+                NewSuperBlock::from_raw(sb),
                 FsContext::from_raw(fc),
                 Self::params(fc),
             )
@@ -229,10 +277,10 @@ impl<T: FileSystem> Context<T> {
             let data_ptr = data.into_foreign();
             // SAFETY: the superblock is being filled; `kill_sb` frees the
             // data, also when filling fails from here on.
-            unsafe { (*sb.as_ptr()).s_fs_info = data_ptr as *mut ffi::c_void };
+            unsafe { (*sb).s_fs_info = data_ptr as *mut ffi::c_void };
             // SAFETY: `data_ptr` stays valid until `kill_sb`.
             let data = unsafe { <Pin<KBox<T::Data>>>::borrow(data_ptr) };
-            T::fill_super(sb, &data).map(|()| 0)
+            T::fill_super(new_sb, &data).map(|()| 0)
         })
     }
 

@@ -3,7 +3,7 @@
 //! `struct inode` (linux/fs.h): any inode, and the union's own inodes,
 //! which embed one in [`RsInode`].
 
-use super::{bindings, Dentry, MntIdmap, SuperBlock, Umode};
+use super::{bindings, Dentry, MntIdmap, SuperBlock, Umode, UnionSb};
 use crate::entry::{Real, RealDentry};
 use crate::readdir::SharedListing;
 use core::pin::Pin;
@@ -352,6 +352,13 @@ impl RsInode {
         unsafe { Inode::from_raw(self.vfs_inode.as_ptr()) }
     }
 
+    /// The union superblock this inode belongs to.
+    pub(crate) fn union_sb(&self) -> &UnionSb {
+        // SAFETY: an `RsInode` is allocated only by `alloc_union_inode`,
+        // the `alloc_inode` of `SUPER_OPS`.
+        unsafe { UnionSb::from_super_block(self.inode().super_block()) }
+    }
+
     /// The union this inode belongs to.
     pub(crate) fn fs(&self) -> &crate::entry::UnionFs {
         // SAFETY: the inode is on one of our superblocks, which keeps its
@@ -489,7 +496,7 @@ pub(crate) enum Iget {
     New(NewInode),
 }
 
-impl SuperBlock {
+impl UnionSb {
     /// The union inode standing for real inode `real`: non-directories are
     /// hashed on their real inode, so hard links and dcache misses find one
     /// union inode per real object.

@@ -93,7 +93,9 @@ impl<'a> DirOps<'a> {
     }
 
     pub(crate) fn create(&self, d: &Dentry, mode: u32) -> Result {
-        // SAFETY: `d` is a negative child of this locked directory.
+        self.holds(d)?;
+        // SAFETY: the guard holds this directory locked, and `d` is its
+        // child (checked); `vfs_create` refuses (EEXIST) a positive one.
         to_result(unsafe {
             bindings::vfs_create(
                 self.idmap.as_ptr(),
@@ -106,8 +108,9 @@ impl<'a> DirOps<'a> {
     }
 
     pub(crate) fn mkdir(&self, d: &Dentry, mode: u32) -> Result {
-        // SAFETY: the guard holds this directory locked, and `d` is a child
-        // the caller looked up under that lock; `vfs_mkdir` refuses (EEXIST)
+        self.holds(d)?;
+        // SAFETY: the guard holds this directory locked, and `d` is its child
+        // (checked); `vfs_mkdir` refuses (EEXIST)
         // a positive one.
         to_result(unsafe {
             bindings::vfs_mkdir(self.idmap.as_ptr(), self.dir_inode(), d.as_ptr(), mode as _)
@@ -115,8 +118,9 @@ impl<'a> DirOps<'a> {
     }
 
     pub(crate) fn mknod(&self, d: &Dentry, mode: u32, dev: DevT) -> Result {
-        // SAFETY: the guard holds this directory locked, and `d` is a child
-        // the caller looked up under that lock; `vfs_mknod` refuses (EEXIST)
+        self.holds(d)?;
+        // SAFETY: the guard holds this directory locked, and `d` is its child
+        // (checked); `vfs_mknod` refuses (EEXIST)
         // a positive one.
         to_result(unsafe {
             bindings::vfs_mknod(
@@ -130,8 +134,9 @@ impl<'a> DirOps<'a> {
     }
 
     pub(crate) fn symlink(&self, d: &Dentry, target: &CStr) -> Result {
-        // SAFETY: the guard holds this directory locked, and `d` is a child
-        // the caller looked up under that lock; `vfs_symlink` refuses
+        self.holds(d)?;
+        // SAFETY: the guard holds this directory locked, and `d` is its child
+        // (checked); `vfs_symlink` refuses
         // (EEXIST) a positive one; `target` is a C string.
         to_result(unsafe {
             bindings::vfs_symlink(
@@ -145,8 +150,9 @@ impl<'a> DirOps<'a> {
 
     /// Makes `d` an overlayfs-format whiteout (char device 0/0).
     pub(crate) fn whiteout(&self, d: &Dentry) -> Result {
-        // SAFETY: the guard holds this directory locked, and `d` is a child
-        // the caller looked up under that lock; `vfs_whiteout` refuses
+        self.holds(d)?;
+        // SAFETY: the guard holds this directory locked, and `d` is its child
+        // (checked); `vfs_whiteout` refuses
         // (EEXIST) a positive one.
         to_result(unsafe {
             bindings::vfs_whiteout(self.idmap.as_ptr(), self.dir_inode(), d.as_ptr())
@@ -155,8 +161,10 @@ impl<'a> DirOps<'a> {
 
     /// Hard-links `old` (anywhere on this mount) as `d` here.
     pub(crate) fn link(&self, old: &Dentry, d: &Dentry) -> Result {
-        // SAFETY: `d` is a negative child of this locked directory; `old`
-        // is a live positive dentry on the same mount.
+        self.holds(d)?;
+        // SAFETY: `d` is a child of this locked directory (checked); `old`
+        // is a live dentry; `vfs_link` refuses a negative `old`, a positive
+        // `d`, and another mount's objects (EXDEV).
         to_result(unsafe {
             bindings::vfs_link(
                 old.as_ptr(),

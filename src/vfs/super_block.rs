@@ -10,20 +10,52 @@ use kernel::{
     types::{ARef, Opaque},
 };
 
-/// A superblock: the union's own, or a layer's (read only).
+/// A superblock: the union's own, or a layer's, to read only. A union's
+/// inodes are made through its [`UnionSb`], which only `fill_super` and the
+/// union's own inodes hand out.
 #[repr(transparent)]
 pub(crate) struct SuperBlock(Opaque<bindings::super_block>);
 
-impl SuperBlock {
-    /// # Safety
-    /// `ptr` is a live `super_block` for the returned lifetime.
-    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::super_block) -> &'a Self {
-        // SAFETY: `SuperBlock` is a transparent wrapper; `ptr` is live.
-        unsafe { &*ptr.cast() }
-    }
+/// An rsunion superblock: the union's inodes are made here.
+///
+/// # Invariants
+/// The superblock's `s_op` is `SUPER_OPS`: its inodes are `RsInode`s.
+#[repr(transparent)]
+pub(crate) struct UnionSb(SuperBlock);
 
-    pub(crate) fn as_ptr(&self) -> *mut bindings::super_block {
-        self.0.get()
+/// A superblock `fill_super` is filling: only it may be set up as a union.
+///
+/// # Invariants
+/// The superblock is new, held under `s_umount` by `get_tree_nodev`, and
+/// not yet reachable by anyone else.
+#[repr(transparent)]
+pub(crate) struct NewSuperBlock(SuperBlock);
+
+impl core::ops::Deref for UnionSb {
+    type Target = SuperBlock;
+
+    fn deref(&self) -> &SuperBlock {
+        &self.0
+    }
+}
+
+impl UnionSb {
+    /// # Safety
+    /// `sb` is a union superblock: its `s_op` is `SUPER_OPS`.
+    pub(crate) unsafe fn from_super_block(sb: &SuperBlock) -> &Self {
+        // SAFETY: transparent wrappers.
+        // INVARIANT: the caller guarantees `s_op`.
+        unsafe { &*(sb as *const SuperBlock).cast::<Self>() }
+    }
+}
+
+impl NewSuperBlock {
+    /// # Safety
+    /// `ptr` is a superblock `get_tree_nodev` passed to `fill_super`, for
+    /// the returned lifetime.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::super_block) -> &'a Self {
+        // SAFETY: transparent wrappers; `ptr` is live and new.
+        unsafe { &*ptr.cast() }
     }
 
     /// Sets up a union superblock being filled: its operations, what
@@ -35,8 +67,8 @@ impl SuperBlock {
         stack_depth: i32,
         maxbytes: i64,
         read_only: bool,
-    ) {
-        let sb = self.as_ptr();
+    ) -> &UnionSb {
+        let sb = self.0.as_ptr();
         // SAFETY: the superblock is being filled under `s_umount`: nothing
         // else reads these fields yet.
         unsafe {
@@ -53,6 +85,8 @@ impl SuperBlock {
                 (*sb).s_flags |= bindings::SB_RDONLY;
             }
         }
+        // SAFETY: `s_op` was just set to `SUPER_OPS`.
+        unsafe { UnionSb::from_super_block(&self.0) }
     }
 
     /// Makes `inode` the root directory.
@@ -65,9 +99,22 @@ impl SuperBlock {
             if root.is_null() {
                 return Err(ENOMEM);
             }
-            (*self.as_ptr()).s_root = root;
+            (*self.0.as_ptr()).s_root = root;
         }
         Ok(())
+    }
+}
+
+impl SuperBlock {
+    /// # Safety
+    /// `ptr` is a live `super_block` for the returned lifetime.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::super_block) -> &'a Self {
+        // SAFETY: `SuperBlock` is a transparent wrapper; `ptr` is live.
+        unsafe { &*ptr.cast() }
+    }
+
+    pub(crate) fn as_ptr(&self) -> *mut bindings::super_block {
+        self.0.get()
     }
 
     /// The device number `stat` reports for objects of this superblock.

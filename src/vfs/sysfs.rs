@@ -126,7 +126,8 @@ impl BranchFiles {
         // so do the names and attributes sysfs is given pointers to.
         for f in files.iter_mut() {
             f.attr.name = f.name.as_ptr().cast();
-            f.attr.mode = 0o444;
+            // Root only: the paths may be another mount namespace's.
+            f.attr.mode = 0o400;
             // What `sysfs_attr_init` does for attributes not in static
             // storage: lockdep needs a static key to name their class.
             #[cfg(CONFIG_DEBUG_LOCK_ALLOC)]
@@ -151,10 +152,10 @@ impl BranchFiles {
         let dir = KBox::into_raw(dir);
         // SAFETY: `dir` is the box just leaked, valid and not yet shared.
         unsafe { (*dir).group.attrs = (*dir).attrs.as_mut_ptr() };
-        // SAFETY: `dir` is valid; its zeroed `kobj` is initialised here with
-        // a type whose release frees the box; `parent` is `ROOT`'s
-        // reference, alive while the module (and so this mount) is; the
-        // format takes one u64.
+        // `parent` is `ROOT`'s reference, alive while the module (and so
+        // this mount) is; `SI_TYPE`'s release frees the box.
+        // SAFETY: `dir` is valid, its `kobj` zeroed as `kobject_init` wants;
+        // the format takes one u64.
         let added = unsafe {
             bindings::kobject_init_and_add(
                 ptr::addr_of_mut!((*dir).kobj),
@@ -179,10 +180,15 @@ impl BranchFiles {
 
 impl Drop for BranchFiles {
     fn drop(&mut self) {
+        let kobj = self.0.as_ptr().cast::<bindings::kobject>();
+        // The directory goes first (kernfs waits for running `show`s), so
+        // that a delayed release runs no sysfs code; `release` frees it all.
         // SAFETY: by the type invariant `self` holds the kobject's
-        // reference; dropping it removes the directory (kernfs waits for
-        // running `show`s) and then frees the `SiDir` in `release`.
-        unsafe { bindings::kobject_put(ptr::addr_of_mut!((*self.0.as_ptr()).kobj)) };
+        // reference, dropped once, here.
+        unsafe {
+            bindings::kobject_del(kobj);
+            bindings::kobject_put(kobj);
+        }
     }
 }
 
@@ -196,10 +202,9 @@ unsafe extern "C" fn show(
     attr: *mut bindings::attribute,
     buf: *mut ffi::c_char,
 ) -> isize {
-    // SAFETY: every kobject of `SI_TYPE` is the first field of a `SiDir`,
-    // alive while sysfs calls `show` on it; its `files` are never written
-    // after the directory was added (the kobject, which is, is not
-    // borrowed).
+    // Only `files` is borrowed: the kobject itself changes under us.
+    // SAFETY: a kobject of `SI_TYPE` is the first field of a live `SiDir`,
+    // whose `files` are not written once the directory is in sysfs.
     let files = unsafe { &(*kobj.cast::<SiDir>()).files };
     let Some(file) = files.iter().find(|f| ptr::eq(&f.attr, attr.cast_const())) else {
         return EIO.to_errno() as isize;
