@@ -67,8 +67,10 @@ stress: module
 
 # Never fails on a time: only when something breaks. Not part of make check.
 BENCH ?=
+# 4 GiB: the 256 MiB copy-up row keeps four copies of its file in tmpfs.
 bench: module
-	RSUNION_VM_TIMEOUT=$${RSUNION_VM_TIMEOUT:-3600} $(TOP)/scripts/vm $(TOP)/scripts/bench \
+	RSUNION_VM_MEMORY=$${RSUNION_VM_MEMORY:-4G} RSUNION_VM_TIMEOUT=$${RSUNION_VM_TIMEOUT:-3600} \
+		$(TOP)/scripts/vm $(TOP)/scripts/bench \
 		--ko $(TOP)/rsunion.ko $(BENCH)
 
 # The crate root pulls in every module; formatting follows rustfmt's
