@@ -266,6 +266,8 @@ static bool word_in(const char *word, const char *list)
 	size_t n = strlen(word);
 	const char *p = list;
 
+	if (!n)
+		return false;
 	while ((p = strstr(p, word))) {
 		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
 			return true;
@@ -379,11 +381,15 @@ static int sys_move_mount(int from_dfd, const char *from, int to_dfd, const char
 	return syscall(__NR_move_mount, from_dfd, from, to_dfd, to, flags);
 }
 
-/* The fs context's log: "e rsunion: ..." lines, joined by "; ". */
+/*
+ * The fs context's log: "e rsunion: ..." lines, joined by "; ". Keeps
+ * errno, read beside it in the same call.
+ */
 static char *kernel_log(int fsfd)
 {
 	struct buf b = { 0 };
 	char msg[1024];
+	int err = errno;
 	ssize_t n;
 
 	while ((n = read(fsfd, msg, sizeof(msg) - 1)) > 0) {
@@ -393,6 +399,7 @@ static char *kernel_log(int fsfd)
 		/* Each message starts with its level: "e ", "w " or "i ". */
 		buf_str(&b, n > 2 && msg[1] == ' ' ? msg + 2 : msg);
 	}
+	errno = err;
 	return b.s;
 }
 
