@@ -14,6 +14,9 @@
 #                   debug objects), then a leak scan, rmmod and the whole kernel log
 #   make kernel     build (or find in the cache) the test kernel
 #   make selftests  build the selftest binaries
+#   make tools      build tools/rsunion-mount, the mount program for
+#                   containers/storage (podman, buildah, CRI-O)
+#   make install    install rsunion-mount as $(DESTDIR)/usr/local/sbin/rsunion-mount
 #   make rustfmt    format src/ (make check refuses unformatted code)
 #   make clean
 #
@@ -28,7 +31,7 @@ ifeq ($(origin KDIR), undefined)
 KDIR = $(eval KDIR := $(shell $(TOP)/scripts/kernel)/build)$(KDIR)
 endif
 
-.PHONY: all bootstrap module kernel demo check check-debug fuzz stress bench selftests clean rustfmt rustfmt-check
+.PHONY: all bootstrap module kernel demo check check-debug fuzz stress bench selftests tools install clean rustfmt rustfmt-check
 
 all: module
 
@@ -44,10 +47,18 @@ module: bootstrap
 selftests:
 	$(MAKE) -C $(TOP)/selftests KDIR=$(KDIR)
 
-demo: module
+tools: $(TOP)/tools/rsunion-mount
+
+$(TOP)/tools/rsunion-mount: $(TOP)/tools/rsunion-mount.c | bootstrap
+	$(CC) -O2 -g -Wall -Werror -o $@ $<
+
+install: tools
+	install -D -m 0755 $(TOP)/tools/rsunion-mount $(DESTDIR)/usr/local/sbin/rsunion-mount
+
+demo: module tools
 	$(TOP)/scripts/vm $(TOP)/scripts/demo
 
-check: rustfmt-check module selftests
+check: rustfmt-check module selftests tools
 	$(TOP)/scripts/vm $(TOP)/selftests/run $(TOP)/rsunion.ko
 
 SEEDS ?= 200
@@ -85,4 +96,5 @@ rustfmt-check: bootstrap
 clean:
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(TOP) $(TOOLCHAIN) clean; fi
 	$(MAKE) -C $(TOP)/selftests clean
+	rm -f $(TOP)/tools/rsunion-mount
 	rm -rf $(TOP)/gen
