@@ -439,6 +439,15 @@ static void lsm_split(const char *item, char **key, char **val)
 		*val = xstrndup(eq, n);
 }
 
+static char *escaped(const char *s)
+{
+	struct buf b = { 0 };
+
+	buf_str(&b, "");
+	buf_escaped(&b, s);
+	return b.s;
+}
+
 static char *lowerdir_string(const struct opts *o)
 {
 	struct buf b = { 0 };
@@ -479,9 +488,10 @@ static const char *configure(int fsfd, const char *source, const struct opts *o)
 				return what("fsconfig lowerdir+ %s", o->lowers.v[i]);
 		}
 	}
-	if (o->upper && sys_fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", o->upper, 0))
+	/* rsunion undoes backslash escapes in these, as in mount(2)'s. */
+	if (o->upper && sys_fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", escaped(o->upper), 0))
 		return "fsconfig upperdir";
-	if (o->work && sys_fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", o->work, 0))
+	if (o->work && sys_fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", escaped(o->work), 0))
 		return "fsconfig workdir";
 	if (sys_fsconfig(fsfd, FSCONFIG_SET_STRING, "whiteout", "aufs", 0))
 		return "fsconfig whiteout";
@@ -523,8 +533,8 @@ static void check_value_sizes(const struct opts *o)
 			fail("lowerdir %s: longer than the %d bytes fsconfig() takes, and the options do not fit in mount(2)'s page",
 			     o->lowers.v[i], FSCONFIG_VALUE_MAX - 1);
 	}
-	if ((o->upper && strlen(o->upper) >= FSCONFIG_VALUE_MAX) ||
-	    (o->work && strlen(o->work) >= FSCONFIG_VALUE_MAX))
+	if ((o->upper && strlen(escaped(o->upper)) >= FSCONFIG_VALUE_MAX) ||
+	    (o->work && strlen(escaped(o->work)) >= FSCONFIG_VALUE_MAX))
 		fail("upperdir or workdir longer than the %d bytes fsconfig() takes, and the options do not fit in mount(2)'s page",
 		     FSCONFIG_VALUE_MAX - 1);
 }
@@ -590,7 +600,7 @@ int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
 	struct buf data = { 0 };
-	const char *pos[3];
+	const char *pos[2], *source, *target;
 	int npos = 0, i;
 	bool dashdash = false;
 	size_t j;
@@ -637,16 +647,14 @@ int main(int argc, char **argv)
 		buf_str(&data, o.lsm.v[j]);
 	}
 
-	{
-		const char *source = npos == 2 ? pos[0] : FSTYPE;
-		const char *target = pos[npos - 1];
-
-		if (data.len < (size_t)sysconf(_SC_PAGESIZE))
-			mount_monolithic(source, target, &o, data.s);
-		else
-			mount_fsconfig(source, target, &o);
-		if (o.propagation && mount(NULL, target, NULL, o.propagation, NULL))
-			fail_errno(errno, what("setting the propagation of %s", target), NULL);
-	}
+	source = npos == 2 ? pos[0] : FSTYPE;
+	target = pos[npos - 1];
+	/* mount(2) copies one page of data, its terminating NUL included. */
+	if (data.len < (size_t)sysconf(_SC_PAGESIZE))
+		mount_monolithic(source, target, &o, data.s);
+	else
+		mount_fsconfig(source, target, &o);
+	if (o.propagation && mount(NULL, target, NULL, o.propagation, NULL))
+		fail_errno(errno, what("setting the propagation of %s", target), NULL);
 	return 0;
 }
