@@ -427,6 +427,27 @@ TEST_F(ns, unlink_lower_only_leaves_whiteout)
 	check_no_temps(_metadata, self);
 }
 
+/*
+ * An aufs layer may hold an object beside its own .wh. entry (the object
+ * wins in its layer, as aufs reads it). Removing that name through the
+ * union leaves the whiteout there. Before: unlink answered EEXIST,
+ * making a .wh. file that already existed.
+ */
+TEST_F(ns, unlink_beside_its_own_aufs_whiteout)
+{
+	char path[PATH_MAX], opts[512];
+
+	ASSERT_EQ(0, umount(self->mnt));
+	ASSERT_EQ(0, make_whiteout(self->upper, "both", WH_FILE));
+	snprintf(opts, sizeof(opts), "br=%s=rw:%s=ro", self->upper, self->lower);
+	ASSERT_EQ(0, mount("none", self->mnt, "rsunion", 0, opts)) TH_LOG("%s", strerror(errno));
+	ASSERT_TRUE(has_text(join(path, self->mnt, "both"), "both in upper\n"));
+	ASSERT_EQ(0, unlink(path)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(ENOENT, lstat_errno(path));
+	check_whiteout(_metadata, self->upper, "both", WH_FILE);
+	ASSERT_TRUE(has_text(join(path, self->lower, "both"), "both in lower\n"));
+}
+
 TEST_F(ns, unlink_upper_only_leaves_no_whiteout)
 {
 	char path[PATH_MAX];

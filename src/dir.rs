@@ -251,6 +251,11 @@ fn write_whiteout(fs: &UnionFs, dir: &DirOps<'_>, name: &[u8]) -> Result {
     match (fs.whiteout, wh_name(name)?) {
         (WhiteoutFormat::Aufs, Some(wh)) => {
             let d = dir.lookup(&wh)?;
+            // A layer may hold an object beside its own `.wh.` entry (the
+            // object wins in its layer): the whiteout is there already.
+            if !d.is_negative() {
+                return Ok(());
+            }
             // As aufs and OCI layers write them: an empty regular file.
             dir.create(&d, S_IFREG | 0o644)
         }
