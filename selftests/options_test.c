@@ -893,6 +893,15 @@ static int branch_file(unsigned long long id, const char *file, char *out, size_
 	return slurp(path, out, size);
 }
 
+/* Branch file FILE of union ID reads "<scratch>/LAYER=MARK\n". */
+#define ASSERT_BRANCH(id, file, layer, mark) do { \
+	char want[256]; \
+	ASSERT_EQ(0, branch_file((id), (file), self->buf, sizeof(self->buf))) \
+		TH_LOG("%s: %s", (file), strerror(errno)); \
+	snprintf(want, sizeof(want), "%s/%s=%s\n", self->dir, (layer), (mark)); \
+	ASSERT_STREQ(want, self->buf); \
+} while (0)
+
 TEST_F(options, proc_mounts_shows_a_union_id_per_mount)
 {
 	char second[128];
@@ -915,7 +924,6 @@ TEST_F(options, proc_mounts_shows_a_union_id_per_mount)
 TEST_F(options, sysfs_lists_branches_top_first)
 {
 	unsigned long long id;
-	char want[256];
 
 	snprintf(self->opts, sizeof(self->opts),
 		 "lowerdir=%s/a:%s/b,upperdir=%s/u,workdir=%s/w",
@@ -923,15 +931,9 @@ TEST_F(options, sysfs_lists_branches_top_first)
 	MOUNT_OK(self->opts);
 	id = union_id(self->mnt);
 	ASSERT_NE(0, id);
-	ASSERT_EQ(0, branch_file(id, "br0", self->buf, sizeof(self->buf)));
-	snprintf(want, sizeof(want), "%s/u=rw\n", self->dir);
-	ASSERT_STREQ(want, self->buf);
-	ASSERT_EQ(0, branch_file(id, "br1", self->buf, sizeof(self->buf)));
-	snprintf(want, sizeof(want), "%s/a=ro\n", self->dir);
-	ASSERT_STREQ(want, self->buf);
-	ASSERT_EQ(0, branch_file(id, "br2", self->buf, sizeof(self->buf)));
-	snprintf(want, sizeof(want), "%s/b=ro\n", self->dir);
-	ASSERT_STREQ(want, self->buf);
+	ASSERT_BRANCH(id, "br0", "u", "rw");
+	ASSERT_BRANCH(id, "br1", "a", "ro");
+	ASSERT_BRANCH(id, "br2", "b", "ro");
 	ASSERT_EQ(-1, branch_file(id, "br3", self->buf, sizeof(self->buf)));
 	ASSERT_EQ(ENOENT, errno);
 }
@@ -939,17 +941,12 @@ TEST_F(options, sysfs_lists_branches_top_first)
 TEST_F(options, sysfs_lists_aufs_branches)
 {
 	unsigned long long id;
-	char want[256];
 
 	snprintf(self->opts, sizeof(self->opts), "br=%s/c=ro:%s/a", self->dir, self->dir);
 	MOUNT_OK(self->opts);
 	id = union_id(self->mnt);
-	ASSERT_EQ(0, branch_file(id, "br0", self->buf, sizeof(self->buf)));
-	snprintf(want, sizeof(want), "%s/c=ro\n", self->dir);
-	ASSERT_STREQ(want, self->buf);
-	ASSERT_EQ(0, branch_file(id, "br1", self->buf, sizeof(self->buf)));
-	snprintf(want, sizeof(want), "%s/a=ro\n", self->dir);
-	ASSERT_STREQ(want, self->buf);
+	ASSERT_BRANCH(id, "br0", "c", "ro");
+	ASSERT_BRANCH(id, "br1", "a", "ro");
 }
 
 /* Read-only, even for root; gone with the superblock, not before. */

@@ -711,18 +711,6 @@ static int make_long_names(const char *dir, int first, int n)
 	return close(dfd);
 }
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
 /* The cgroup's memory.current in kB, or -1. */
 static long memcg_kb(const char *cg)
 {
@@ -761,7 +749,7 @@ static int memcg_ready(void)
 	fclose(f);
 	if (!strstr(controllers, "memory"))
 		return 0;
-	return write_str(CGROUP_ROOT "/cgroup.subtree_control", "+memory") ? -1 : 1;
+	return write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory") ? -1 : 1;
 }
 
 /*
@@ -791,14 +779,14 @@ TEST_F_TIMEOUT(big, listing_is_charged_to_the_readers_memcg, 1200)
 	snprintf(cg, sizeof(cg), CGROUP_ROOT "/rsunion-readdir-%d", getpid());
 	ASSERT_EQ(0, mkdir(cg, 0755));
 	snprintf(pid, sizeof(pid), "%d", getpid());
-	ASSERT_EQ(0, write_str(in_dir(cg, "cgroup.procs"), pid));
+	ASSERT_EQ(0, write_file(in_dir(cg, "cgroup.procs"), pid));
 	fd = open("mnt/big", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	memset(buf, 0, sizeof(buf));
 	before = memcg_kb(cg);
 	got = syscall(SYS_getdents64, fd, buf, sizeof(buf));
 	after = memcg_kb(cg);
 	close(fd);
-	write_str(CGROUP_ROOT "/cgroup.procs", pid);
+	write_file(CGROUP_ROOT "/cgroup.procs", pid);
 	rmdir(cg);
 
 	ASSERT_LT(0, got) TH_LOG("getdents64: %s", strerror(errno));

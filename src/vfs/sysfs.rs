@@ -8,7 +8,7 @@
 use super::bindings;
 use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicPtr, Ordering};
-use kernel::{c_str, ffi, prelude::*};
+use kernel::{c_str, ffi, fmt, prelude::*, str::CString};
 
 /// `/sys/fs/rsunion`, while the module is loaded. The mounts' directories
 /// hang below it; the filesystem type is unregistered before it goes.
@@ -52,8 +52,8 @@ impl Drop for SysfsRoot {
 /// One `br<N>` file.
 struct BranchFile {
     attr: bindings::attribute,
-    /// `br<N>`, NUL-terminated: `attr.name` points here.
-    name: [u8; 8],
+    /// `br<N>`: `attr.name` points into it.
+    name: CString,
     text: KVec<u8>,
 }
 
@@ -81,26 +81,6 @@ unsafe impl Send for BranchFiles {}
 // SAFETY: `&BranchFiles` gives no access to the directory.
 unsafe impl Sync for BranchFiles {}
 
-/// `br<N>` and a NUL; N has at most five digits.
-fn branch_name(n: usize) -> [u8; 8] {
-    let mut name = *b"br\0\0\0\0\0\0";
-    let mut digits = [0u8; 5];
-    let mut len = 0;
-    let mut rest = n.min(99_999);
-    for d in digits.iter_mut() {
-        *d = b'0' + (rest % 10) as u8;
-        len += 1;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    for (slot, &d) in name.iter_mut().skip(2).zip(digits.iter().take(len).rev()) {
-        *slot = d;
-    }
-    name
-}
-
 impl BranchFiles {
     /// Makes `/sys/fs/rsunion/si_<id>` with a file per entry of `texts`,
     /// top branch first.
@@ -115,7 +95,7 @@ impl BranchFiles {
                 BranchFile {
                     // SAFETY: all-zero is a valid `attribute`; set below.
                     attr: unsafe { core::mem::zeroed() },
-                    name: branch_name(n),
+                    name: CString::try_from_fmt(fmt!("br{n}"))?,
                     text,
                 },
                 GFP_KERNEL,
@@ -125,7 +105,7 @@ impl BranchFiles {
         // `files` does not grow again: its elements stay where they are, and
         // so do the names and attributes sysfs is given pointers to.
         for f in files.iter_mut() {
-            f.attr.name = f.name.as_ptr().cast();
+            f.attr.name = f.name.as_char_ptr();
             // Root only: the paths may be another mount namespace's.
             f.attr.mode = 0o400;
             // What `sysfs_attr_init` does for attributes not in static
