@@ -650,4 +650,170 @@ TEST_F(lookup, statfs_fields_of_top_layer)
 	ASSERT_EQ(top.f_namelen, sfs.f_namelen);
 }
 
+/* ---- lookups in a directory whose lower directories are learned ---- */
+
+/*
+ * More lookups than the union makes in a directory before it lists the
+ * lower directories (LEARN_AFTER in src/lower_names.rs is 8).
+ */
+#define LEARNING_LOOKUPS 16
+
+/* Looks names no layer has up in DIR until the union has learned it. */
+static int learn_dir(const char *dir)
+{
+	char path[PATH_MAX];
+	int i;
+
+	for (i = 0; i < LEARNING_LOOKUPS; i++) {
+		snprintf(path, sizeof(path), "%s/learning%d", dir, i);
+		if (lstat_errno(path) != ENOENT)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Four layers, l1 on top: d is in each, with one file of its own, and
+ * whiteouts of both formats in the middle for names in the bottom one.
+ */
+static int make_four_layers(void)
+{
+	if (mkdir("l4", 0755) ||
+	    mkfile("l1/d/top", "") || mkfile("l2/d/second", "") ||
+	    mkfile("l3/d/third", "") || mkfile("l4/d/bottom", "") ||
+	    mkfile("l4/d/bottom2", "") || mkfile("l4/d/wh_hidden", "") ||
+	    mkfile("l2/d/.wh.wh_hidden", "") || mkfile("l4/d/chr_hidden", "") ||
+	    mkwhiteout("l3/d/chr_hidden") || mkfile("l4/d/sub/in_bottom", "") ||
+	    mkfile("l2/d/sub/in_second", ""))
+		return -1;
+	return 0;
+}
+
+TEST_F(lookup, learned_directory_keeps_every_rule)
+{
+	char names[256];
+
+	ASSERT_EQ(0, make_four_layers());
+	ASSERT_EQ(0, mount_layers(self->dir, 4));
+	ASSERT_EQ(0, learn_dir("mnt/d"));
+
+	ASSERT_EQ(0, lstat_errno("mnt/d/top"));
+	ASSERT_EQ(0, lstat_errno("mnt/d/second"));
+	ASSERT_EQ(0, lstat_errno("mnt/d/third"));
+	ASSERT_EQ(0, lstat_errno("mnt/d/bottom"));
+	ASSERT_EQ(ENOENT, lstat_errno("mnt/d/wh_hidden"));
+	ASSERT_EQ(ENOENT, lstat_errno("mnt/d/chr_hidden"));
+	ASSERT_EQ(ENOENT, lstat_errno("mnt/d/.wh.wh_hidden"));
+	ASSERT_EQ(ENOENT, lstat_errno("mnt/d/nothing"));
+	ASSERT_EQ(0, names_of("mnt/d/sub", names, sizeof(names)));
+	ASSERT_STREQ("in_bottom in_second", names);
+}
+
+/*
+ * aufs shows a change made to a lower branch of a mounted union, and the
+ * seed article relies on it: a learned list must not hide it.
+ */
+TEST_F(lookup, learned_directory_sees_lower_changes)
+{
+	ASSERT_EQ(0, make_four_layers());
+	ASSERT_EQ(0, mount_layers(self->dir, 4));
+	ASSERT_EQ(0, learn_dir("mnt/d"));
+
+	ASSERT_EQ(0, mkfile("l3/d/added_below", "new\n"));
+	ASSERT_EQ(0, lstat_errno("mnt/d/added_below"));
+	ASSERT_EQ(0, mkfile("l2/d/.wh.bottom2", ""));
+	ASSERT_EQ(ENOENT, lstat_errno("mnt/d/bottom2"));
+}
+
+#define TRACEFS "/sys/kernel/tracing"
+
+/* Writes TEXT to tracefs file NAME; 0 or -1. */
+static int trace_set(const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), TRACEFS "/%s", name);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* Starts counting this task's calls of FUNCTION with ftrace. */
+static int trace_calls_start(const char *function)
+{
+	char pid[32];
+
+	if (access(TRACEFS "/trace", F_OK) &&
+	    mount("nodev", TRACEFS, "tracefs", 0, NULL))
+		return -1;
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (trace_set("tracing_on", "0") || trace_set("current_tracer", "nop") ||
+	    trace_set("set_ftrace_filter", function) ||
+	    trace_set("set_ftrace_pid", pid) || trace_set("trace", "") ||
+	    trace_set("current_tracer", "function") || trace_set("tracing_on", "1"))
+		return -1;
+	return 0;
+}
+
+/* Stops tracing; how many calls of FUNCTION it saw, or -1. */
+static int trace_calls_stop(const char *function)
+{
+	char line[512];
+	int calls = 0;
+	FILE *trace;
+
+	trace_set("tracing_on", "0");
+	trace = fopen(TRACEFS "/trace", "re");
+	if (trace) {
+		while (fgets(line, sizeof(line), trace))
+			if (line[0] != '#' && strstr(line, function))
+				calls++;
+		fclose(trace);
+	}
+	trace_set("current_tracer", "nop");
+	trace_set("set_ftrace_filter", "");
+	trace_set("set_ftrace_pid", "");
+	return trace ? calls : -1;
+}
+
+/*
+ * Once a directory is learned, a name no layer has costs no lookup in any
+ * layer, and a name in the bottom layer one lookup, there; overlayfs makes
+ * one in every layer, rsunion without learned names two (NAME, .wh.NAME).
+ */
+TEST_F(lookup, learned_directory_skips_layers_without_the_name)
+{
+	const char *fn = "lookup_one_unlocked";
+	char path[PATH_MAX];
+	int i, calls;
+
+	ASSERT_EQ(0, make_four_layers());
+	for (i = 0; i < 20; i++) {
+		snprintf(path, sizeof(path), "l4/d/many%d", i);
+		ASSERT_EQ(0, mkfile(path, ""));
+	}
+	ASSERT_EQ(0, mount_layers(self->dir, 4));
+	ASSERT_EQ(0, learn_dir("mnt/d"));
+
+	ASSERT_EQ(0, trace_calls_start(fn)) TH_LOG("ftrace: %s", strerror(errno));
+	for (i = 0; i < 20; i++) {
+		snprintf(path, sizeof(path), "mnt/d/none%d", i);
+		ASSERT_EQ(ENOENT, lstat_errno(path));
+	}
+	calls = trace_calls_stop(fn);
+	ASSERT_EQ(0, calls) TH_LOG("20 missing names: %d lookups in layers", calls);
+
+	ASSERT_EQ(0, trace_calls_start(fn)) TH_LOG("ftrace: %s", strerror(errno));
+	for (i = 0; i < 20; i++) {
+		snprintf(path, sizeof(path), "mnt/d/many%d", i);
+		ASSERT_EQ(0, lstat_errno(path));
+	}
+	calls = trace_calls_stop(fn);
+	ASSERT_EQ(20, calls) TH_LOG("20 bottom names: %d lookups in layers", calls);
+}
+
 TEST_HARNESS_MAIN

@@ -15,6 +15,7 @@
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
 #include <linux/fs_stack.h>
+#include <linux/iversion.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
 #include <linux/path.h>
@@ -130,6 +131,35 @@ static inline void rsunion_acl_dont_cache(struct inode *inode)
 #ifdef CONFIG_FS_POSIX_ACL
 	inode->i_acl = inode->i_default_acl = ACL_DONT_CACHE;
 #endif
+}
+
+/*
+ * May a listing of DIR stand for what lookups in it find? Not where the
+ * filesystem folds names (d_hash/d_compare: casefolding) or may change
+ * them under us (revalidation: network and synthetic filesystems).
+ */
+static inline bool rsunion_names_are_plain(const struct dentry *dir)
+{
+	return !(dir->d_flags & (DCACHE_OP_HASH | DCACHE_OP_COMPARE |
+				 DCACHE_OP_REVALIDATE | DCACHE_OP_WEAK_REVALIDATE));
+}
+
+/*
+ * INODE's change counter, marked as read so that its next change bumps
+ * it; false where the filesystem keeps none.
+ */
+static inline bool rsunion_query_iversion(struct inode *inode, u64 *version)
+{
+	if (!IS_I_VERSION(inode))
+		return false;
+	*version = inode_query_iversion(inode);
+	return true;
+}
+
+/* Is INODE's change counter still VERSION? */
+static inline bool rsunion_iversion_is(const struct inode *inode, u64 version)
+{
+	return inode_eq_iversion(inode, version);
 }
 
 /*

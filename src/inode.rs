@@ -27,7 +27,7 @@
 
 use crate::copy_up::copy_up;
 use crate::entry::{RealDentry, RsInode, UnionFs};
-use crate::util::{top_path, ORIGIN_INO_XATTR};
+use crate::util::ORIGIN_INO_XATTR;
 use crate::vfs::consts::{
     ATTR_FILE, ATTR_KILL_SGID, ATTR_KILL_SUID, ATTR_MODE, ATTR_OPEN, MAY_APPEND, MAY_READ,
     MAY_WRITE,
@@ -85,8 +85,10 @@ fn copy_origin(inode: &RsInode) -> Option<&Inode> {
 
 pub(crate) fn getattr(inode: &RsInode, stat: &mut Kstat, request_mask: u32, flags: u32) -> Result {
     let fs = inode.fs();
-    let path = top_path(inode)?;
-    fs.creds.with(|| path.getattr(stat, request_mask, flags))?;
+    let top = inode.top().ok_or(EIO)?;
+    let mnt = &fs.layer(top.layer)?.mnt;
+    fs.creds
+        .with(|| mnt.getattr(top.dentry, stat, request_mask, flags))?;
     let vfs = inode.inode();
     let union_dev = vfs.super_block().dev();
     if vfs.is_dir() {

@@ -8,10 +8,11 @@
 //! (overlayfs) or `.wh.NAME` entries (aufs, OCI); opaque directories carry
 //! `trusted.overlay.opaque=y` or a `.wh..wh..opq` entry.
 
-use crate::entry::{Layer, RealDentry, RsInode, UnionFs};
+use crate::entry::{Layer, Real, RealDentry, RsInode, UnionFs};
 use crate::inode::identity_ino;
-use crate::util::{is_wh_name, layer_roots, wh_name, WH_OPAQUE};
-use crate::vfs::{consts::S_IFDIR, ops_for_mode, Dentry, Iget, Inode, UnionSb};
+use crate::lower_names::{self, NameHashes, Sought};
+use crate::util::{is_wh_name, layer_roots, wh_name, NAME_MAX, WH_OPAQUE};
+use crate::vfs::{consts::S_IFDIR, errno, ops_for_mode, Dentry, Iget, Inode, UnionSb};
 use kernel::{c_str, prelude::*, types::ARef};
 
 /// The union's root: every layer's root directory, merged.
@@ -28,15 +29,33 @@ pub(crate) fn lookup(dir: &RsInode, name: &[u8]) -> Result<Option<ARef<Inode>>> 
     if is_wh_name(name) {
         return Ok(None);
     }
+    // Said before any layer is asked, as overlayfs says it: a learned
+    // directory may ask none.
+    if name.len() > NAME_MAX {
+        return Err(errno::enametoolong());
+    }
     let fs = dir.fs();
+    let sought = Sought::new(name);
     fs.creds.with(|| {
         let mut found = KVec::new();
-        let parents = dir.reals().count();
-        for (i, parent) in dir.reals().enumerate() {
+        let learned = lower_names::for_lookup(dir);
+        // The upper read once: a copy-up may give the directory one now.
+        let upper = dir.upper().map(|dentry| (Real { layer: 0, dentry }, None));
+        let lowers = dir
+            .lowers()
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.borrow(), learned.and_then(|l| l.dir(i, &r.dentry))));
+        let mut parents = Iterator::chain(upper.into_iter(), lowers).peekable();
+        while let Some((parent, names)) = parents.next() {
             let layer = fs.layer(parent.layer)?;
             // Whiteouts and opacity only matter to layers below this one.
-            let bottom = i + 1 == parents;
-            match lookup_in_layer(layer, parent.dentry, name, bottom)? {
+            let bottom = parents.peek().is_none();
+            let looked_up = match names {
+                Some(names) => lookup_learned(layer, parent.dentry, name, bottom, names, sought)?,
+                None => lookup_in_layer(layer, parent.dentry, name, bottom, true)?,
+            };
+            match looked_up {
                 Found::Nothing => continue,
                 Found::Whiteout => break,
                 Found::Object { dentry, last } => {
@@ -98,7 +117,31 @@ enum Found {
     Object { dentry: ARef<Dentry>, last: bool },
 }
 
-fn lookup_in_layer(layer: &Layer, parent: &Dentry, name: &[u8], bottom: bool) -> Result<Found> {
+/// `lookup_in_layer` in a lower directory whose names are learned: no
+/// lookup of a name it does not hold.
+fn lookup_learned(
+    layer: &Layer,
+    parent: &Dentry,
+    name: &[u8],
+    bottom: bool,
+    names: &NameHashes,
+    sought: Sought,
+) -> Result<Found> {
+    if !names.may_hold_any(sought) {
+        return Ok(Found::Nothing);
+    }
+    lookup_in_layer(layer, parent, name, bottom, names.may_hold_whiteout(sought))
+}
+
+/// What real directory `parent` says about `name`; `.wh.NAME` is looked
+/// for only where `may_hold_whiteout`.
+fn lookup_in_layer(
+    layer: &Layer,
+    parent: &Dentry,
+    name: &[u8],
+    bottom: bool,
+    may_hold_whiteout: bool,
+) -> Result<Found> {
     let idmap = layer.mnt.idmap();
     let real = parent.lookup_unlocked(idmap, name)?;
     if real.is_whiteout() {
@@ -115,7 +158,7 @@ fn lookup_in_layer(layer: &Layer, parent: &Dentry, name: &[u8], bottom: bool) ->
     }
     // `.wh.NAME` beside a directory NAME in one layer hides what is below
     // it, as if the directory were opaque.
-    let wh_beside = has_wh_entry(layer, parent, name)?;
+    let wh_beside = may_hold_whiteout && has_wh_entry(layer, parent, name)?;
     if real.is_negative() {
         return Ok(if wh_beside {
             Found::Whiteout

@@ -14,7 +14,7 @@
 //! afresh in both cases.
 
 use crate::entry::{Real, RsInode};
-use crate::util::{is_wh_name, real_path, WH_PREFIX};
+use crate::util::{heap_sort, is_wh_name, real_path, WH_PREFIX};
 use crate::vfs::consts::{DT_CHR, DT_UNKNOWN, SEEK_CUR, SEEK_SET};
 use crate::vfs::{
     errno, read_real_dir, read_real_dir_on, Dentry, DirContext, File, LockedDir, Path,
@@ -382,33 +382,6 @@ fn cmp_names(names: &[u8], a: &Candidate, b: &Candidate) -> Ordering {
     names
         .get(a.entry.name.clone())
         .cmp(&names.get(b.entry.name.clone()))
-}
-
-/// Heapsort: in place, no recursion and a small stack frame, where
-/// `sort_unstable` would overflow a kernel stack on a 100k-entry
-/// directory. Every index is below `end <= v.len()`.
-fn heap_sort<T>(v: &mut [T], cmp: impl Fn(&T, &T) -> Ordering) {
-    let sift_down = |v: &mut [T], mut root: usize, end: usize| loop {
-        let mut child = 2 * root + 1;
-        if child >= end {
-            return;
-        }
-        if child + 1 < end && cmp(&v[child], &v[child + 1]) == Ordering::Less {
-            child += 1;
-        }
-        if cmp(&v[root], &v[child]) != Ordering::Less {
-            return;
-        }
-        v.swap(root, child);
-        root = child;
-    };
-    for start in (0..v.len() / 2).rev() {
-        sift_down(v, start, v.len());
-    }
-    for end in (1..v.len()).rev() {
-        v.swap(0, end);
-        sift_down(v, 0, end);
-    }
 }
 
 /// Appends what one real directory lists: objects, and `.wh.NAME`

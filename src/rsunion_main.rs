@@ -10,6 +10,7 @@ mod dir;
 mod entry;
 mod file;
 mod inode;
+mod lower_names;
 mod namei;
 mod params;
 mod readdir;

@@ -8,12 +8,13 @@
 
 use crate::entry::{Real, RealDentry, RsInode, UnionFs};
 use crate::vfs::Path;
+use core::cmp::Ordering;
 use kernel::{c_str, prelude::*, str::CStr, types::ARef};
 
 /// The prefix of aufs/OCI whiteouts and markers.
 pub(crate) const WH_PREFIX: &[u8] = b".wh.";
 /// The longest name a directory entry can have (uapi/linux/limits.h).
-const NAME_MAX: usize = 255;
+pub(crate) const NAME_MAX: usize = 255;
 /// The aufs/OCI opaque-directory marker.
 pub(crate) const WH_OPAQUE: &[u8] = b".wh..wh..opq";
 
@@ -76,4 +77,32 @@ pub(crate) fn layer_roots(fs: &UnionFs) -> Result<KVec<RealDentry>> {
         stack.push(RealDentry { layer, dentry }, GFP_KERNEL)?;
     }
     Ok(stack)
+}
+
+/// Heapsort: in place, no recursion and a small stack frame, where
+/// `sort_unstable` would overflow a kernel stack on a 100k-entry directory
+/// (merged listings, learned lower names). Every index is below
+/// `end <= v.len()`.
+pub(crate) fn heap_sort<T>(v: &mut [T], cmp: impl Fn(&T, &T) -> Ordering) {
+    let sift_down = |v: &mut [T], mut root: usize, end: usize| loop {
+        let mut child = 2 * root + 1;
+        if child >= end {
+            return;
+        }
+        if child + 1 < end && cmp(&v[child], &v[child + 1]) == Ordering::Less {
+            child += 1;
+        }
+        if cmp(&v[root], &v[child]) != Ordering::Less {
+            return;
+        }
+        v.swap(root, child);
+        root = child;
+    };
+    for start in (0..v.len() / 2).rev() {
+        sift_down(v, start, v.len());
+    }
+    for end in (1..v.len()).rev() {
+        v.swap(0, end);
+        sift_down(v, 0, end);
+    }
 }

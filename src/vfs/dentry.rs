@@ -264,6 +264,14 @@ impl Dentry {
         Ok(copy)
     }
 
+    /// Does this directory's listing name exactly what lookups in it find:
+    /// no name folding, no revalidation?
+    pub(crate) fn names_are_plain(&self) -> bool {
+        // SAFETY: `self` is a live dentry; `d_flags`' op bits are set when
+        // it is allocated and do not change after.
+        unsafe { bindings::rsunion_names_are_plain(self.as_ptr()) }
+    }
+
     /// Looks `name` up in this directory, taking its lock: the result may be
     /// negative.
     pub(crate) fn lookup_unlocked(&self, idmap: &MntIdmap, name: &[u8]) -> Result<ARef<Dentry>> {

@@ -3,14 +3,15 @@
 //! `struct inode` (linux/fs.h): any inode, and the union's own inodes,
 //! which embed one in [`RsInode`].
 
-use super::{bindings, Dentry, MntIdmap, SuperBlock, Umode, UnionSb};
+use super::{bindings, Dentry, MntIdmap, OnceBox, SuperBlock, Umode, UnionSb};
 use crate::entry::{Real, RealDentry};
+use crate::lower_names::LowerNames;
 use crate::readdir::SharedListing;
 use core::pin::Pin;
 use core::{
     cell::UnsafeCell,
     ptr::NonNull,
-    sync::atomic::{AtomicPtr, Ordering},
+    sync::atomic::{AtomicPtr, AtomicU32, Ordering},
 };
 use kernel::{
     new_mutex,
@@ -140,6 +141,21 @@ impl Inode {
         })
     }
 
+    /// The inode's change counter (`i_version`), marked as read so that
+    /// its next change bumps it; `None` where the filesystem keeps none.
+    pub(crate) fn query_version(&self) -> Option<u64> {
+        let mut version = 0;
+        // SAFETY: `self` is live; `version` is a writable u64.
+        unsafe { bindings::rsunion_query_iversion(self.as_ptr(), &mut version) }.then_some(version)
+    }
+
+    /// Is the change counter still `version`, as `query_version` gave it:
+    /// has the inode not changed since?
+    pub(crate) fn version_is(&self, version: u64) -> bool {
+        // SAFETY: `self` is live; `i_version` is read atomically.
+        unsafe { bindings::rsunion_iversion_is(self.as_ptr(), version) }
+    }
+
     /// Takes the inode's lock (`inode_lock`, its `i_rwsem` for writing)
     /// until the guard is dropped.
     pub(crate) fn lock(&self) -> InodeLock<'_> {
@@ -213,6 +229,10 @@ pub(crate) struct RsInode {
     /// A directory's merged listing, shared by the open files reading it.
     #[pin]
     listing: Mutex<SharedListing>,
+    /// What a directory's lower directories hold, once learned.
+    lower_names: OnceBox<LowerNames>,
+    /// Lookups made in a directory so far: learning waits for a few.
+    lookups: AtomicU32,
 }
 
 // SAFETY: per the invariants, `lowers` is only written while no other
@@ -256,6 +276,17 @@ impl RsInode {
             inode: self,
             _lock: self.copy_up_lock.lock(),
         }
+    }
+
+    /// What the directory's lower directories hold, once learned (see
+    /// [`crate::lower_names`]).
+    pub(crate) fn lower_names(&self) -> &OnceBox<LowerNames> {
+        &self.lower_names
+    }
+
+    /// Counts a lookup in this directory; returns how many came before.
+    pub(crate) fn count_lookup(&self) -> u32 {
+        self.lookups.fetch_add(1, Ordering::Relaxed)
     }
 
     /// The directory's shared listing, locked.
@@ -572,6 +603,8 @@ pub(crate) unsafe extern "C" fn alloc_union_inode(
         real_key: UnsafeCell::new(0),
         copy_up_lock <- new_mutex!(()),
         listing <- new_mutex!(crate::readdir::SharedListing::default()),
+        lower_names: OnceBox::new(),
+        lookups: AtomicU32::new(0),
     });
     match KBox::pin_init(init, GFP_KERNEL) {
         Ok(rs) => {
@@ -600,13 +633,16 @@ pub(crate) unsafe extern "C" fn alloc_union_inode(
 /// Called by the VFS once, for one of our inodes with no users left.
 pub(crate) unsafe extern "C" fn destroy_union_inode(inode: *mut bindings::inode) {
     // No open file is left to share the listing: it is dropped here, in
-    // process context, not in the RCU callback. The references are dropped
-    // here and never again (see `free_union_inode`); the pointers stay.
+    // process context, not in the RCU callback, as are the learned lower
+    // names. The references are dropped here and never again (see
+    // `free_union_inode`); the pointers stay.
     // SAFETY: ours, and no reference to it remains but RCU readers, which
-    // only read.
+    // only read, and never the lower names (only `lookup` does, which
+    // needs a reference): `&mut` to that field is ours alone.
     unsafe {
         let rs = inode.cast::<RsInode>();
         crate::readdir::forget_listing(&*rs);
+        (*rs).lower_names.clear();
         let upper = (*rs).upper.load(Ordering::Acquire);
         if let Some(upper) = NonNull::new(upper) {
             drop(Dentry::from_owned(upper.cast()));
