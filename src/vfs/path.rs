@@ -205,9 +205,12 @@ impl PrivateMount {
 
     /// The mount's idmap, pinned by the mount.
     pub(crate) fn idmap(&self) -> &MntIdmap {
+        // The field, not the `mnt_idmap()` wrapper call: every permission
+        // check reads it. A private clone's idmap is set before the clone
+        // is returned and never changes.
         // SAFETY: `self` owns the mount, which holds its idmap until it is
         // unmounted on drop, after the returned borrow of `self` ends.
-        unsafe { MntIdmap::from_raw(bindings::mnt_idmap(self.0.as_ptr())) }
+        unsafe { MntIdmap::from_raw((*self.0.as_ptr()).mnt_idmap) }
     }
 
     /// Writes back and waits for everything of the mount's filesystem.
