@@ -9,7 +9,7 @@
 //! visible and nothing partial in the upper layer. Copy-ups of one object
 //! serialise on its mutex: the second copier finds it done.
 
-use crate::entry::{RsInode, UnionFs, Upper};
+use crate::entry::{RsInode, UnionFs, Upper, WhiteoutFormat};
 use crate::util::{is_private, real_path, wh_name, ORIGIN_INO_XATTR};
 use crate::vfs::consts::{
     O_LARGEFILE, O_RDONLY, O_WRONLY, SEEK_DATA, SEEK_HOLE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
@@ -144,7 +144,15 @@ fn place_temp(
 ) -> Result {
     let Upper { layer: upper, work } = fs.upper_work()?;
     let parent_times = upper_parent.times()?;
-    let work_times = work.dentry().times()?;
+    // A work directory outside the upper layer (overlayfs's syntax) shows
+    // in no union: its times are nobody's business.
+    let work_shows = core::ptr::eq(work.dentry(), upper.mnt.root())
+        && !core::ptr::eq(work.dentry(), upper_parent);
+    let work_times = if work_shows {
+        Some(work.dentry().times()?)
+    } else {
+        None
+    };
     {
         let lock = RenameLock::lock(work.dentry(), upper_parent, &upper.mnt)?;
         // The name was removed meanwhile (a whiteout of either format
@@ -153,9 +161,13 @@ fn place_temp(
         if !target.is_negative() {
             return Err(EEXIST);
         }
-        if let Some(wh) = wh_name(name)? {
-            if !lock.new_dir().lookup(&wh)?.is_negative() {
-                return Err(EEXIST);
+        // Only a union that writes `.wh.` whiteouts can have made one
+        // since the lookup that found the name.
+        if fs.whiteout == WhiteoutFormat::Aufs {
+            if let Some(wh) = wh_name(name)? {
+                if !lock.new_dir().lookup(&wh)?.is_negative() {
+                    return Err(EEXIST);
+                }
             }
         }
         lock.rename(temp, &target, 0)?;
@@ -163,19 +175,19 @@ fn place_temp(
         // the inode where lookups of the lower object find it. Nothing can
         // look the new upper inode up meanwhile: its one name is this
         // union dentry's, which the dcache holds.
+        // The rename moved `temp` to the name (`d_move`): it is the copy.
         serial.prepare_upper(temp.inode().ok_or(EIO)?)?;
-        serial.set_upper(lock.new_dir().lookup(name)?)?;
+        serial.set_upper(temp.into())?;
     }
     // The copy is in place and in use: a directory that refuses to take
     // its times back (a failing filesystem, say) must not undo it.
-    let restored = upper_parent
-        .set_times(&upper.mnt, &parent_times)
-        .and_then(|()| {
-            if core::ptr::eq(work.dentry(), upper_parent) {
-                return Ok(());
-            }
-            work.dentry().set_times(&upper.mnt, &work_times)
-        });
+    let restored =
+        upper_parent
+            .set_times(&upper.mnt, &parent_times)
+            .and_then(|()| match &work_times {
+                Some(times) => work.dentry().set_times(&upper.mnt, times),
+                None => Ok(()),
+            });
     if let Err(e) = restored {
         pr_warn!(
             "copy-up could not restore a directory's times: error {}\n",
@@ -256,7 +268,10 @@ fn copy_temp_data(fs: &UnionFs, rs: &RsInode, temp: &Dentry, data: Data) -> Resu
     let flags = O_LARGEFILE;
     let src = RealFile::open(&lower_path, flags | O_RDONLY, &fs.creds)?;
     let dst = RealFile::open(&temp_path, flags | O_WRONLY, &fs.creds)?;
-    copy_data(&src, &dst, rs.inode().size())
+    let size = rs.inode().size();
+    let blocks = rs.top().and_then(|t| t.dentry.inode()).ok_or(EIO)?.blocks();
+    let dense = blocks.saturating_mul(512) >= size.unsigned_abs();
+    copy_data(&src, &dst, size, dense)
 }
 
 /// Copies xattrs and attributes into the temporary object.
@@ -287,10 +302,16 @@ fn record_origin(fs: &UnionFs, lower: &Dentry, temp: &Dentry, mnt: &PrivateMount
 /// size is set with the attributes, which also covers a trailing hole.
 /// Each data extent is found once and then copied in chunks: seeking
 /// the next hole per chunk would scan a tmpfs file's page cache from the
-/// chunk to the extent's end every time, quadratic in its size.
-fn copy_data(src: &RealFile, dst: &RealFile, len: i64) -> Result {
+/// chunk to the extent's end every time, quadratic in its size. A file
+/// with as many blocks as bytes (`dense`) has no hole to look for: the
+/// seeks, which scan its whole page cache on tmpfs, are skipped, as `cp`
+/// skips them.
+fn copy_data(src: &RealFile, dst: &RealFile, len: i64, dense: bool) -> Result {
     if dst.clone_range(src, len)? {
         return Ok(());
+    }
+    if dense {
+        return copy_extent(src, dst, 0, len);
     }
     let mut pos = 0;
     while pos < len {

@@ -97,6 +97,13 @@ impl Inode {
         u32::from(self.mode()) & bindings::S_IFMT == bindings::S_IFREG
     }
 
+    /// The 512-byte blocks the inode's data takes up (`i_blocks`).
+    pub(crate) fn blocks(&self) -> u64 {
+        // SAFETY: `i_blocks` of a live inode is readable (racily, as
+        // `generic_fillattr` reads it).
+        unsafe { (*self.as_ptr()).i_blocks }
+    }
+
     pub(crate) fn size(&self) -> i64 {
         // SAFETY: `self` is live.
         unsafe { bindings::i_size_read(self.as_ptr()) }
