@@ -6,6 +6,7 @@
 
 use crate::copy_up::{copy_up, make_in_work, remove_temp};
 use crate::entry::{RealDentry, RsInode, UnionFs, Upper, WhiteoutFormat};
+use crate::lower_names::{self, Sought};
 use crate::namei::{has_wh_entry, stack_inode};
 use crate::util::{is_wh_name, wh_name, WH_OPAQUE};
 use crate::vfs::consts::{
@@ -453,10 +454,18 @@ fn has_lower_dir(inode: &RsInode) -> bool {
 
 /// Does a lower layer of union directory `dir` show `name`? Then removing
 /// or moving it away needs a whiteout.
+/// Layers whose learned names hold neither `name` nor `.wh.name` are not
+/// asked.
 fn lower_positive(dir: &RsInode, name: &[u8]) -> Result<bool> {
     let fs = dir.fs();
+    let sought = Sought::new(name);
     fs.creds.with(|| {
-        for parent in dir.lowers() {
+        let learned = lower_names::for_lookup(dir);
+        for (i, parent) in dir.lowers().iter().enumerate() {
+            let names = learned.and_then(|l| l.dir(i, &parent.dentry));
+            if names.is_some_and(|n| !n.may_hold_any(sought)) {
+                continue;
+            }
             let layer = fs.layer(parent.layer)?;
             let d = parent.dentry.lookup_unlocked(layer.mnt.idmap(), name)?;
             if d.is_whiteout() {
@@ -465,7 +474,8 @@ fn lower_positive(dir: &RsInode, name: &[u8]) -> Result<bool> {
             if !d.is_negative() {
                 return Ok(true);
             }
-            if has_wh_entry(layer, &parent.dentry, name)? {
+            let may_hold_whiteout = names.is_none_or(|n| n.may_hold_whiteout(sought));
+            if may_hold_whiteout && has_wh_entry(layer, &parent.dentry, name)? {
                 return Ok(false);
             }
         }
