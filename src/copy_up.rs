@@ -102,6 +102,14 @@ fn copy_up_one(
     let upper_parent = parent.union_inode().and_then(|p| p.upper()).ok_or(EIO)?;
     let lower = rs.top().ok_or(EIO)?;
     fs.creds.with(|| {
+        if rs.inode().is_regular()
+            && copy_up_unnamed(fs, rs, &serial, d.name(), upper_parent, data, check)?
+        {
+            if let Some(p) = parent.union_inode() {
+                p.sync_from_real();
+            }
+            return Ok(());
+        }
         let temp = {
             let _write = MntWrite::get(&upper.mnt)?;
             make_temp(fs, rs, lower.dentry)?
@@ -130,6 +138,95 @@ fn copy_up_one(
         }
         Ok(())
     })
+}
+
+/// Copies up regular file `rs` as overlayfs does where the upper
+/// filesystem can: into an unnamed file (`O_TMPFILE`) in the work
+/// directory, linked in at `name` in `upper_parent` once complete. No
+/// temporary name means no rename (on tmpfs, moving an entry between
+/// directories costs as much as the rest of a small copy-up) and nothing
+/// for a crash to leave behind. `false`: the upper filesystem makes no
+/// unnamed files, and nothing was done.
+fn copy_up_unnamed(
+    fs: &UnionFs,
+    rs: &RsInode,
+    serial: &CopyUp<'_>,
+    name: &[u8],
+    upper_parent: &Dentry,
+    data: Data,
+    check: &mut dyn FnMut(&Path) -> Result,
+) -> Result<bool> {
+    let Upper { layer: upper, work } = fs.upper_work()?;
+    let lower = rs.top().ok_or(EIO)?.dentry;
+    let copy = {
+        let _write = MntWrite::get(&upper.mnt)?;
+        // Owner-only until the attributes are copied, as a named temporary.
+        match RealFile::tmpfile(work, S_IFREG | 0o600, &fs.creds) {
+            Err(e) if e == crate::vfs::errno::eopnotsupp() => return Ok(false),
+            made => made?,
+        }
+    };
+    let temp = copy.dentry();
+    if data == Data::Copy {
+        copy_lower_data(fs, rs, &copy)?;
+    }
+    {
+        let _write = MntWrite::get(&upper.mnt)?;
+        finish_temp(fs, rs, lower, temp, data)?;
+    }
+    check(&Path::new(&upper.mnt, temp))?;
+    let _write = MntWrite::get(&upper.mnt)?;
+    link_copy(fs, serial, name, temp, upper_parent)?;
+    Ok(true)
+}
+
+/// Links the finished unnamed copy `temp` in at `name` and makes it the
+/// inode's upper object; the directory's times are put back.
+fn link_copy(
+    fs: &UnionFs,
+    serial: &CopyUp<'_>,
+    name: &[u8],
+    temp: &Dentry,
+    upper_parent: &Dentry,
+) -> Result {
+    let upper = fs.writable()?;
+    let parent_times = upper_parent.times()?;
+    {
+        let dir = LockedDir::lock(upper_parent, &upper.mnt)?;
+        let target = dir.lookup(name)?;
+        if !target.is_negative() || aufs_whiteout_appeared(fs, &dir, name)? {
+            return Err(EEXIST);
+        }
+        dir.link(temp, &target)?;
+        // A filesystem may leave the new entry itself unhashed.
+        let linked = if target.is_negative() {
+            dir.lookup(name)?
+        } else {
+            target
+        };
+        serial.prepare_upper(linked.inode().ok_or(EIO)?)?;
+        serial.set_upper(linked)?;
+    }
+    if let Err(e) = upper_parent.set_times(&upper.mnt, &parent_times) {
+        pr_warn!(
+            "copy-up could not restore a directory's times: error {}\n",
+            e.to_errno()
+        );
+    }
+    Ok(())
+}
+
+/// Has a `.wh.NAME` whiteout been made in locked upper directory `dir`
+/// since the lookup that found NAME? Only a union that writes them can
+/// have made one.
+fn aufs_whiteout_appeared(fs: &UnionFs, dir: &DirOps<'_>, name: &[u8]) -> Result<bool> {
+    if fs.whiteout != WhiteoutFormat::Aufs {
+        return Ok(false);
+    }
+    match wh_name(name)? {
+        Some(wh) => Ok(!dir.lookup(&wh)?.is_negative()),
+        None => Ok(false),
+    }
 }
 
 /// Renames the finished copy into place and makes it the inode's upper
@@ -161,14 +258,8 @@ fn place_temp(
         if !target.is_negative() {
             return Err(EEXIST);
         }
-        // Only a union that writes `.wh.` whiteouts can have made one
-        // since the lookup that found the name.
-        if fs.whiteout == WhiteoutFormat::Aufs {
-            if let Some(wh) = wh_name(name)? {
-                if !lock.new_dir().lookup(&wh)?.is_negative() {
-                    return Err(EEXIST);
-                }
-            }
+        if aufs_whiteout_appeared(fs, lock.new_dir(), name)? {
+            return Err(EEXIST);
         }
         lock.rename(temp, &target, 0)?;
         // Only a placed copy moves the inode's hash: a failed rename leaves
@@ -263,15 +354,19 @@ fn copy_temp_data(fs: &UnionFs, rs: &RsInode, temp: &Dentry, data: Data) -> Resu
         return Ok(());
     }
     let upper = fs.writable()?;
-    let lower_path = real_path(rs, rs.top().ok_or(EIO)?)?;
     let temp_path = crate::vfs::Path::new(&upper.mnt, temp);
-    let flags = O_LARGEFILE;
-    let src = RealFile::open(&lower_path, flags | O_RDONLY, &fs.creds)?;
-    let dst = RealFile::open(&temp_path, flags | O_WRONLY, &fs.creds)?;
+    let dst = RealFile::open(&temp_path, O_LARGEFILE | O_WRONLY, &fs.creds)?;
+    copy_lower_data(fs, rs, &dst)
+}
+
+/// Copies regular file `rs`'s lower data into `dst`, open for writing.
+fn copy_lower_data(fs: &UnionFs, rs: &RsInode, dst: &RealFile) -> Result {
+    let lower_path = real_path(rs, rs.top().ok_or(EIO)?)?;
+    let src = RealFile::open(&lower_path, O_LARGEFILE | O_RDONLY, &fs.creds)?;
     let size = rs.inode().size();
     let blocks = rs.top().and_then(|t| t.dentry.inode()).ok_or(EIO)?.blocks();
     let dense = blocks.saturating_mul(512) >= size.unsigned_abs();
-    copy_data(&src, &dst, size, dense)
+    copy_data(&src, dst, size, dense)
 }
 
 /// Copies xattrs and attributes into the temporary object.

@@ -102,6 +102,25 @@ impl RealFile {
         NonNull::new(f).map(Self).ok_or(ENOMEM)
     }
 
+    /// Makes an unnamed regular file (`O_TMPFILE`) in directory `dir`, open
+    /// for writing, as `cred`; it can be linked in later (`I_LINKABLE`).
+    /// `EOPNOTSUPP` where the filesystem makes none.
+    pub(crate) fn tmpfile(dir: &Path, mode: u32, cred: &Cred) -> Result<Self> {
+        let flags = bindings::O_WRONLY | bindings::O_LARGEFILE;
+        // SAFETY: `dir` is a live path, which pins its mount and so the
+        // mount's idmap; `cred` is live credentials.
+        let f = from_err_ptr(unsafe {
+            bindings::kernel_tmpfile_open(
+                bindings::mnt_idmap((*dir.as_ptr()).mnt),
+                dir.as_ptr(),
+                mode as bindings::umode_t,
+                flags as i32,
+                cred.as_ptr(),
+            )
+        })?;
+        NonNull::new(f).map(Self).ok_or(ENOMEM)
+    }
+
     /// Opens directory `real` for reading its entries, as `cred`.
     pub(crate) fn open_dir(real: &Path, cred: &Cred) -> Result<Self> {
         Self::open(
@@ -169,6 +188,12 @@ impl RealFile {
 
     pub(crate) fn as_ptr(&self) -> *mut bindings::file {
         self.0.as_ptr()
+    }
+
+    /// The real dentry the file is open at.
+    pub(crate) fn dentry(&self) -> &super::Dentry {
+        // SAFETY: `self` is an open file, which pins its path.
+        unsafe { super::Dentry::from_raw((*self.as_ptr()).f_path.dentry) }
     }
 
     /// Writes the range's dirty data (and metadata unless `datasync`).
