@@ -816,4 +816,42 @@ TEST_F(lookup, learned_directory_skips_layers_without_the_name)
 	ASSERT_EQ(20, calls) TH_LOG("20 bottom names: %d lookups in layers", calls);
 }
 
+/*
+ * An upper directory the union made (mkdir, or a directory's copy-up) in
+ * a union that writes char-device whiteouts holds no .wh. entry: a name
+ * it lacks costs one lookup there, not two (NAME, .wh.NAME).
+ */
+TEST_F(lookup, union_made_upper_directory_asks_no_wh_names)
+{
+	const char *fn = "lookup_one_unlocked";
+	char opts[4 * PATH_MAX];
+	char path[PATH_MAX];
+	int i, calls;
+
+	ASSERT_EQ(0, mkfile("l1/d/lower", ""));
+	ASSERT_EQ(0, mkdir("u", 0755));
+	ASSERT_EQ(0, mkdir("w", 0755));
+	snprintf(opts, sizeof(opts), "lowerdir=%s/l1,upperdir=%s/u,workdir=%s/w",
+		 self->dir, self->dir, self->dir);
+	ASSERT_EQ(0, mount("none", "mnt", "rsunion", 0, opts));
+	ASSERT_EQ(0, mkdir("mnt/made", 0755));
+	ASSERT_EQ(0, mkfile("mnt/d/new", ""));	/* copies d up */
+	ASSERT_EQ(0, learn_dir("mnt/d"));
+
+	ASSERT_EQ(0, trace_calls_start(fn)) TH_LOG("ftrace: %s", strerror(errno));
+	for (i = 0; i < 20; i++) {
+		snprintf(path, sizeof(path), "mnt/made/none%d", i);
+		ASSERT_EQ(ENOENT, lstat_errno(path));
+		snprintf(path, sizeof(path), "mnt/d/none%d", i);
+		ASSERT_EQ(ENOENT, lstat_errno(path));
+	}
+	calls = trace_calls_stop(fn);
+	ASSERT_EQ(40, calls) TH_LOG("40 missing names: %d lookups in layers", calls);
+
+	/* A .wh. entry the union did not write is still honoured elsewhere. */
+	ASSERT_EQ(0, mkfile("l1/e/hidden", ""));
+	ASSERT_EQ(0, mkfile("u/e/.wh.hidden", ""));
+	ASSERT_EQ(ENOENT, lstat_errno("mnt/e/hidden"));
+}
+
 TEST_HARNESS_MAIN

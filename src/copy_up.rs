@@ -133,6 +133,11 @@ fn copy_up_one(
             }
         }
         result?;
+        // An upper directory a copy-up made is empty: in a union that
+        // writes no `.wh.` entries, it will never hold one.
+        if rs.inode().is_dir() && fs.whiteout == WhiteoutFormat::Overlay {
+            rs.set_upper_has_no_wh();
+        }
         if let Some(p) = parent.union_inode() {
             p.sync_from_real();
         }

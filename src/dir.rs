@@ -83,6 +83,10 @@ pub(crate) fn create(dentry: &Dentry, what: NewObject<'_>) -> Result {
         dentry.instantiate(inode);
         if let Some(inode) = dentry.union_inode() {
             inode.sync_from_real();
+            // As a copied-up directory's (see `copy_up_one`).
+            if matches!(what, NewObject::Dir(_)) && fs.whiteout == WhiteoutFormat::Overlay {
+                inode.set_upper_has_no_wh();
+            }
         }
         Ok(())
     })

@@ -40,20 +40,32 @@ pub(crate) fn lookup(dir: &RsInode, name: &[u8]) -> Result<Option<ARef<Inode>>> 
         let mut found = KVec::new();
         let learned = lower_names::for_lookup(dir);
         // The upper read once: a copy-up may give the directory one now.
-        let upper = dir.upper().map(|dentry| (Real { layer: 0, dentry }, None));
-        let lowers = dir
-            .lowers()
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.borrow(), learned.and_then(|l| l.dir(i, &r.dentry))));
+        let upper = dir.upper().map(|dentry| {
+            let names = Names::Upper {
+                may_hold_whiteout: !dir.upper_has_no_wh(),
+            };
+            (Real { layer: 0, dentry }, names)
+        });
+        let lowers = dir.lowers().iter().enumerate().map(|(i, r)| {
+            let names = match learned.and_then(|l| l.dir(i, &r.dentry)) {
+                Some(names) => Names::Learned(names),
+                None => Names::Unknown,
+            };
+            (r.borrow(), names)
+        });
         let mut parents = Iterator::chain(upper.into_iter(), lowers).peekable();
         while let Some((parent, names)) = parents.next() {
             let layer = fs.layer(parent.layer)?;
             // Whiteouts and opacity only matter to layers below this one.
             let bottom = parents.peek().is_none();
             let looked_up = match names {
-                Some(names) => lookup_learned(layer, parent.dentry, name, bottom, names, sought)?,
-                None => lookup_in_layer(layer, parent.dentry, name, bottom, true)?,
+                Names::Learned(names) => {
+                    lookup_learned(layer, parent.dentry, name, bottom, names, sought)?
+                }
+                Names::Upper { may_hold_whiteout } => {
+                    lookup_in_layer(layer, parent.dentry, name, bottom, may_hold_whiteout)?
+                }
+                Names::Unknown => lookup_in_layer(layer, parent.dentry, name, bottom, true)?,
             };
             match looked_up {
                 Found::Nothing => continue,
@@ -104,6 +116,16 @@ fn split_upper(
         }
     }
     Ok((upper, lowers))
+}
+
+/// What the union knows of a real directory's names before asking it.
+enum Names<'a> {
+    /// A lower directory's, learned.
+    Learned(&'a NameHashes),
+    /// The upper directory, which may be known to hold no `.wh.` entry.
+    Upper { may_hold_whiteout: bool },
+    /// Nothing.
+    Unknown,
 }
 
 /// What one layer says about a name.

@@ -156,32 +156,36 @@ impl RealFile {
         Ok(cloned == len)
     }
 
-    /// Copies `len` bytes at `pos` to the same offset of `dst`: by the
-    /// filesystem's own copy_file_range where it has one, else through the
-    /// page cache (splice), between any two filesystems.
+    /// Copies `len` bytes at `pos` to the same offset of `dst`, through
+    /// the page cache (splice), between any two filesystems, as overlayfs's
+    /// copy-up does: `vfs_copy_file_range` would add its checks and
+    /// notifications to every chunk, for nothing a copy-up needs.
     pub(crate) fn copy_range_to(&self, dst: &RealFile, pos: i64, len: usize) -> Result {
-        let mut done = 0;
-        while done < len {
-            let at = pos.saturating_add(done as i64);
-            // SAFETY: both files are open; COPY_FILE_SPLICE is the in-kernel
-            // caller's leave to copy across superblocks.
+        let end = i64::try_from(len)
+            .ok()
+            .and_then(|l| pos.checked_add(l))
+            .ok_or(EIO)?;
+        let (mut in_pos, mut out_pos) = (pos, pos);
+        while in_pos < end {
+            // SAFETY: both files are open, `dst` for writing; the range was
+            // checked for overflow above, as `rw_verify_area` would;
+            // `do_splice_direct` takes write access to `dst` itself.
             let n = unsafe {
-                bindings::vfs_copy_file_range(
+                bindings::do_splice_direct(
                     self.as_ptr(),
-                    at,
+                    &mut in_pos,
                     dst.as_ptr(),
-                    at,
-                    len - done,
-                    bindings::COPY_FILE_SPLICE,
+                    &mut out_pos,
+                    (end - in_pos) as usize,
+                    bindings::SPLICE_F_MOVE,
                 )
             };
             if n < 0 {
                 return Err(Error::from_errno(n as i32));
             }
-            if n == 0 {
+            if n == 0 || in_pos != out_pos {
                 return Err(EIO);
             }
-            done += n as usize;
         }
         Ok(())
     }

@@ -11,7 +11,7 @@ use core::pin::Pin;
 use core::{
     cell::UnsafeCell,
     ptr::NonNull,
-    sync::atomic::{AtomicPtr, AtomicU32, Ordering},
+    sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering},
 };
 use kernel::{
     new_mutex,
@@ -240,6 +240,9 @@ pub(crate) struct RsInode {
     lower_names: OnceBox<LowerNames>,
     /// Lookups made in a directory so far: learning waits for a few.
     lookups: AtomicU32,
+    /// A directory whose upper directory this union made, in a union that
+    /// writes no `.wh.` entries: it holds none.
+    upper_has_no_wh: AtomicBool,
 }
 
 // SAFETY: per the invariants, `lowers` is only written while no other
@@ -289,6 +292,18 @@ impl RsInode {
     /// [`crate::lower_names`]).
     pub(crate) fn lower_names(&self) -> &OnceBox<LowerNames> {
         &self.lower_names
+    }
+
+    /// Can the directory's upper directory hold no `.wh.` entry? True once
+    /// [`RsInode::set_upper_has_no_wh`] said so.
+    pub(crate) fn upper_has_no_wh(&self) -> bool {
+        self.upper_has_no_wh.load(Ordering::Relaxed)
+    }
+
+    /// Says the upper directory holds no `.wh.` entry and never will: the
+    /// union made it empty and writes none.
+    pub(crate) fn set_upper_has_no_wh(&self) {
+        self.upper_has_no_wh.store(true, Ordering::Relaxed);
     }
 
     /// Counts a lookup in this directory; returns how many came before.
@@ -612,6 +627,7 @@ pub(crate) unsafe extern "C" fn alloc_union_inode(
         listing <- new_mutex!(crate::readdir::SharedListing::default()),
         lower_names: OnceBox::new(),
         lookups: AtomicU32::new(0),
+        upper_has_no_wh: AtomicBool::new(false),
     });
     match KBox::pin_init(init, GFP_KERNEL) {
         Ok(rs) => {
