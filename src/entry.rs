@@ -65,6 +65,22 @@ pub(crate) struct UnionFs {
     pub(crate) _branch_files: BranchFiles,
 }
 
+impl Drop for UnionFs {
+    /// The layers' private mounts go together: one RCU grace period for
+    /// all of them, not one each.
+    fn drop(&mut self) {
+        let layers = core::mem::take(&mut self.layers);
+        let Ok(mut mounts) = KVec::with_capacity(layers.len(), GFP_KERNEL) else {
+            return;
+        };
+        for layer in layers {
+            // Cannot fail: the capacity is there.
+            let _ = mounts.push(layer.mnt, GFP_KERNEL);
+        }
+        crate::vfs::unmount_all(mounts);
+    }
+}
+
 /// Where a change to the union goes: the upper layer, and the work
 /// directory, on the upper layer's mount, where changes are prepared.
 #[derive(Clone, Copy)]

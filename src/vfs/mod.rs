@@ -39,7 +39,7 @@ pub(crate) use inode::{CopyUp, Iget, Inode, InodeLock, InodeOps, RsInode};
 pub(crate) use namei::{DirOps, LockedDir, MntWrite, RenameLock};
 pub(crate) use once::OnceBox;
 pub(crate) use ops::ops_for_mode;
-pub(crate) use path::{MntIdmap, Path, PrivateMount};
+pub(crate) use path::{unmount_all, MntIdmap, Path, PrivateMount};
 pub(crate) use seq_file::SeqFile;
 pub(crate) use super_block::{NewSuperBlock, SuperBlock, UnionSb};
 pub(crate) use sysfs::{BranchFiles, SysfsRoot};

@@ -148,6 +148,7 @@ impl Drop for Path {
 }
 
 /// A mount made by `clone_private_mount`, unmounted on drop.
+#[repr(transparent)]
 pub(crate) struct PrivateMount(NonNull<bindings::vfsmount>);
 
 // SAFETY: a vfsmount is a refcounted kernel object usable from any thread.
@@ -219,6 +220,24 @@ impl PrivateMount {
         kernel::error::to_result(unsafe {
             bindings::rsunion_sync_filesystem((*self.0.as_ptr()).mnt_sb)
         })
+    }
+}
+
+/// Unmounts every mount of `mounts` after one RCU grace period for all
+/// (`kern_unmount_array`, as overlayfs unmounts its layers): dropping them
+/// one by one waits a grace period each, seconds for a union of 500
+/// layers.
+pub(crate) fn unmount_all(mut mounts: KVec<PrivateMount>) {
+    let Ok(count) = u32::try_from(mounts.len()) else {
+        return;
+    };
+    // SAFETY: `PrivateMount` is a transparent `NonNull<vfsmount>`, so the
+    // vector is an array of `count` mount pointers, each one
+    // `clone_private_mount` gave us to unmount once. `set_len(0)` forgets
+    // them, so that no `Drop` unmounts them again.
+    unsafe {
+        bindings::kern_unmount_array(mounts.as_mut_ptr().cast(), count);
+        mounts.set_len(0);
     }
 }
 
