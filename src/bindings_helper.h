@@ -16,6 +16,7 @@
 #include <linux/fs_parser.h>
 #include <linux/fs_stack.h>
 #include <linux/iversion.h>
+#include <linux/magic.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
 #include <linux/path.h>
@@ -134,14 +135,26 @@ static inline void rsunion_acl_dont_cache(struct inode *inode)
 }
 
 /*
- * May a listing of DIR stand for what lookups in it find? Not where the
- * filesystem folds names (d_hash/d_compare: casefolding) or may change
- * them under us (revalidation: network and synthetic filesystems).
+ * May a listing of DIR stand for what lookups in it find, and will every
+ * change to its names move its i_version? Only on filesystems known to
+ * do both: tmpfs, ext2/3/4 and XFS (not its deprecated ascii-ci format,
+ * whose lookups fold case inside ->lookup), and not where names are
+ * folded (d_hash/d_compare: casefolding) or encrypted (fscrypt's
+ * revalidation: the listing shows no-key names). btrfs is left out: a
+ * snapshot made in a directory does not move its i_version.
  */
 static inline bool rsunion_names_are_plain(const struct dentry *dir)
 {
-	return !(dir->d_flags & (DCACHE_OP_HASH | DCACHE_OP_COMPARE |
-				 DCACHE_OP_REVALIDATE | DCACHE_OP_WEAK_REVALIDATE));
+	switch (dir->d_sb->s_magic) {
+	case TMPFS_MAGIC:
+	case EXT4_SUPER_MAGIC:
+	case XFS_SUPER_MAGIC:
+		break;
+	default:
+		return false;
+	}
+	return !(dir->d_flags & (DCACHE_OP_HASH | DCACHE_OP_COMPARE)) &&
+	       d_really_is_positive(dir) && !IS_ENCRYPTED(d_inode(dir));
 }
 
 /*

@@ -4,10 +4,13 @@
 //! an object that lives only in lower layers, copy it (data, mode, owner,
 //! times, xattrs) into the upper layer, parents first.
 //!
-//! The copy is built under a temporary name in the work directory and
-//! renamed into place, so a failure half-way leaves the lower object
-//! visible and nothing partial in the upper layer. Copy-ups of one object
-//! serialise on its mutex: the second copier finds it done.
+//! The copy is built in the work directory and put in place whole, so a
+//! failure half-way leaves the lower object visible and nothing partial in
+//! the upper layer: a regular file in an unnamed file (`O_TMPFILE`) that
+//! is linked in, as overlayfs does, anything else (or where the upper
+//! filesystem makes no unnamed files) under a temporary name that is
+//! renamed. Copy-ups of one object serialise on its mutex: the second
+//! copier finds it done.
 
 use crate::entry::{RsInode, UnionFs, Upper, WhiteoutFormat};
 use crate::util::{is_private, real_path, wh_name, ORIGIN_INO_XATTR};
@@ -166,7 +169,11 @@ fn copy_up_unnamed(
     let copy = {
         let _write = MntWrite::get(&upper.mnt)?;
         // Owner-only until the attributes are copied, as a named temporary.
-        match RealFile::tmpfile(work, S_IFREG | 0o600, &fs.creds) {
+        // On the union's private clone of the upper mount, as every other
+        // work directory operation: not the mounter's `workdir=` mount,
+        // whose remount or fanotify marks are not the union's business.
+        let work = Path::new(&upper.mnt, work.dentry());
+        match RealFile::tmpfile(&work, S_IFREG | 0o600, &fs.creds) {
             Err(e) if e == crate::vfs::errno::eopnotsupp() => return Ok(false),
             made => made?,
         }
@@ -403,13 +410,18 @@ fn record_origin(fs: &UnionFs, lower: &Dentry, temp: &Dentry, mnt: &PrivateMount
 /// Each data extent is found once and then copied in chunks: seeking
 /// the next hole per chunk would scan a tmpfs file's page cache from the
 /// chunk to the extent's end every time, quadratic in its size. A file
-/// with as many blocks as bytes (`dense`) has no hole to look for: the
-/// seeks, which scan its whole page cache on tmpfs, are skipped, as `cp`
-/// skips them.
+/// with as many blocks as bytes (`dense`) is copied whole, unsought: the
+/// seeks scan its whole page cache on tmpfs. `cp` guesses the same way;
+/// blocks beyond the end or for metadata can hide a hole, which the copy
+/// then fills with zeros (its content the same, only less sparse).
 fn copy_data(src: &RealFile, dst: &RealFile, len: i64, dense: bool) -> Result {
     if dst.clone_range(src, len)? {
         return Ok(());
     }
+    // `do_splice_direct` leaves these checks (security modules') to its
+    // callers, as overlayfs's copy-up makes them: once, for the whole.
+    src.verify_area(false, 0, len)?;
+    dst.verify_area(true, 0, len)?;
     if dense {
         return copy_extent(src, dst, 0, len);
     }

@@ -20,9 +20,10 @@
 //! to the layer.
 //!
 //! Never learned: the upper layer (it changes all the time), and a lower
-//! directory whose filesystem keeps no change counter, folds or
-//! revalidates names (casefolding, network filesystems), that the mounter
-//! may not list, or that holds more than [`MAX_NAMES`] entries.
+//! directory not on tmpfs, ext2/3/4 or XFS (filesystems known to move
+//! `i_version` on every change of names), one whose names are folded
+//! (casefolding) or encrypted, one the mounter cannot open, or one that
+//! holds more than [`MAX_NAMES`] entries.
 
 use crate::entry::{Real, RsInode};
 use crate::util::{heap_sort, real_path, WH_PREFIX};

@@ -26,13 +26,13 @@ pub(crate) fn root_inode(sb: &UnionSb, fs: &UnionFs) -> Result<ARef<Inode>> {
 
 /// Looks `name` up in union directory `dir`: `None` when no layer shows it.
 pub(crate) fn lookup(dir: &RsInode, name: &[u8]) -> Result<Option<ARef<Inode>>> {
-    if is_wh_name(name) {
-        return Ok(None);
-    }
     // Said before any layer is asked, as overlayfs says it: a learned
     // directory may ask none.
     if name.len() > NAME_MAX {
         return Err(errno::enametoolong());
+    }
+    if is_wh_name(name) {
+        return Ok(None);
     }
     let fs = dir.fs();
     let sought = Sought::new(name);

@@ -208,7 +208,8 @@ impl Dentry {
         // than the read, on every path walk step.
         // SAFETY: `self` is live; `d_inode` is read once, as READ_ONCE
         // would, and a referenced positive dentry keeps its inode.
-        let inode = unsafe { core::ptr::read_volatile(&(*self.as_ptr()).d_inode) };
+        let inode =
+            unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*self.as_ptr()).d_inode)) };
         // SAFETY: non-NULL `d_inode` is live as long as `self`.
         (!inode.is_null()).then(|| unsafe { Inode::from_raw(inode) })
     }
@@ -267,8 +268,9 @@ impl Dentry {
         Ok(copy)
     }
 
-    /// Does this directory's listing name exactly what lookups in it find:
-    /// no name folding, no revalidation?
+    /// Does this directory's listing name exactly what lookups in it find,
+    /// and does every change of its names move its `i_version`? (Known
+    /// only of some filesystems: see `rsunion_names_are_plain`.)
     pub(crate) fn names_are_plain(&self) -> bool {
         // SAFETY: `self` is a live dentry; `d_flags`' op bits are set when
         // it is allocated and do not change after.

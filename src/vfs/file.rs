@@ -168,8 +168,9 @@ impl RealFile {
         let (mut in_pos, mut out_pos) = (pos, pos);
         while in_pos < end {
             // SAFETY: both files are open, `dst` for writing; the range was
-            // checked for overflow above, as `rw_verify_area` would;
-            // `do_splice_direct` takes write access to `dst` itself.
+            // checked for overflow above, and the caller checked it with
+            // `verify_area` as `do_splice_direct` wants; it takes write
+            // access to `dst` itself.
             let n = unsafe {
                 bindings::do_splice_direct(
                     self.as_ptr(),
@@ -192,6 +193,16 @@ impl RealFile {
 
     pub(crate) fn as_ptr(&self) -> *mut bindings::file {
         self.0.as_ptr()
+    }
+
+    /// May `len` bytes at `pos` be read (`write`: written) through this
+    /// file: in range, and allowed by security modules (`rw_verify_area`)?
+    pub(crate) fn verify_area(&self, write: bool, pos: i64, len: i64) -> Result {
+        let len = usize::try_from(len).map_err(|_| EINVAL)?;
+        // SAFETY: `self` is an open file; `pos` is a readable offset.
+        kernel::error::to_result(unsafe {
+            bindings::rw_verify_area(i32::from(write), self.as_ptr(), &pos, len)
+        })
     }
 
     /// The real dentry the file is open at.

@@ -99,9 +99,9 @@ impl Inode {
 
     /// The 512-byte blocks the inode's data takes up (`i_blocks`).
     pub(crate) fn blocks(&self) -> u64 {
-        // SAFETY: `i_blocks` of a live inode is readable (racily, as
-        // `generic_fillattr` reads it).
-        unsafe { (*self.as_ptr()).i_blocks }
+        // SAFETY: `i_blocks` of a live inode is readable, once, as
+        // `generic_fillattr` reads it (racily).
+        unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*self.as_ptr()).i_blocks)) }
     }
 
     pub(crate) fn size(&self) -> i64 {
