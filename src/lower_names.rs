@@ -22,7 +22,7 @@
 //! Never learned: the upper layer (it changes all the time), and a lower
 //! directory not on tmpfs, ext2/3/4 or XFS (filesystems known to move
 //! `i_version` on every change of names), one whose names are folded
-//! (casefolding) or encrypted, one the mounter cannot open, or one that
+//! (casefolding) or encrypted, one that cannot be opened, or one that
 //! holds more than [`MAX_NAMES`] entries.
 
 use crate::entry::{Real, RsInode};
