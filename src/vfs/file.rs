@@ -167,10 +167,10 @@ impl RealFile {
             .ok_or(EIO)?;
         let (mut in_pos, mut out_pos) = (pos, pos);
         while in_pos < end {
-            // SAFETY: both files are open, `dst` for writing; the range was
-            // checked for overflow above, and the caller checked it with
-            // `verify_area` as `do_splice_direct` wants; it takes write
-            // access to `dst` itself.
+            // The range was checked for overflow above and by the caller's
+            // `verify_area`, as `do_splice_direct` wants.
+            // SAFETY: both files are open, `dst` for writing, and
+            // `do_splice_direct` takes write access to `dst` itself.
             let n = unsafe {
                 bindings::do_splice_direct(
                     self.as_ptr(),

@@ -231,10 +231,10 @@ pub(crate) fn unmount_all(mut mounts: KVec<PrivateMount>) {
     let Ok(count) = u32::try_from(mounts.len()) else {
         return;
     };
-    // SAFETY: `PrivateMount` is a transparent `NonNull<vfsmount>`, so the
-    // vector is an array of `count` mount pointers, each one
-    // `clone_private_mount` gave us to unmount once. `set_len(0)` forgets
-    // them, so that no `Drop` unmounts them again.
+    // `set_len(0)` forgets the mounts, so that no `Drop` unmounts them
+    // again.
+    // SAFETY: `PrivateMount` is a transparent `NonNull<vfsmount>`: the
+    // vector is `count` mounts `clone_private_mount` gave us to unmount.
     unsafe {
         bindings::kern_unmount_array(mounts.as_mut_ptr().cast(), count);
         mounts.set_len(0);
