@@ -689,13 +689,25 @@ static int make_four_layers(void)
 	return 0;
 }
 
-TEST_F(lookup, learned_directory_keeps_every_rule)
+/*
+ * The union learns a merged directory's lower names after a few lookups
+ * in it, or when it reads the directory (its merge lists each layer).
+ */
+static int list_dir(const char *dir)
+{
+	char names[4096];
+
+	return names_of(dir, names, sizeof(names));
+}
+
+static void keeps_every_rule(struct __test_metadata *_metadata, const char *top,
+			     int (*learn)(const char *))
 {
 	char names[256];
 
 	ASSERT_EQ(0, make_four_layers());
-	ASSERT_EQ(0, mount_layers(self->dir, 4));
-	ASSERT_EQ(0, learn_dir("mnt/d"));
+	ASSERT_EQ(0, mount_layers(top, 4));
+	ASSERT_EQ(0, learn("mnt/d"));
 
 	ASSERT_EQ(0, lstat_errno("mnt/d/top"));
 	ASSERT_EQ(0, lstat_errno("mnt/d/second"));
@@ -709,20 +721,41 @@ TEST_F(lookup, learned_directory_keeps_every_rule)
 	ASSERT_STREQ("in_bottom in_second", names);
 }
 
+TEST_F(lookup, learned_directory_keeps_every_rule)
+{
+	keeps_every_rule(_metadata, self->dir, learn_dir);
+}
+
+TEST_F(lookup, listed_directory_keeps_every_rule)
+{
+	keeps_every_rule(_metadata, self->dir, list_dir);
+}
+
 /*
  * aufs shows a change made to a lower branch of a mounted union, and the
  * seed article relies on it: a learned list must not hide it.
  */
-TEST_F(lookup, learned_directory_sees_lower_changes)
+static void sees_lower_changes(struct __test_metadata *_metadata, const char *top,
+			       int (*learn)(const char *))
 {
 	ASSERT_EQ(0, make_four_layers());
-	ASSERT_EQ(0, mount_layers(self->dir, 4));
-	ASSERT_EQ(0, learn_dir("mnt/d"));
+	ASSERT_EQ(0, mount_layers(top, 4));
+	ASSERT_EQ(0, learn("mnt/d"));
 
 	ASSERT_EQ(0, mkfile("l3/d/added_below", "new\n"));
 	ASSERT_EQ(0, lstat_errno("mnt/d/added_below"));
 	ASSERT_EQ(0, mkfile("l2/d/.wh.bottom2", ""));
 	ASSERT_EQ(ENOENT, lstat_errno("mnt/d/bottom2"));
+}
+
+TEST_F(lookup, learned_directory_sees_lower_changes)
+{
+	sees_lower_changes(_metadata, self->dir, learn_dir);
+}
+
+TEST_F(lookup, listed_directory_sees_lower_changes)
+{
+	sees_lower_changes(_metadata, self->dir, list_dir);
 }
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -785,7 +818,8 @@ static int trace_calls_stop(const char *function)
  * layer, and a name in the bottom layer one lookup, there; overlayfs makes
  * one in every layer, rsunion without learned names two (NAME, .wh.NAME).
  */
-TEST_F(lookup, learned_directory_skips_layers_without_the_name)
+static void skips_layers_without_the_name(struct __test_metadata *_metadata,
+					  const char *top, int (*learn)(const char *))
 {
 	const char *fn = "lookup_one_unlocked";
 	char path[PATH_MAX];
@@ -796,8 +830,8 @@ TEST_F(lookup, learned_directory_skips_layers_without_the_name)
 		snprintf(path, sizeof(path), "l4/d/many%d", i);
 		ASSERT_EQ(0, mkfile(path, ""));
 	}
-	ASSERT_EQ(0, mount_layers(self->dir, 4));
-	ASSERT_EQ(0, learn_dir("mnt/d"));
+	ASSERT_EQ(0, mount_layers(top, 4));
+	ASSERT_EQ(0, learn("mnt/d"));
 
 	ASSERT_EQ(0, trace_calls_start(fn)) TH_LOG("ftrace: %s", strerror(errno));
 	for (i = 0; i < 20; i++) {
@@ -814,6 +848,17 @@ TEST_F(lookup, learned_directory_skips_layers_without_the_name)
 	}
 	calls = trace_calls_stop(fn);
 	ASSERT_EQ(20, calls) TH_LOG("20 bottom names: %d lookups in layers", calls);
+}
+
+TEST_F(lookup, learned_directory_skips_layers_without_the_name)
+{
+	skips_layers_without_the_name(_metadata, self->dir, learn_dir);
+}
+
+/* find, ls -R, du: each directory is read, then its names looked up. */
+TEST_F(lookup, listed_directory_skips_layers_without_the_name)
+{
+	skips_layers_without_the_name(_metadata, self->dir, list_dir);
 }
 
 /*

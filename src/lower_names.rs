@@ -19,6 +19,11 @@
 //! directory's counter has moved is not used again, and lookups there go
 //! to the layer.
 //!
+//! A merged directory's listing reads every lower directory anyway: what
+//! it reads is learned then too, at no cost but the lists' memory, so a
+//! walk such as `find` that lists a directory and then looks its names
+//! up asks only the layers that have them.
+//!
 //! Never learned: the upper layer (it changes all the time), and a lower
 //! directory not on tmpfs, ext2/3/4 or XFS (filesystems known to move
 //! `i_version` on every change of names), one whose names are folded
@@ -119,29 +124,73 @@ fn learn(dir: &RsInode) -> Result<KBox<LowerNames>> {
 /// The hashes of the names real directory `real` holds; `None` when it
 /// cannot stand for the lookups (see the module's comment).
 fn list(dir: &RsInode, real: Real<'_>) -> Result<Option<NameHashes>> {
-    if !real.dentry.names_are_plain() {
-        return Ok(None);
-    }
-    // Read before the listing: a change made while it is read moves it.
-    let Some(version) = real.dentry.inode().and_then(Inode::query_version) else {
+    let Some(mut names) = NameList::start(real) else {
         return Ok(None);
     };
     let file = RealFile::open_dir(&real_path(dir, real)?, &dir.fs().creds)?;
-    let mut hashes = KVVec::new();
-    let mut too_many = false;
-    read_real_dir_on(&file, &mut |e: RawEntry<'_>| {
-        if hashes.len() >= MAX_NAMES {
-            too_many = true;
-            return Ok(false);
+    read_real_dir_on(&file, &mut |e: RawEntry<'_>| Ok(names.add(e.name)))?;
+    Ok(names.finish())
+}
+
+/// The names of one lower directory, learned while something reads it.
+pub(crate) struct NameList {
+    hashes: KVVec<u32>,
+    version: u64,
+    /// Too many names, or no memory for them: nothing is learned.
+    given_up: bool,
+}
+
+impl NameList {
+    /// Starts learning `real`, a lower directory about to be read from its
+    /// first entry; `None` where it cannot be learned.
+    pub(crate) fn start(real: Real<'_>) -> Option<Self> {
+        if !real.dentry.names_are_plain() {
+            return None;
         }
-        hashes.push(hash(FNV_BASIS, e.name), GFP_KERNEL_ACCOUNT)?;
-        Ok(true)
-    })?;
-    if too_many {
-        return Ok(None);
+        // Read before the listing: a change made while it is read moves it.
+        let version = real.dentry.inode().and_then(Inode::query_version)?;
+        Some(Self {
+            hashes: KVVec::new(),
+            version,
+            given_up: false,
+        })
     }
-    heap_sort(hashes.as_mut_slice(), u32::cmp);
-    Ok(Some(NameHashes { hashes, version }))
+
+    /// Takes one name the directory lists; false once it has given up.
+    pub(crate) fn add(&mut self, name: &[u8]) -> bool {
+        if self.given_up {
+            return false;
+        }
+        self.given_up = self.hashes.len() >= MAX_NAMES
+            || self
+                .hashes
+                .push(hash(FNV_BASIS, name), GFP_KERNEL_ACCOUNT)
+                .is_err();
+        !self.given_up
+    }
+
+    /// The list, once the directory has been read to its end.
+    pub(crate) fn finish(mut self) -> Option<NameHashes> {
+        if self.given_up {
+            return None;
+        }
+        heap_sort(self.hashes.as_mut_slice(), u32::cmp);
+        Some(NameHashes {
+            hashes: self.hashes,
+            version: self.version,
+        })
+    }
+}
+
+/// Keeps what a merge of `dir` learned of its lower directories, one entry
+/// per directory of `lowers()` in its order, unless `dir` knows already.
+pub(crate) fn learned_by_merge(dir: &RsInode, dirs: KVec<Option<NameHashes>>) {
+    if dir.lower_names().get().is_some() || dirs.len() != dir.lowers().len() {
+        return;
+    }
+    if let Ok(names) = KBox::new(LowerNames { dirs }, GFP_KERNEL) {
+        dir.lower_names().set(names);
+    }
 }
 
 const FNV_BASIS: u32 = 0x811c_9dc5;

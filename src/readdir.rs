@@ -11,9 +11,12 @@
 //! `ovl_dir_cache`), and charged to the memory cgroup of whoever read it.
 //! There `f_pos` indexes the list (after `.` and `..`), so small getdents
 //! buffers and seekdir/telldir stay consistent. Seeking back to 0 starts
-//! afresh in both cases.
+//! afresh in both cases. A merge also leaves the directory's lookups what
+//! each lower directory holds (`lower_names`): `find` and `ls -R` read a
+//! directory, then look its names up.
 
 use crate::entry::{Real, RsInode};
+use crate::lower_names::{self, NameList};
 use crate::util::{heap_sort, is_wh_name, real_path, WH_PREFIX};
 use crate::vfs::consts::{DT_CHR, DT_UNKNOWN, SEEK_CUR, SEEK_SET};
 use crate::vfs::{
@@ -327,12 +330,25 @@ pub(crate) fn llseek(
 
 /// Reads every layer of `inode` and merges what they show.
 fn merge(inode: &RsInode) -> Result<Merged> {
-    let mut names = KVVec::new();
-    let mut cands = KVVec::new();
+    // Room for a small directory's names: growing a vector by doubling
+    // from nothing costs a dozen reallocations a listing.
+    let mut names = KVVec::with_capacity(1024, GFP_KERNEL_ACCOUNT)?;
+    let mut cands = KVVec::with_capacity(64, GFP_KERNEL_ACCOUNT)?;
+    let fs = inode.fs();
+    let learning = inode.lower_names().get().is_none();
+    let mut learned = KVec::new();
     for (depth, real) in inode.reals().enumerate() {
+        let lower = !fs.layer(real.layer)?.writable;
+        let mut list = (learning && lower).then(|| NameList::start(real)).flatten();
         let start = cands.len();
-        read_layer(inode, real, depth, &mut names, &mut cands)?;
+        read_layer(inode, real, depth, &mut names, &mut cands, list.as_mut())?;
         mark_char_whiteouts(inode, real, &names, cands.get_mut(start..).ok_or(EIO)?)?;
+        if learning && lower {
+            learned.push(list.and_then(NameList::finish), GFP_KERNEL)?;
+        }
+    }
+    if learning {
+        lower_names::learned_by_merge(inode, learned);
     }
     // Per name, the topmost layer decides; within one layer an object
     // beats a `.wh.` entry for the same name (that one hides the layers
@@ -364,7 +380,7 @@ fn merge(inode: &RsInode) -> Result<Merged> {
         }
     }
     // Discovery order: upper layers' entries first.
-    let mut entries = KVVec::new();
+    let mut entries = KVVec::with_capacity(cands.len(), GFP_KERNEL_ACCOUNT)?;
     for (c, _) in cands.into_iter().zip(keep.iter()).filter(|(_, &k)| k) {
         entries.push(c.entry, GFP_KERNEL_ACCOUNT)?;
     }
@@ -386,18 +402,23 @@ fn cmp_names(names: &[u8], a: &Candidate, b: &Candidate) -> Ordering {
 
 /// Appends what one real directory lists: objects, and `.wh.NAME`
 /// whiteouts as whiteouts of NAME; markers (`.wh..wh.*`) are dropped.
+/// `learning` takes every name the directory lists.
 fn read_layer(
     inode: &RsInode,
     real: Real<'_>,
     depth: usize,
     names: &mut KVVec<u8>,
     cands: &mut KVVec<Candidate>,
+    mut learning: Option<&mut NameList>,
 ) -> Result {
     let fs = inode.fs();
     let path = real_path(inode, real)?;
     fs.creds.with(|| {
         let dir = RealFile::open_dir(&path, &fs.creds)?;
         read_real_dir(&dir, &mut |e: RawEntry<'_>| {
+            if let Some(list) = learning.as_deref_mut() {
+                list.add(e.name);
+            }
             let (name, whiteout) = match e.name {
                 b"." | b".." => return Ok(()),
                 n if n.starts_with(b".wh..wh.") => return Ok(()),
