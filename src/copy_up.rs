@@ -385,6 +385,12 @@ fn copy_lower_data(fs: &UnionFs, rs: &RsInode, dst: &RealFile) -> Result {
 fn finish_temp(fs: &UnionFs, rs: &RsInode, lower: &Dentry, temp: &Dentry, data: Data) -> Result {
     let upper = fs.writable()?;
     let lower_layer = fs.layer(rs.top().ok_or(EIO)?.layer)?;
+    // Made in the work directory, the copy took its default ACL, if it has
+    // one: the copy may have the lower object's ACLs only. overlayfs strips
+    // its own work/work of ACLs at mount; rsunion's work directory is the
+    // mounter's workdir= itself, or the upper root (aufs syntax), neither
+    // the union's to change.
+    temp.drop_acls(&upper.mnt)?;
     copy_xattrs(lower, &lower_layer.mnt, temp, &upper.mnt)?;
     record_origin(fs, lower, temp, &upper.mnt)?;
     temp.set_attrs_like(lower.inode().ok_or(EIO)?, &upper.mnt, data == Data::Copy)

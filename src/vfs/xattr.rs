@@ -3,7 +3,7 @@
 //! Extended attributes of real objects (linux/xattr.h).
 
 use super::{bindings, errno, Dentry, PrivateMount};
-use kernel::{error::to_result, ffi, prelude::*, str::CStr};
+use kernel::{c_str, error::to_result, ffi, prelude::*, str::CStr};
 
 /// Reads a value of a size the kernel tells first: `read` called with an
 /// empty buffer answers the size, then fills a buffer that big; `None`
@@ -119,6 +119,46 @@ impl Dentry {
         }
     }
 }
+
+impl Dentry {
+    /// Removes POSIX ACL `name` (`system.posix_acl_*`) from this new
+    /// object if it has one: what it took from the directory it was made
+    /// in. A symlink has none, and only a directory a default one.
+    pub(crate) fn drop_acl(&self, mnt: &PrivateMount, name: &CStr) -> Result {
+        let kind = u32::from(self.inode().ok_or(ENOENT)?.mode()) & bindings::S_IFMT;
+        let default = name.as_bytes() == ACL_DEFAULT.as_bytes();
+        if kind == bindings::S_IFLNK || (default && kind != bindings::S_IFDIR) {
+            return Ok(());
+        }
+        // Asked first: removing nothing still changes the ctime and
+        // notifies watchers, and most work directories have no default ACL.
+        // SAFETY: `self` is live; `name` is a C string.
+        let acl = unsafe {
+            bindings::vfs_get_acl(mnt.idmap().as_ptr(), self.as_ptr(), name.as_char_ptr())
+        };
+        match kernel::error::from_err_ptr(acl) {
+            Ok(acl) if acl.is_null() => return Ok(()),
+            // SAFETY: `acl` is a referenced ACL, released once here.
+            Ok(acl) => unsafe { bindings::posix_acl_release(acl) },
+            Err(e) if e == errno::enodata() || e == errno::eopnotsupp() => return Ok(()),
+            Err(e) => return Err(e),
+        }
+        // SAFETY: `self` is live; `name` is a C string.
+        to_result(unsafe {
+            bindings::vfs_remove_acl(mnt.idmap().as_ptr(), self.as_ptr(), name.as_char_ptr())
+        })
+    }
+
+    /// Removes both kinds of POSIX ACL from this new object (see
+    /// [`Dentry::drop_acl`]).
+    pub(crate) fn drop_acls(&self, mnt: &PrivateMount) -> Result {
+        self.drop_acl(mnt, ACL_ACCESS)?;
+        self.drop_acl(mnt, ACL_DEFAULT)
+    }
+}
+
+const ACL_ACCESS: &CStr = c_str!("system.posix_acl_access");
+const ACL_DEFAULT: &CStr = c_str!("system.posix_acl_default");
 
 /// An xattr handler table entry the VFS reads from any thread.
 #[repr(transparent)]
@@ -458,17 +498,17 @@ impl Inherited {
                 self.mode,
             )
         })?;
-        let acls = [
-            (self.acl, c"system.posix_acl_access"),
-            (self.default_acl, c"system.posix_acl_default"),
-        ];
+        let acls = [(self.acl, ACL_ACCESS), (self.default_acl, ACL_DEFAULT)];
         for (acl, name) in acls {
             if acl.is_null() {
+                // `parent` gives none of this kind: one the work directory
+                // gave must go, as overlayfs's work directory gives none.
+                d.drop_acl(mnt, name)?;
                 continue;
             }
             // SAFETY: `d` is live; `acl` is a live ACL we hold.
             to_result(unsafe {
-                bindings::vfs_set_acl(mnt.idmap().as_ptr(), d.as_ptr(), name.as_ptr().cast(), acl)
+                bindings::vfs_set_acl(mnt.idmap().as_ptr(), d.as_ptr(), name.as_char_ptr(), acl)
             })?;
         }
         Ok(())
