@@ -19,7 +19,7 @@ use crate::vfs::consts::{
 };
 use crate::vfs::CopyUp;
 use crate::vfs::{
-    Dentry, DirOps, LockedDir, MntWrite, Path, PrivateMount, RealFile, RenameLock, XattrList,
+    Dentry, DirOps, LockedDir, MntWrite, Path, PrivateMount, RealFile, RenameLock, Times, XattrList,
 };
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{fmt, prelude::*, str::CString, types::ARef};
@@ -219,12 +219,7 @@ fn link_copy(
         serial.prepare_upper(linked.inode().ok_or(EIO)?)?;
         serial.set_upper(linked)?;
     }
-    if let Err(e) = upper_parent.set_times(&upper.mnt, &parent_times) {
-        pr_warn!(
-            "copy-up could not restore a directory's times: error {}\n",
-            e.to_errno()
-        );
-    }
+    restore_times(&upper.mnt, upper_parent, &parent_times, None);
     Ok(())
 }
 
@@ -282,22 +277,33 @@ fn place_temp(
         serial.prepare_upper(temp.inode().ok_or(EIO)?)?;
         serial.set_upper(temp.into())?;
     }
-    // The copy is in place and in use: a directory that refuses to take
-    // its times back (a failing filesystem, say) must not undo it.
-    let restored =
-        upper_parent
-            .set_times(&upper.mnt, &parent_times)
-            .and_then(|()| match &work_times {
-                Some(times) => work.dentry().set_times(&upper.mnt, times),
-                None => Ok(()),
-            });
+    let work_times = work_times.as_ref().map(|times| (work.dentry(), times));
+    restore_times(&upper.mnt, upper_parent, &parent_times, work_times);
+    Ok(())
+}
+
+/// Puts back the times of the directories placing a copy touched: the
+/// copy's parent, and the work directory where it shows. The copy is in
+/// place and in use: a directory that refuses to take its times back (a
+/// failing filesystem, say) must not undo it.
+fn restore_times(
+    mnt: &PrivateMount,
+    parent: &Dentry,
+    parent_times: &Times,
+    work: Option<(&Dentry, &Times)>,
+) {
+    let restored = parent
+        .set_times(mnt, parent_times)
+        .and_then(|()| match work {
+            Some((dir, times)) => dir.set_times(mnt, times),
+            None => Ok(()),
+        });
     if let Err(e) = restored {
         pr_warn!(
             "copy-up could not restore a directory's times: error {}\n",
             e.to_errno()
         );
     }
-    Ok(())
 }
 
 /// A free temporary name in the locked work directory `dir`, and its
