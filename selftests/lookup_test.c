@@ -700,14 +700,29 @@ static int list_dir(const char *dir)
 	return names_of(dir, names, sizeof(names));
 }
 
+/* The four layers under an upper layer that has d too. */
+static int mount_four_under_upper(const char *top)
+{
+	char opts[6 * PATH_MAX];
+
+	if (mkfile("u/d/up", "") || mkdir("w", 0755))
+		return -1;
+	snprintf(opts, sizeof(opts),
+		 "lowerdir=%s/l1:%s/l2:%s/l3:%s/l4,upperdir=%s/u,workdir=%s/w",
+		 top, top, top, top, top, top);
+	return mount("none", "mnt", "rsunion", 0, opts);
+}
+
 static void keeps_every_rule(struct __test_metadata *_metadata, const char *top,
-			     int (*learn)(const char *))
+			     int (*learn)(const char *), bool upper)
 {
 	char names[256];
 
 	ASSERT_EQ(0, make_four_layers());
-	ASSERT_EQ(0, mount_layers(top, 4));
+	ASSERT_EQ(0, upper ? mount_four_under_upper(top) : mount_layers(top, 4));
 	ASSERT_EQ(0, learn("mnt/d"));
+
+	ASSERT_EQ(0, upper ? lstat_errno("mnt/d/up") : 0);
 
 	ASSERT_EQ(0, lstat_errno("mnt/d/top"));
 	ASSERT_EQ(0, lstat_errno("mnt/d/second"));
@@ -723,12 +738,18 @@ static void keeps_every_rule(struct __test_metadata *_metadata, const char *top,
 
 TEST_F(lookup, learned_directory_keeps_every_rule)
 {
-	keeps_every_rule(_metadata, self->dir, learn_dir);
+	keeps_every_rule(_metadata, self->dir, learn_dir, false);
 }
 
 TEST_F(lookup, listed_directory_keeps_every_rule)
 {
-	keeps_every_rule(_metadata, self->dir, list_dir);
+	keeps_every_rule(_metadata, self->dir, list_dir, false);
+}
+
+/* The upper directory, read in the same merge, is never learned. */
+TEST_F(lookup, listed_directory_under_an_upper_keeps_every_rule)
+{
+	keeps_every_rule(_metadata, self->dir, list_dir, true);
 }
 
 /*

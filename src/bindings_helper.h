@@ -137,18 +137,17 @@ static inline void rsunion_acl_dont_cache(struct inode *inode)
 /*
  * May a listing of DIR stand for what lookups in it find, and will every
  * change to its names move its i_version? Only on filesystems known to
- * do both: tmpfs, ext2/3/4 and XFS (not its deprecated ascii-ci format,
- * whose lookups fold case inside ->lookup), and not where names are
- * folded (d_hash/d_compare: casefolding) or encrypted (fscrypt's
- * revalidation: the listing shows no-key names). btrfs is left out: a
- * snapshot made in a directory does not move its i_version.
+ * do both: tmpfs and ext2/3/4, and not where names are folded
+ * (d_hash/d_compare: casefolding) or encrypted (fscrypt's revalidation:
+ * the listing shows no-key names). XFS is left out: its ascii-ci format
+ * folds case inside ->lookup, where nothing outside XFS can see it; so is
+ * btrfs: a snapshot made in a directory does not move its i_version.
  */
 static inline bool rsunion_names_are_plain(const struct dentry *dir)
 {
 	switch (dir->d_sb->s_magic) {
 	case TMPFS_MAGIC:
 	case EXT4_SUPER_MAGIC:
-	case XFS_SUPER_MAGIC:
 		break;
 	default:
 		return false;

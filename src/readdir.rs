@@ -131,7 +131,7 @@ fn join_listing(inode: &RsInode) -> Result<Arc<Merged>> {
     if let Some(merged) = shared_listing(inode) {
         return Ok(merged);
     }
-    let merged = Arc::new(merge(inode)?, GFP_KERNEL_ACCOUNT)?;
+    let merged = Arc::new(merge(inode, Purpose::Listing)?, GFP_KERNEL_ACCOUNT)?;
     let mut shared = inode.lock_listing();
     if let Some(theirs) = &shared.merged {
         let theirs = theirs.clone();
@@ -328,27 +328,44 @@ pub(crate) fn llseek(
     Ok(new)
 }
 
+/// What a merge is for.
+#[derive(Clone, Copy)]
+enum Purpose {
+    /// A listing for readers, who may look its names up next.
+    Listing,
+    /// `rmdir`'s check that nothing shows: nothing to learn for.
+    EmptinessCheck,
+}
+
 /// Reads every layer of `inode` and merges what they show.
-fn merge(inode: &RsInode) -> Result<Merged> {
+fn merge(inode: &RsInode, purpose: Purpose) -> Result<Merged> {
     // Room for a small directory's names: growing a vector by doubling
     // from nothing costs a dozen reallocations a listing.
     let mut names = KVVec::with_capacity(1024, GFP_KERNEL_ACCOUNT)?;
     let mut cands = KVVec::with_capacity(64, GFP_KERNEL_ACCOUNT)?;
     let fs = inode.fs();
-    let learning = inode.lower_names().get().is_none();
-    let mut learned = KVec::new();
+    // Not learning costs time, never a listing.
+    let mut learned = match purpose {
+        Purpose::Listing if inode.lower_names().get().is_none() => {
+            KVec::with_capacity(inode.lowers().len(), GFP_KERNEL_ACCOUNT).ok()
+        }
+        _ => None,
+    };
     for (depth, real) in inode.reals().enumerate() {
         let lower = !fs.layer(real.layer)?.writable;
-        let mut list = (learning && lower).then(|| NameList::start(real)).flatten();
+        let mut list = (learned.is_some() && lower)
+            .then(|| NameList::start(real))
+            .flatten();
         let start = cands.len();
         read_layer(inode, real, depth, &mut names, &mut cands, list.as_mut())?;
         mark_char_whiteouts(inode, real, &names, cands.get_mut(start..).ok_or(EIO)?)?;
-        if learning && lower {
-            learned.push(list.and_then(NameList::finish), GFP_KERNEL)?;
+        if let (Some(dirs), true) = (&mut learned, lower) {
+            // Room for each lower directory was made above.
+            let _ = dirs.push(list.and_then(NameList::finish), GFP_KERNEL_ACCOUNT);
         }
     }
-    if learning {
-        lower_names::learned_by_merge(inode, learned);
+    if let Some(dirs) = learned {
+        lower_names::learned_by_merge(inode, dirs);
     }
     // Per name, the topmost layer decides; within one layer an object
     // beats a `.wh.` entry for the same name (that one hides the layers
@@ -472,7 +489,7 @@ fn mark_char_whiteouts(
 
 /// `rmdir` may remove a union directory only when it shows nothing.
 pub(crate) fn check_empty(inode: &RsInode) -> Result {
-    if merge(inode)?.entries.is_empty() {
+    if merge(inode, Purpose::EmptinessCheck)?.entries.is_empty() {
         Ok(())
     } else {
         Err(errno::enotempty())
