@@ -50,11 +50,14 @@ FIXTURE(acl) {
 	char path[512];
 };
 
-static const char *at(FIXTURE_DATA(acl) *self, const char *rel)
+static const char *path_in(char *buf, size_t size, const char *dir, const char *rel)
 {
-	snprintf(self->path, sizeof(self->path), "%s/%s", self->dir, rel);
-	return self->path;
+	snprintf(buf, size, "%s/%s", dir, rel);
+	return buf;
 }
+
+/* REL in a fixture's scratch directory, in the fixture's path buffer. */
+#define at(self, rel) path_in((self)->path, sizeof((self)->path), (self)->dir, (rel))
 
 FIXTURE_SETUP(acl)
 {
@@ -188,11 +191,6 @@ FIXTURE_VARIANT_ADD(workacl, aufs_syntax) {
 	.aufs = true,
 };
 
-static const char *wat(FIXTURE_DATA(workacl) *self, const char *rel)
-{
-	snprintf(self->path, sizeof(self->path), "%s/%s", self->dir, rel);
-	return self->path;
-}
 
 FIXTURE_SETUP(workacl)
 {
@@ -201,27 +199,27 @@ FIXTURE_SETUP(workacl)
 
 	ASSERT_EQ(0, rsunion_ensure_loaded());
 	ASSERT_EQ(0, scratch_get(self->dir));
-	ASSERT_EQ(0, mkdirs(wat(self, "l/d")));
-	ASSERT_EQ(0, write_file(wat(self, "l/f"), "root\n"));
-	ASSERT_EQ(0, chmod(wat(self, "l/f"), 0640));
-	ASSERT_EQ(0, write_file(wat(self, "l/d/f"), "deep\n"));
-	ASSERT_EQ(0, chmod(wat(self, "l/d/f"), 0604));
-	ASSERT_EQ(0, chmod(wat(self, "l/d"), 0751));
-	ASSERT_EQ(0, mkdirs(wat(self, "l/e")));
-	ASSERT_EQ(0, chmod(wat(self, "l/e"), 0705));
-	ASSERT_EQ(0, mkfifo(wat(self, "l/p"), 0620));
-	ASSERT_EQ(0, chmod(wat(self, "l/p"), 0620));
-	ASSERT_EQ(0, write_file(wat(self, "l/a"), "acl\n"));
-	ASSERT_EQ(0, setxattr(wat(self, "l/a"), ACL_ACCESS, &lacl, sizeof(lacl), 0));
-	ASSERT_EQ(0, mkdirs(wat(self, "l/wd/gone2")));
-	ASSERT_EQ(0, write_file(wat(self, "l/wd/gone"), "x\n"));
-	ASSERT_EQ(0, mkdirs(wat(self, "l/wm/gone2")));
-	ASSERT_EQ(0, write_file(wat(self, "l/wm/gone"), "x\n"));
-	ASSERT_EQ(0, mkdirs(wat(self, "u")));
-	ASSERT_EQ(0, mkdirs(wat(self, "w")));
-	ASSERT_EQ(0, mkdirs(wat(self, "mnt")));
+	ASSERT_EQ(0, mkdirs(at(self, "l/d")));
+	ASSERT_EQ(0, write_file(at(self, "l/f"), "root\n"));
+	ASSERT_EQ(0, chmod(at(self, "l/f"), 0640));
+	ASSERT_EQ(0, write_file(at(self, "l/d/f"), "deep\n"));
+	ASSERT_EQ(0, chmod(at(self, "l/d/f"), 0604));
+	ASSERT_EQ(0, chmod(at(self, "l/d"), 0751));
+	ASSERT_EQ(0, mkdirs(at(self, "l/e")));
+	ASSERT_EQ(0, chmod(at(self, "l/e"), 0705));
+	ASSERT_EQ(0, mkfifo(at(self, "l/p"), 0620));
+	ASSERT_EQ(0, chmod(at(self, "l/p"), 0620));
+	ASSERT_EQ(0, write_file(at(self, "l/a"), "acl\n"));
+	ASSERT_EQ(0, setxattr(at(self, "l/a"), ACL_ACCESS, &lacl, sizeof(lacl), 0));
+	ASSERT_EQ(0, mkdirs(at(self, "l/wd/gone2")));
+	ASSERT_EQ(0, write_file(at(self, "l/wd/gone"), "x\n"));
+	ASSERT_EQ(0, mkdirs(at(self, "l/wm/gone2")));
+	ASSERT_EQ(0, write_file(at(self, "l/wm/gone"), "x\n"));
+	ASSERT_EQ(0, mkdirs(at(self, "u")));
+	ASSERT_EQ(0, mkdirs(at(self, "w")));
+	ASSERT_EQ(0, mkdirs(at(self, "mnt")));
 	snprintf(self->upper, sizeof(self->upper), "%s/u", self->dir);
-	ASSERT_EQ(0, setxattr(wat(self, variant->aufs ? "u" : "w"), ACL_DEFAULT,
+	ASSERT_EQ(0, setxattr(at(self, variant->aufs ? "u" : "w"), ACL_DEFAULT,
 			      &dacl, sizeof(dacl), 0))
 		TH_LOG("setxattr: %s", strerror(errno));
 	if (variant->aufs)
@@ -229,13 +227,13 @@ FIXTURE_SETUP(workacl)
 	else
 		snprintf(opts, sizeof(opts), "lowerdir=%s/l,upperdir=%s/u,workdir=%s/w",
 			 self->dir, self->dir, self->dir);
-	ASSERT_EQ(0, mount("none", wat(self, "mnt"), "rsunion", 0, opts))
+	ASSERT_EQ(0, mount("none", at(self, "mnt"), "rsunion", 0, opts))
 		TH_LOG("mount: %s", strerror(errno));
 }
 
 FIXTURE_TEARDOWN(workacl)
 {
-	umount2(wat(self, "mnt"), MNT_DETACH);
+	umount2(at(self, "mnt"), MNT_DETACH);
 	scratch_put(self->dir);
 }
 
@@ -267,14 +265,14 @@ TEST_F(workacl, copy_up_takes_no_acl_from_the_work_directory)
 	unsigned int i;
 	int fd;
 
-	fd = open(wat(self, "mnt/f"), O_WRONLY | O_CLOEXEC);
+	fd = open(at(self, "mnt/f"), O_WRONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	close(fd);
-	fd = open(wat(self, "mnt/d/f"), O_WRONLY | O_CLOEXEC);
+	fd = open(at(self, "mnt/d/f"), O_WRONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	close(fd);
-	ASSERT_EQ(0, utimes(wat(self, "mnt/e"), NULL));
-	ASSERT_EQ(0, utimes(wat(self, "mnt/p"), NULL));
+	ASSERT_EQ(0, utimes(at(self, "mnt/e"), NULL));
+	ASSERT_EQ(0, utimes(at(self, "mnt/p"), NULL));
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		const char *n = names[i];
 		char lower[256];
@@ -289,8 +287,8 @@ TEST_F(workacl, copy_up_takes_no_acl_from_the_work_directory)
 		ASSERT_EQ(lmode(lower), lmode(in_dir(u, n)))
 			TH_LOG("%s: mode %o, lower's %o", n, lmode(in_dir(u, n)), lmode(lower));
 	}
-	ASSERT_EQ(ENODATA, acl_errno(wat(self, "mnt/f"), ACL_ACCESS));
-	ASSERT_EQ(0640 | S_IFREG, lmode(wat(self, "mnt/f")));
+	ASSERT_EQ(ENODATA, acl_errno(at(self, "mnt/f"), ACL_ACCESS));
+	ASSERT_EQ(0640 | S_IFREG, lmode(at(self, "mnt/f")));
 }
 
 /* A lower access ACL is what the copy gets, not the work directory's. */
@@ -299,12 +297,12 @@ TEST_F(workacl, copy_up_keeps_exactly_the_lower_acl)
 	struct acl want = acl_for(1000), got;
 	int fd;
 
-	fd = open(wat(self, "mnt/a"), O_WRONLY | O_CLOEXEC);
+	fd = open(at(self, "mnt/a"), O_WRONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	close(fd);
 	ASSERT_EQ(sizeof(want), getxattr(in_dir(self->upper, "a"), ACL_ACCESS, &got, sizeof(got)));
 	ASSERT_EQ(0, memcmp(&want, &got, sizeof(want)));
-	ASSERT_EQ(lmode(wat(self, "l/a")), lmode(in_dir(self->upper, "a")));
+	ASSERT_EQ(lmode(at(self, "l/a")), lmode(in_dir(self->upper, "a")));
 }
 
 /* Do A and B have the same ACLs of either kind (or both none)? */
@@ -349,7 +347,7 @@ TEST_F(workacl, made_over_a_whiteout_takes_no_acl_from_the_work_directory)
 	char p[8][64];
 	int i, j, fd;
 
-	ASSERT_EQ(0, setxattr(wat(self, "mnt/wm"), ACL_DEFAULT, &minimal, sizeof(minimal), 0));
+	ASSERT_EQ(0, setxattr(at(self, "mnt/wm"), ACL_DEFAULT, &minimal, sizeof(minimal), 0));
 	for (i = 0; i < 2; i++) {
 		static const char *const names[] = { "gone", "fresh", "gone2", "fresh2" };
 
@@ -357,16 +355,16 @@ TEST_F(workacl, made_over_a_whiteout_takes_no_acl_from_the_work_directory)
 			snprintf(p[j], sizeof(p[j]), "mnt/%s/%s", parents[i], names[j]);
 			snprintf(p[4 + j], sizeof(p[j]), "u/%s/%s", parents[i], names[j]);
 		}
-		ASSERT_EQ(0, unlink(wat(self, p[0])));
-		ASSERT_EQ(0, rmdir(wat(self, p[2])));
-		fd = open(wat(self, p[0]), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		ASSERT_EQ(0, unlink(at(self, p[0])));
+		ASSERT_EQ(0, rmdir(at(self, p[2])));
+		fd = open(at(self, p[0]), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		ASSERT_LE(0, fd);
 		close(fd);
-		fd = open(wat(self, p[1]), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		fd = open(at(self, p[1]), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		ASSERT_LE(0, fd);
 		close(fd);
-		ASSERT_EQ(0, mkdir(wat(self, p[2]), 0755));
-		ASSERT_EQ(0, mkdir(wat(self, p[3]), 0755));
+		ASSERT_EQ(0, mkdir(at(self, p[2]), 0755));
+		ASSERT_EQ(0, mkdir(at(self, p[3]), 0755));
 		ASSERT_EQ(ENODATA, acl_errno(in_dir(self->dir, p[4]), ACL_ACCESS))
 			TH_LOG("%s has an access ACL", p[4]);
 		ASSERT_EQ(ENODATA, acl_errno(in_dir(self->dir, p[6]), ACL_ACCESS))

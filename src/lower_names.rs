@@ -151,8 +151,10 @@ impl NameList {
         }
         // Read before the listing: a change made while it is read moves it.
         let version = real.dentry.inode().and_then(Inode::query_version)?;
+        // Room for a small directory: growing from nothing costs a
+        // reallocation per doubling, on the readdir path.
         Some(Self {
-            hashes: KVVec::new(),
+            hashes: KVVec::with_capacity(64, GFP_KERNEL_ACCOUNT).ok()?,
             version,
             given_up: false,
         })

@@ -137,8 +137,8 @@ impl Dentry {
             bindings::vfs_get_acl(mnt.idmap().as_ptr(), self.as_ptr(), name.as_char_ptr())
         };
         match kernel::error::from_err_ptr(acl) {
-            Ok(acl) if acl.is_null() => return Ok(()),
-            // SAFETY: `acl` is a referenced ACL, released once here.
+            // SAFETY: `acl` is a referenced ACL, released once here (none
+            // is `-ENODATA`, not NULL).
             Ok(acl) => unsafe { bindings::posix_acl_release(acl) },
             Err(e) if e == errno::enodata() || e == errno::eopnotsupp() => return Ok(()),
             Err(e) => return Err(e),
