@@ -316,6 +316,53 @@ TEST_F(lookup, wh_whiteout_keeps_name_above)
 	ASSERT_STREQ("above the whiteout\n", buf);
 }
 
+/*
+ * An object and a .wh. entry of its name in one layer: the object shows,
+ * once, and hides the layers below; the .wh. entry read first (b) or
+ * last (a). tmpfs lists in the order of creation.
+ */
+TEST_F(lookup, object_beside_its_wh_entry_shows)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, mkfile("l1/d/a", "a1\n"));
+	ASSERT_EQ(0, mkfile("l1/d/.wh.a", ""));
+	ASSERT_EQ(0, mkfile("l1/d/.wh.b", ""));
+	ASSERT_EQ(0, mkfile("l1/d/b", "b1\n"));
+	ASSERT_EQ(0, mkfile("l2/d/a", "a2\n"));
+	ASSERT_EQ(0, mkfile("l2/d/b", "b2\n"));
+	ASSERT_EQ(0, mkfile("l2/d/c", "c2\n"));
+	ASSERT_EQ(0, mount_layers(self->dir, 2));
+
+	ASSERT_EQ(0, names_of("mnt/d", buf, sizeof(buf)));
+	ASSERT_STREQ("a b c", buf);
+	ASSERT_EQ(3, read_text("mnt/d/a", buf, sizeof(buf)));
+	ASSERT_STREQ("a1\n", buf);
+	ASSERT_EQ(3, read_text("mnt/d/b", buf, sizeof(buf)));
+	ASSERT_STREQ("b1\n", buf);
+}
+
+/*
+ * "costarring" and "liquid" have the same 32-bit FNV-1a hash, the one the
+ * merged listing and the learned lists keep: a whiteout of one hides it
+ * alone, listed or looked up.
+ */
+TEST_F(lookup, whiteout_hides_only_its_name_of_one_hash)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, mkfile("l1/d/.wh.costarring", ""));
+	ASSERT_EQ(0, mkfile("l2/d/costarring", "hidden\n"));
+	ASSERT_EQ(0, mkfile("l2/d/liquid", "shown\n"));
+	ASSERT_EQ(0, mount_layers(self->dir, 2));
+
+	ASSERT_EQ(0, names_of("mnt/d", buf, sizeof(buf)));
+	ASSERT_STREQ("liquid", buf);
+	ASSERT_EQ(ENOENT, stat_errno("mnt/d/costarring"));
+	ASSERT_EQ(6, read_text("mnt/d/liquid", buf, sizeof(buf)));
+	ASSERT_STREQ("shown\n", buf);
+}
+
 TEST_F(lookup, wh_whiteout_stops_dir_merge)
 {
 	char buf[64];

@@ -16,14 +16,13 @@
 //! directory, then look its names up.
 
 use crate::entry::{Real, RsInode};
-use crate::lower_names::{self, NameList};
-use crate::util::{heap_sort, is_wh_name, real_path, WH_PREFIX};
+use crate::lower_names::{self, name_hash, NameList};
+use crate::util::{is_wh_name, real_path, WH_PREFIX};
 use crate::vfs::consts::{DT_CHR, DT_UNKNOWN, SEEK_CUR, SEEK_SET};
 use crate::vfs::{
     errno, read_real_dir, read_real_dir_on, Dentry, DirContext, File, LockedDir, Path,
     PrivateMount, RawEntry, RealFile,
 };
-use core::cmp::Ordering;
 use core::ops::Range;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -76,6 +75,8 @@ struct Entry {
 /// are kept in discovery order: upper layers first, each in its own order.
 struct Candidate {
     entry: Entry,
+    /// Of the name shown: NAME for a `.wh.NAME` entry.
+    hash: u32,
     layer: usize,
     whiteout: bool,
 }
@@ -367,35 +368,7 @@ fn merge(inode: &RsInode, purpose: Purpose) -> Result<Merged> {
     if let Some(dirs) = learned {
         lower_names::learned_by_merge(inode, dirs);
     }
-    // Per name, the topmost layer decides; within one layer an object
-    // beats a `.wh.` entry for the same name (that one hides the layers
-    // below). Sort indexes by (name, layer, whiteout) and keep the first
-    // of each name.
-    let mut order = KVVec::with_capacity(cands.len(), GFP_KERNEL_ACCOUNT)?;
-    for i in 0..cands.len() {
-        order.push(i, GFP_KERNEL_ACCOUNT)?;
-    }
-    let rank = |&i: &usize, &j: &usize| -> Ordering {
-        match (cands.get(i), cands.get(j)) {
-            (Some(a), Some(b)) => cmp_names(&names, a, b)
-                .then(a.layer.cmp(&b.layer))
-                .then(a.whiteout.cmp(&b.whiteout)),
-            _ => Ordering::Equal,
-        }
-    };
-    heap_sort(order.as_mut_slice(), rank);
-    let mut keep = KVVec::from_elem(false, cands.len(), GFP_KERNEL_ACCOUNT)?;
-    let mut last: Option<usize> = None;
-    for &i in order.iter() {
-        if last.is_some_and(|l| same_name(&names, &cands, l, i)) {
-            continue;
-        }
-        last = Some(i);
-        let visible = cands.get(i).is_some_and(|c| !c.whiteout);
-        if let Some(k) = keep.get_mut(i) {
-            *k = visible;
-        }
-    }
+    let keep = visible(&names, &cands)?;
     // Discovery order: upper layers' entries first.
     let mut entries = KVVec::with_capacity(cands.len(), GFP_KERNEL_ACCOUNT)?;
     for (c, _) in cands.into_iter().zip(keep.iter()).filter(|(_, &k)| k) {
@@ -404,17 +377,71 @@ fn merge(inode: &RsInode, purpose: Purpose) -> Result<Merged> {
     Ok(Merged { names, entries })
 }
 
-fn same_name(names: &[u8], cands: &[Candidate], i: usize, j: usize) -> bool {
-    match (cands.get(i), cands.get(j)) {
-        (Some(a), Some(b)) => cmp_names(names, a, b) == Ordering::Equal,
-        _ => false,
+/// Which candidates show. Per name the topmost layer decides; within one
+/// layer an object beats a `.wh.` entry for the same name (that one hides
+/// the layers below). Candidates come in discovery order, upper layers
+/// first, so the first of a name is its topmost: a table of the first of
+/// each name finds it again, where sorting the names cost a `log n`
+/// comparisons each (overlayfs's rb-tree of names pays the same).
+fn visible(names: &[u8], cands: &[Candidate]) -> Result<KVVec<bool>> {
+    let mut keep = KVVec::from_elem(false, cands.len(), GFP_KERNEL_ACCOUNT)?;
+    let mut firsts = FirstOfName::new(cands.len())?;
+    for (i, c) in cands.iter().enumerate() {
+        let slot = firsts.slot(names, cands, c)?;
+        let first = slot.checked_sub(1).and_then(|f| cands.get(f as usize));
+        let shows = match first {
+            None => !c.whiteout,
+            Some(f) => f.layer == c.layer && f.whiteout && !c.whiteout,
+        };
+        if first.is_none() || shows {
+            *slot = u32::try_from(i + 1).map_err(|_| ENOMEM)?;
+        }
+        if let Some(k) = keep.get_mut(i) {
+            *k = shows;
+        }
     }
+    Ok(keep)
 }
 
-fn cmp_names(names: &[u8], a: &Candidate, b: &Candidate) -> Ordering {
-    names
-        .get(a.entry.name.clone())
-        .cmp(&names.get(b.entry.name.clone()))
+/// An open-addressing table of candidates by name hash: each slot holds a
+/// candidate's index plus one, 0 where empty.
+struct FirstOfName {
+    slots: KVVec<u32>,
+    mask: usize,
+}
+
+impl FirstOfName {
+    fn new(names: usize) -> Result<Self> {
+        // At most half full: probes stay short, and one slot stays empty.
+        let len = names
+            .checked_mul(2)
+            .and_then(usize::checked_next_power_of_two)
+            .ok_or(ENOMEM)?
+            .max(2);
+        Ok(Self {
+            slots: KVVec::from_elem(0, len, GFP_KERNEL_ACCOUNT)?,
+            mask: len - 1,
+        })
+    }
+
+    /// The slot of the first candidate named as `c` is, or the empty one
+    /// where it goes.
+    fn slot(&mut self, names: &[u8], cands: &[Candidate], c: &Candidate) -> Result<&mut u32> {
+        let name = names.get(c.entry.name.clone());
+        let mut at = c.hash as usize & self.mask;
+        loop {
+            let taken = *self.slots.get(at).ok_or(EIO)?;
+            let same = taken.checked_sub(1).map(|f| {
+                cands
+                    .get(f as usize)
+                    .is_some_and(|f| f.hash == c.hash && names.get(f.entry.name.clone()) == name)
+            });
+            if same != Some(false) {
+                return self.slots.get_mut(at).ok_or(EIO);
+            }
+            at = (at + 1) & self.mask;
+        }
+    }
 }
 
 /// Appends what one real directory lists: objects, and `.wh.NAME`
@@ -433,17 +460,18 @@ fn read_layer(
     fs.creds.with(|| {
         let dir = RealFile::open_dir(&path, &fs.creds)?;
         read_real_dir(&dir, &mut |e: RawEntry<'_>| {
+            let hash = name_hash(e.name);
             if let Some(list) = learning.as_deref_mut() {
-                list.add(e.name);
+                list.add(hash);
             }
-            let (name, whiteout) = match e.name {
+            let (name, whiteout, hash) = match e.name {
                 b"." | b".." => return Ok(()),
                 n if n.starts_with(b".wh..wh.") => return Ok(()),
                 n if is_wh_name(n) => match n.get(WH_PREFIX.len()..) {
-                    Some(hidden) if !hidden.is_empty() => (hidden, true),
+                    Some(hidden) if !hidden.is_empty() => (hidden, true, name_hash(hidden)),
                     _ => return Ok(()),
                 },
-                n => (n, false),
+                n => (n, false, hash),
             };
             let start = names.len();
             names.extend_from_slice(name, GFP_KERNEL_ACCOUNT)?;
@@ -455,6 +483,7 @@ fn read_layer(
             cands.push(
                 Candidate {
                     entry,
+                    hash,
                     layer: depth,
                     whiteout,
                 },
