@@ -77,12 +77,11 @@ stress: module
 	$(TOP)/scripts/vm bash -c 'insmod $(TOP)/rsunion.ko && $(TOP)/scripts/stress $(STRESS)'
 
 # Never fails on a time: only when something breaks. Not part of make check.
+# On its own kernel (no lockdep) and, under TCG, an instruction clock: see
+# scripts/bench-vm.
 BENCH ?=
-# 4 GiB: the 256 MiB copy-up row keeps four copies of its file in tmpfs.
-bench: module
-	RSUNION_VM_MEMORY=$${RSUNION_VM_MEMORY:-4G} RSUNION_VM_TIMEOUT=$${RSUNION_VM_TIMEOUT:-3600} \
-		$(TOP)/scripts/vm $(TOP)/scripts/bench \
-		--ko $(TOP)/rsunion.ko $(BENCH)
+bench: bootstrap
+	$(TOP)/scripts/bench-vm $(BENCH)
 
 # The crate root pulls in every module; formatting follows rustfmt's
 # defaults for edition 2021, as the kernel's .rustfmt.toml does.

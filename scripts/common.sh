@@ -32,3 +32,16 @@ kmake_vars() {
 		"RUSTFMT=$RUSTFMT_BIN" "BINDGEN=$BINDGEN_BIN" \
 		"RUST_LIB_SRC=$(rust_lib_src)"
 }
+
+# build_module_copy KDIR OUT: builds rsunion.ko against kernel kit KDIR from
+# a copy of the tree in OUT (OUT/rsunion.ko). In the tree it would replace
+# the test kernel's rsunion.ko and gen/ with ones that do not load there.
+build_module_copy() {
+	local kdir=$1 out=$2 vars
+	mkdir -p "$out/scripts"
+	rsync -a --delete "$RSUNION_TOP/src/" "$out/src/"
+	cp -p "$RSUNION_TOP/Kbuild" "$out/"
+	cp -p "$RSUNION_TOP/scripts/select-wrappers" "$out/scripts/"
+	mapfile -t vars < <(kmake_vars)
+	make -C "$kdir" M="$out" "${vars[@]}" modules >&2
+}
