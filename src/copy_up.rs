@@ -60,6 +60,11 @@ pub(crate) fn copy_up_checked(
     data: Data,
     check: &mut dyn FnMut(&Path) -> Result,
 ) -> Result {
+    // Copied up already, most often: known without the copy-up lock or a
+    // reference to the parent, as overlayfs's `ovl_already_copied_up`.
+    if has_upper(dentry) {
+        return Ok(());
+    }
     // Without an upper layer not even the root has an upper copy: the
     // climb below would never stop.
     if dentry.union_inode().ok_or(ENOENT)?.fs().upper().is_none() {

@@ -63,7 +63,13 @@ pub(crate) fn create(dentry: &Dentry, what: NewObject<'_>) -> Result {
             drop(locked);
             replace_whiteout(fs, upper_parent, dentry.name(), &what)?
         } else if target.is_negative() {
-            create_beside_wh(fs, &locked, &target, dentry.name(), &what)?
+            let placed = make_object(&locked, &target, &what)?;
+            // Where the upper directory can hold none, a lookup of
+            // `.wh.NAME` would only leave a negative dentry behind.
+            if !dir.upper_has_no_wh() {
+                remove_wh_beside(fs, &locked, &placed, dentry.name())?;
+            }
+            placed
         } else {
             return Err(EEXIST);
         };
@@ -113,29 +119,22 @@ fn make_object(dir: &DirOps<'_>, d: &Dentry, what: &NewObject<'_>) -> Result<ARe
     dir.lookup(d.name())
 }
 
-/// Creates at a free name; an aufs whiteout `.wh.NAME` beside it goes only
-/// once the object exists (a crash in between leaves the object, made
-/// opaque by the `.wh.` beside it if a directory), and a directory made
-/// there is opaque.
-fn create_beside_wh(
-    fs: &UnionFs,
-    dir: &LockedDir<'_>,
-    target: &Dentry,
-    name: &[u8],
-    what: &NewObject<'_>,
-) -> Result<ARef<Dentry>> {
-    let placed = make_object(dir, target, what)?;
+/// Removes an aufs whiteout `.wh.NAME` beside `placed`, an object just
+/// made at a free name: only once the object exists (a crash in between
+/// leaves the object, made opaque by the `.wh.` beside it if a directory),
+/// and a directory made there is opaque.
+fn remove_wh_beside(fs: &UnionFs, dir: &LockedDir<'_>, placed: &Dentry, name: &[u8]) -> Result {
     let Some(wh) = wh_name(name)? else {
-        return Ok(placed);
+        return Ok(());
     };
     let wh = dir.lookup(&wh)?;
     if !wh.is_negative() {
         if placed.is_dir() {
-            make_opaque(fs, &placed, &fs.writable()?.mnt)?;
+            make_opaque(fs, placed, &fs.writable()?.mnt)?;
         }
         dir.unlink(&wh)?;
     }
-    Ok(placed)
+    Ok(())
 }
 
 /// Replaces the char-device whiteout at `name` atomically: the object is
