@@ -103,8 +103,7 @@ fn makes_whiteout(what: &NewObject<'_>) -> bool {
         if mode & S_IFMT == S_IFCHR && dev == WHITEOUT_DEV)
 }
 
-/// Makes `what` at negative `d` in a locked directory and returns it,
-/// looked up again (a filesystem may leave `d` itself unhashed).
+/// Makes `what` at negative `d` in a locked directory and returns it.
 fn make_object(dir: &DirOps<'_>, d: &Dentry, what: &NewObject<'_>) -> Result<ARef<Dentry>> {
     match *what {
         NewObject::File(mode) => dir.create(d, mode)?,
@@ -115,6 +114,12 @@ fn make_object(dir: &DirOps<'_>, d: &Dentry, what: &NewObject<'_>) -> Result<ARe
             let old_upper = old.union_inode().and_then(|i| i.upper()).ok_or(EIO)?;
             dir.link(old_upper, d)?;
         }
+    }
+    // `d` is the object now, unless the filesystem left it unhashed (a
+    // `->mkdir` may, as overlayfs's `ovl_mkdir_real` knows): then only a
+    // lookup finds it.
+    if d.is_hashed() && !d.is_negative() {
+        return Ok(d.into());
     }
     dir.lookup(d.name())
 }

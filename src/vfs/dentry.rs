@@ -229,6 +229,12 @@ impl Dentry {
         unsafe { bindings::d_is_negative(self.as_ptr()) }
     }
 
+    /// Hashed: what a lookup in its parent finds.
+    pub(crate) fn is_hashed(&self) -> bool {
+        // SAFETY: `self` is live.
+        unsafe { bindings::d_unhashed(self.as_ptr()) == 0 }
+    }
+
     pub(crate) fn is_dir(&self) -> bool {
         // SAFETY: `self` is live.
         unsafe { bindings::d_is_dir(self.as_ptr()) }
