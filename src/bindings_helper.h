@@ -27,6 +27,7 @@
 #include <linux/slab.h>
 #include <linux/splice.h>
 #include <linux/statfs.h>
+#include <linux/stringhash.h>
 #include <linux/uio.h>
 #include <linux/xattr.h>
 

@@ -20,8 +20,8 @@ use crate::lower_names::{self, name_hash, NameList};
 use crate::util::{is_wh_name, real_path, WH_PREFIX};
 use crate::vfs::consts::{DT_CHR, DT_UNKNOWN, SEEK_CUR, SEEK_SET};
 use crate::vfs::{
-    errno, read_real_dir, read_real_dir_on, Dentry, DirContext, File, LockedDir, Path,
-    PrivateMount, RawEntry, RealFile,
+    errno, read_real_dir, read_real_dir_on, salted_name_hash, Dentry, DirContext, File, LockedDir,
+    Path, PrivateMount, RawEntry, RealFile,
 };
 use core::ops::Range;
 use kernel::prelude::*;
@@ -75,7 +75,7 @@ struct Entry {
 /// are kept in discovery order: upper layers first, each in its own order.
 struct Candidate {
     entry: Entry,
-    /// Of the name shown: NAME for a `.wh.NAME` entry.
+    /// Of the name shown (NAME for a `.wh.NAME` entry), salted.
     hash: u32,
     layer: usize,
     whiteout: bool,
@@ -344,6 +344,9 @@ fn merge(inode: &RsInode, purpose: Purpose) -> Result<Merged> {
     // from nothing costs a dozen reallocations a listing.
     let mut names = KVVec::with_capacity(1024, GFP_KERNEL_ACCOUNT)?;
     let mut cands = KVVec::with_capacity(64, GFP_KERNEL_ACCOUNT)?;
+    // A kernel address userspace cannot see: a layer's names cannot be
+    // chosen to collide in `visible`'s table, making it quadratic.
+    let salt = cands.as_ptr() as usize;
     let fs = inode.fs();
     // Not learning costs time, never a listing.
     let mut learned = match purpose {
@@ -358,7 +361,15 @@ fn merge(inode: &RsInode, purpose: Purpose) -> Result<Merged> {
             .then(|| NameList::start(real))
             .flatten();
         let start = cands.len();
-        read_layer(inode, real, depth, &mut names, &mut cands, list.as_mut())?;
+        read_layer(
+            inode,
+            real,
+            depth,
+            salt,
+            &mut names,
+            &mut cands,
+            list.as_mut(),
+        )?;
         mark_char_whiteouts(inode, real, &names, cands.get_mut(start..).ok_or(EIO)?)?;
         if let (Some(dirs), true) = (&mut learned, lower) {
             // Room for each lower directory was made above.
@@ -445,12 +456,14 @@ impl FirstOfName {
 }
 
 /// Appends what one real directory lists: objects, and `.wh.NAME`
-/// whiteouts as whiteouts of NAME; markers (`.wh..wh.*`) are dropped.
-/// `learning` takes every name the directory lists.
+/// whiteouts as whiteouts of NAME, each with its name's hash under `salt`;
+/// markers (`.wh..wh.*`) are dropped. `learning` takes every name the
+/// directory lists.
 fn read_layer(
     inode: &RsInode,
     real: Real<'_>,
     depth: usize,
+    salt: usize,
     names: &mut KVVec<u8>,
     cands: &mut KVVec<Candidate>,
     mut learning: Option<&mut NameList>,
@@ -460,18 +473,17 @@ fn read_layer(
     fs.creds.with(|| {
         let dir = RealFile::open_dir(&path, &fs.creds)?;
         read_real_dir(&dir, &mut |e: RawEntry<'_>| {
-            let hash = name_hash(e.name);
             if let Some(list) = learning.as_deref_mut() {
-                list.add(hash);
+                list.add(name_hash(e.name));
             }
-            let (name, whiteout, hash) = match e.name {
+            let (name, whiteout) = match e.name {
                 b"." | b".." => return Ok(()),
                 n if n.starts_with(b".wh..wh.") => return Ok(()),
                 n if is_wh_name(n) => match n.get(WH_PREFIX.len()..) {
-                    Some(hidden) if !hidden.is_empty() => (hidden, true, name_hash(hidden)),
+                    Some(hidden) if !hidden.is_empty() => (hidden, true),
                     _ => return Ok(()),
                 },
-                n => (n, false, hash),
+                n => (n, false),
             };
             let start = names.len();
             names.extend_from_slice(name, GFP_KERNEL_ACCOUNT)?;
@@ -483,7 +495,7 @@ fn read_layer(
             cands.push(
                 Candidate {
                     entry,
-                    hash,
+                    hash: salted_name_hash(salt, name),
                     layer: depth,
                     whiteout,
                 },

@@ -352,3 +352,13 @@ impl Dentry {
         }
     }
 }
+
+/// The dcache's hash of `name` (at most `u32::MAX` bytes), salted: a salt
+/// the caller keeps from userspace, such as a kernel address, as the
+/// dcache uses its parent's, leaves no way to choose names that collide.
+pub(crate) fn salted_name_hash(salt: usize, name: &[u8]) -> u32 {
+    let len = u32::try_from(name.len()).unwrap_or(u32::MAX);
+    // SAFETY: `full_name_hash` reads `len` bytes from `name`, which has at
+    // least that many; the salt is only mixed in, never dereferenced.
+    unsafe { bindings::full_name_hash(salt as *const _, name.as_ptr().cast(), len) }
+}
