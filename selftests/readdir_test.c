@@ -12,6 +12,7 @@
  */
 #include <dirent.h>
 #include <limits.h>
+#include <stdint.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -662,6 +663,131 @@ static long pinned_by_readers(const char *dir, int fds[READERS])
  * one layer is read straight from it and pins none. Before: a list per
  * open file, 64 x 2 MB of kernel memory.
  */
+/* Entries in directory PATH but . and ..; -1 if it cannot be read. */
+static int count_entries(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* FNV-1a (32 bits) of LEN bytes at P, continued from STATE. */
+static uint32_t fnv1a(uint32_t state, const char *p, size_t len)
+{
+	while (len--)
+		state = (state ^ (unsigned char)*p++) * 0x01000193u;
+	return state;
+}
+
+#define FLOOD_STAGES 16
+#define FLOOD_NAMES (1 << FLOOD_STAGES)
+#define FLOOD_TABLE (1 << 20)
+
+#define FLOOD_BLOCK 6
+
+/*
+ * Block I as FLOOD_BLOCK characters of [0-9a-z], every one varying with
+ * I: blocks that differ in four bytes or fewer never collide (each FNV-1a
+ * step is a bijection of its state).
+ */
+static void flood_block(unsigned int i, char out[FLOOD_BLOCK])
+{
+	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	unsigned long long x = (i + 1ULL) * 0x9e3779b97f4a7c15ULL;
+	int k;
+
+	for (k = 0; k < FLOOD_BLOCK; k++, x /= 36)
+		out[k] = digits[x % 36];
+}
+
+/*
+ * Two different blocks that take FNV-1a from STATE to one state: a
+ * birthday search, some 80000 blocks. 0, or -1 if none was found.
+ */
+static int flood_pair(uint32_t state, char a[FLOOD_BLOCK], char b[FLOOD_BLOCK],
+		      uint32_t *seen_hash, unsigned int *seen_block)
+{
+	unsigned int i, slot;
+	char blk[FLOOD_BLOCK];
+	uint32_t h;
+
+	memset(seen_block, 0xff, FLOOD_TABLE * sizeof(*seen_block));
+	for (i = 0; i < FLOOD_TABLE / 2; i++) {
+		flood_block(i, blk);
+		h = fnv1a(state, blk, FLOOD_BLOCK);
+		for (slot = h & (FLOOD_TABLE - 1); seen_block[slot] != ~0u;
+		     slot = (slot + 1) & (FLOOD_TABLE - 1)) {
+			if (seen_hash[slot] == h) {
+				flood_block(seen_block[slot], a);
+				memcpy(b, blk, FLOOD_BLOCK);
+				return 0;
+			}
+		}
+		seen_hash[slot] = h;
+		seen_block[slot] = i;
+	}
+	return -1;
+}
+
+/*
+ * A layer can hold 65536 names that share one FNV-1a hash, made in a
+ * second (16 colliding pairs of 6-character blocks, one after the other:
+ * any choice of one block a stage gives the same hash). A merged listing whose table
+ * hashed names so would compare each name with every one before it, two
+ * billion comparisons; a learned list only answers "maybe" more often.
+ * The table's hash is salted: names are compared only on a full match,
+ * and the kernel's memcmp, counted with ftrace, hardly runs.
+ */
+TEST_F_TIMEOUT(big, names_of_one_fnv_hash_list_without_comparing, 300)
+{
+	char pairs[FLOOD_STAGES][2][FLOOD_BLOCK], name[FLOOD_BLOCK * FLOOD_STAGES + 1];
+	char opts[2 * PATH_MAX + 64];
+	unsigned int *seen_block;
+	uint32_t *seen_hash, h = 0x811c9dc5u, want;
+	int dfd, i, s, calls, listed;
+
+	seen_hash = malloc(FLOOD_TABLE * sizeof(*seen_hash));
+	seen_block = malloc(FLOOD_TABLE * sizeof(*seen_block));
+	ASSERT_NE(NULL, seen_hash);
+	ASSERT_NE(NULL, seen_block);
+	for (s = 0; s < FLOOD_STAGES; s++) {
+		ASSERT_EQ(0, flood_pair(h, pairs[s][0], pairs[s][1], seen_hash, seen_block));
+		h = fnv1a(h, pairs[s][0], FLOOD_BLOCK);
+	}
+	free(seen_hash);
+	free(seen_block);
+	want = h;
+
+	dfd = open("l1/big", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_GE(dfd, 0);
+	for (i = 0; i < FLOOD_NAMES; i++) {
+		for (s = 0; s < FLOOD_STAGES; s++)
+			memcpy(name + FLOOD_BLOCK * s, pairs[s][(i >> s) & 1], FLOOD_BLOCK);
+		name[FLOOD_BLOCK * FLOOD_STAGES] = '\0';
+		ASSERT_EQ(want, fnv1a(0x811c9dc5u, name, strlen(name)));
+		ASSERT_EQ(0, mknodat(dfd, name, S_IFREG | 0644, 0)) TH_LOG("%s", name);
+	}
+	close(dfd);
+	ASSERT_EQ(0, mkfile("l2/big/other", ""));
+	snprintf(opts, sizeof(opts), "lowerdir=%s/l1:%s/l2", self->dir, self->dir);
+	ASSERT_EQ(0, mount("none", "mnt", "rsunion", 0, opts));
+
+	ASSERT_EQ(0, trace_calls_start("memcmp")) TH_LOG("ftrace: %s", strerror(errno));
+	listed = count_entries("mnt/big");
+	calls = trace_calls_stop("memcmp");
+	ksft_print_msg("listed %d names with %d memcmp calls\n", listed, calls);
+	ASSERT_EQ(FLOOD_NAMES + 1, listed);
+	ASSERT_LE(calls, 1000) TH_LOG("%d names listed with %d memcmp calls", listed, calls);
+}
+
 TEST_F_TIMEOUT(big, readers_share_one_list, 1200)
 {
 	char opts[2 * PATH_MAX + 64];

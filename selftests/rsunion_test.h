@@ -328,4 +328,59 @@ static inline bool kmsg_has(int fd, const char *needle)
 	return found;
 }
 
+#define TRACEFS "/sys/kernel/tracing"
+
+/* Writes TEXT to tracefs file NAME; 0 or -1. */
+static inline int trace_set(const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), TRACEFS "/%s", name);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* Starts counting this task's calls of FUNCTION with ftrace. */
+static inline int trace_calls_start(const char *function)
+{
+	char pid[32];
+
+	if (access(TRACEFS "/trace", F_OK) &&
+	    mount("nodev", TRACEFS, "tracefs", 0, NULL))
+		return -1;
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (trace_set("tracing_on", "0") || trace_set("current_tracer", "nop") ||
+	    trace_set("set_ftrace_filter", function) ||
+	    trace_set("set_ftrace_pid", pid) || trace_set("trace", "") ||
+	    trace_set("current_tracer", "function") || trace_set("tracing_on", "1"))
+		return -1;
+	return 0;
+}
+
+/* Stops tracing; how many calls of FUNCTION it saw, or -1. */
+static inline int trace_calls_stop(const char *function)
+{
+	char line[512];
+	int calls = 0;
+	FILE *trace;
+
+	trace_set("tracing_on", "0");
+	trace = fopen(TRACEFS "/trace", "re");
+	if (trace) {
+		while (fgets(line, sizeof(line), trace))
+			if (line[0] != '#' && strstr(line, function))
+				calls++;
+		fclose(trace);
+	}
+	trace_set("current_tracer", "nop");
+	trace_set("set_ftrace_filter", "");
+	trace_set("set_ftrace_pid", "");
+	return trace ? calls : -1;
+}
+
 #endif
