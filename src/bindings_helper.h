@@ -22,12 +22,13 @@
 #include <linux/path.h>
 #include <linux/posix_acl.h>
 #include <linux/posix_acl_xattr.h>
+#include <linux/random.h>
 #include <linux/rcupdate.h>
 #include <linux/seq_file.h>
+#include <linux/siphash.h>
 #include <linux/slab.h>
 #include <linux/splice.h>
 #include <linux/statfs.h>
-#include <linux/stringhash.h>
 #include <linux/uio.h>
 #include <linux/xattr.h>
 

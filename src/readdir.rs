@@ -20,8 +20,8 @@ use crate::lower_names::{self, name_hash, NameList};
 use crate::util::{is_wh_name, real_path, WH_PREFIX};
 use crate::vfs::consts::{DT_CHR, DT_UNKNOWN, SEEK_CUR, SEEK_SET};
 use crate::vfs::{
-    errno, read_real_dir, read_real_dir_on, salted_name_hash, Dentry, DirContext, File, LockedDir,
-    Path, PrivateMount, RawEntry, RealFile,
+    errno, read_real_dir, read_real_dir_on, Dentry, DirContext, File, LockedDir, NameHashKey, Path,
+    PrivateMount, RawEntry, RealFile,
 };
 use core::ops::Range;
 use kernel::prelude::*;
@@ -75,7 +75,7 @@ struct Entry {
 /// are kept in discovery order: upper layers first, each in its own order.
 struct Candidate {
     entry: Entry,
-    /// Of the name shown (NAME for a `.wh.NAME` entry), salted.
+    /// Of the name shown (NAME for a `.wh.NAME` entry), keyed.
     hash: u32,
     layer: usize,
     whiteout: bool,
@@ -344,9 +344,9 @@ fn merge(inode: &RsInode, purpose: Purpose) -> Result<Merged> {
     // from nothing costs a dozen reallocations a listing.
     let mut names = KVVec::with_capacity(1024, GFP_KERNEL_ACCOUNT)?;
     let mut cands = KVVec::with_capacity(64, GFP_KERNEL_ACCOUNT)?;
-    // A kernel address userspace cannot see: a layer's names cannot be
-    // chosen to collide in `visible`'s table, making it quadratic.
-    let salt = cands.as_ptr() as usize;
+    // A key of this listing's own: a layer's names cannot be chosen to
+    // collide in `visible`'s table, which would make it quadratic.
+    let key = NameHashKey::random();
     let fs = inode.fs();
     // Not learning costs time, never a listing.
     let mut learned = match purpose {
@@ -365,7 +365,7 @@ fn merge(inode: &RsInode, purpose: Purpose) -> Result<Merged> {
             inode,
             real,
             depth,
-            salt,
+            &key,
             &mut names,
             &mut cands,
             list.as_mut(),
@@ -456,14 +456,14 @@ impl FirstOfName {
 }
 
 /// Appends what one real directory lists: objects, and `.wh.NAME`
-/// whiteouts as whiteouts of NAME, each with its name's hash under `salt`;
+/// whiteouts as whiteouts of NAME, each with its name's hash under `key`;
 /// markers (`.wh..wh.*`) are dropped. `learning` takes every name the
 /// directory lists.
 fn read_layer(
     inode: &RsInode,
     real: Real<'_>,
     depth: usize,
-    salt: usize,
+    key: &NameHashKey,
     names: &mut KVVec<u8>,
     cands: &mut KVVec<Candidate>,
     mut learning: Option<&mut NameList>,
@@ -495,7 +495,7 @@ fn read_layer(
             cands.push(
                 Candidate {
                     entry,
-                    hash: salted_name_hash(salt, name),
+                    hash: key.hash(name),
                     layer: depth,
                     whiteout,
                 },

@@ -353,12 +353,30 @@ impl Dentry {
     }
 }
 
-/// The dcache's hash of `name` (at most `u32::MAX` bytes), salted: a salt
-/// the caller keeps from userspace, such as a kernel address, as the
-/// dcache uses its parent's, leaves no way to choose names that collide.
-pub(crate) fn salted_name_hash(salt: usize, name: &[u8]) -> u32 {
-    let len = u32::try_from(name.len()).unwrap_or(u32::MAX);
-    // SAFETY: `full_name_hash` reads `len` bytes from `name`, which has at
-    // least that many; the salt is only mixed in, never dereferenced.
-    unsafe { bindings::full_name_hash(salt as *const _, name.as_ptr().cast(), len) }
+/// A random key for hashing names into a table: names hashed under a key
+/// userspace never sees cannot be chosen to collide. The hash is
+/// HalfSipHash, the kernel's for tables that hostile input fills (the
+/// dcache's `full_name_hash` is not meant to resist chosen names).
+pub(crate) struct NameHashKey(bindings::hsiphash_key_t);
+
+impl NameHashKey {
+    pub(crate) fn random() -> Self {
+        let mut key = bindings::hsiphash_key_t::default();
+        // SAFETY: `get_random_bytes` writes `size_of_val(&key)` bytes to
+        // `key`, which is that large and made of plain integers.
+        unsafe {
+            bindings::get_random_bytes(
+                core::ptr::addr_of_mut!(key).cast(),
+                core::mem::size_of_val(&key),
+            )
+        };
+        Self(key)
+    }
+
+    /// The hash of `name` under this key.
+    pub(crate) fn hash(&self, name: &[u8]) -> u32 {
+        // SAFETY: `hsiphash` reads the `name.len()` bytes of `name` and the
+        // key, both live for the call.
+        unsafe { bindings::hsiphash(name.as_ptr().cast(), name.len(), &self.0) }
+    }
 }

@@ -30,7 +30,7 @@ mod xattr;
 pub(crate) use attr::{Iattr, Kstat, Kstatfs};
 pub(crate) use consts::{DevT, Umode};
 pub(crate) use cred::{may_list_trusted, Cred};
-pub(crate) use dentry::{salted_name_hash, Dentry, Times};
+pub(crate) use dentry::{Dentry, NameHashKey, Times};
 pub(crate) use dir_context::{read_real_dir, read_real_dir_on, DirContext, RawEntry};
 pub(crate) use file::{File, RealFile};
 pub(crate) use fs_context::{FsContext, FsParameter};
