@@ -344,8 +344,8 @@ TEST_F(lookup, object_beside_its_wh_entry_shows)
 
 /*
  * "costarring" and "liquid" have the same 32-bit FNV-1a hash, the one the
- * merged listing and the learned lists keep: a whiteout of one hides it
- * alone, listed or looked up.
+ * learned lists keep: a whiteout of one hides it alone, listed or looked
+ * up.
  */
 TEST_F(lookup, whiteout_hides_only_its_name_of_one_hash)
 {
