@@ -658,11 +658,6 @@ static long pinned_by_readers(const char *dir, int fds[READERS])
 	return before - mem_free_kb();
 }
 
-/*
- * The open files of one merged directory share one list; a directory of
- * one layer is read straight from it and pins none. Before: a list per
- * open file, 64 x 2 MB of kernel memory.
- */
 /* Entries in directory PATH but . and ..; -1 if it cannot be read. */
 static int count_entries(const char *path)
 {
@@ -694,9 +689,9 @@ static uint32_t fnv1a(uint32_t state, const char *p, size_t len)
 #define FLOOD_BLOCK 6
 
 /*
- * Block I as FLOOD_BLOCK characters of [0-9a-z], every one varying with
- * I: blocks that differ in four bytes or fewer never collide (each FNV-1a
- * step is a bijection of its state).
+ * Block I as FLOOD_BLOCK characters of [0-9a-z], all of them varying with
+ * I: blocks counted up in order, alike but for their first bytes, gave no
+ * pair in 2^19 tries (FNV-1a spreads small differences poorly).
  */
 static void flood_block(unsigned int i, char out[FLOOD_BLOCK])
 {
@@ -808,6 +803,11 @@ TEST_F_TIMEOUT(big, names_of_one_fnv_hash_list_in_linear_time, 1200)
 	ASSERT_LE(flood, 20 * plain + 0.5) TH_LOG("%.2f s against %.2f s", flood, plain);
 }
 
+/*
+ * The open files of one merged directory share one list; a directory of
+ * one layer is read straight from it and pins none. Before: a list per
+ * open file, 64 x 2 MB of kernel memory.
+ */
 TEST_F_TIMEOUT(big, readers_share_one_list, 1200)
 {
 	char opts[2 * PATH_MAX + 64];
