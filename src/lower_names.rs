@@ -130,9 +130,7 @@ fn list(dir: &RsInode, real: Real<'_>) -> Result<Option<NameHashes>> {
         return Ok(None);
     };
     let file = RealFile::open_dir(&real_path(dir, real)?, &dir.fs().creds)?;
-    read_real_dir_on(&file, &mut |e: RawEntry<'_>| {
-        Ok(names.add(name_hash(e.name)))
-    })?;
+    read_real_dir_on(&file, &mut |e: RawEntry<'_>| Ok(names.add(e.name)))?;
     Ok(names.finish())
 }
 
@@ -162,14 +160,16 @@ impl NameList {
         })
     }
 
-    /// Takes the `name_hash` of one name the directory lists; false once
-    /// it has given up.
-    pub(crate) fn add(&mut self, hash: u32) -> bool {
+    /// Takes one name the directory lists; false once it has given up.
+    pub(crate) fn add(&mut self, name: &[u8]) -> bool {
         if self.given_up {
             return false;
         }
-        self.given_up =
-            self.hashes.len() >= MAX_NAMES || self.hashes.push(hash, GFP_KERNEL_ACCOUNT).is_err();
+        self.given_up = self.hashes.len() >= MAX_NAMES
+            || self
+                .hashes
+                .push(hash(FNV_BASIS, name), GFP_KERNEL_ACCOUNT)
+                .is_err();
         if self.given_up {
             self.hashes = KVVec::new();
         }
@@ -198,11 +198,6 @@ pub(crate) fn learned_by_merge(dir: &RsInode, dirs: KVec<Option<NameHashes>>) {
     if let Ok(names) = KBox::new(LowerNames { dirs }, GFP_KERNEL_ACCOUNT) {
         dir.lower_names().set(names);
     }
-}
-
-/// The hash of NAME the lists keep.
-pub(crate) fn name_hash(name: &[u8]) -> u32 {
-    hash(FNV_BASIS, name)
 }
 
 const FNV_BASIS: u32 = 0x811c_9dc5;

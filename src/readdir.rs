@@ -16,7 +16,7 @@
 //! directory, then look its names up.
 
 use crate::entry::{Real, RsInode};
-use crate::lower_names::{self, name_hash, NameList};
+use crate::lower_names::{self, NameList};
 use crate::util::{is_wh_name, real_path, WH_PREFIX};
 use crate::vfs::consts::{DT_CHR, DT_UNKNOWN, SEEK_CUR, SEEK_SET};
 use crate::vfs::{
@@ -474,7 +474,7 @@ fn read_layer(
         let dir = RealFile::open_dir(&path, &fs.creds)?;
         read_real_dir(&dir, &mut |e: RawEntry<'_>| {
             if let Some(list) = learning.as_deref_mut() {
-                list.add(name_hash(e.name));
+                list.add(e.name);
             }
             let (name, whiteout) = match e.name {
                 b"." | b".." => return Ok(()),
