@@ -5,8 +5,9 @@
  * a free name, over an upper-only, a lower-only or a whited-out name; the
  * old name gets a whiteout in the mount's format exactly when the lower
  * layer has it, and the lower layer never changes. Upper-only directories
- * move (opaque where a lower directory had the name); directories with
- * lower content answer EXDEV and nothing changes. RENAME_NOREPLACE,
+ * move (opaque where a lower directory had the name), over a directory
+ * with lower content too once it shows empty; directories with lower
+ * content answer EXDEV and nothing changes. RENAME_NOREPLACE,
  * RENAME_EXCHANGE and RENAME_WHITEOUT; a .wh. new name is EPERM; EROFS
  * on a read-only union.
  *
@@ -787,6 +788,58 @@ TEST_F(rename, upper_dir_over_non_empty_lower_dir)
 TEST_F(rename, upper_dir_over_non_empty_merged_dir)
 {
 	rename_fails(_metadata, self, "udir", "mdir", 0, ENOTEMPTY);
+}
+
+/*
+ * Emptied through the union, a lower or merged directory holds whiteouts
+ * in its upper copy: they go, and the directory moved there is opaque
+ * (overlayfs's ovl_clear_empty). Seen by the differential tester (seed
+ * 9130): rsunion answered EXDEV, overlayfs renamed.
+ */
+TEST_F(rename, upper_dir_over_emptied_lower_dir)
+{
+	char path[PATH_MAX];
+
+	ASSERT_EQ(0, unlink(path_in(path, self, "mnt", "ldir/ldchild")));
+	rename_ok(_metadata, self, "udir", "ldir", 0);
+}
+
+TEST_F(rename, upper_dir_over_emptied_merged_dir)
+{
+	char path[PATH_MAX];
+
+	ASSERT_EQ(0, unlink(path_in(path, self, "mnt", "mdir/mlchild")));
+	ASSERT_EQ(0, unlink(path_in(path, self, "mnt", "mdir/muchild")));
+	rename_ok(_metadata, self, "udir", "mdir", 0);
+}
+
+/* An empty directory only the lower layer has: the upper gets udir's. */
+TEST_F(rename, upper_dir_over_empty_lower_only_dir)
+{
+	char path[PATH_MAX], got[256];
+	struct obj *ldir;
+	int pass;
+
+	ASSERT_EQ(0, umount(self->mnt));
+	ASSERT_EQ(0, unlink(path_in(path, self, "lower", "ldir/ldchild")));
+	ASSERT_EQ(0, mount_union(self));
+	ASSERT_EQ(0, ren(self, "udir", "ldir", 0)) TH_LOG("rename: %s", strerror(errno));
+	for (pass = 0; pass < 2; pass++) {
+		ASSERT_EQ(0, typed_names_of(path_in(path, self, "mnt", "ldir"), got, sizeof(got)));
+		ASSERT_STREQ("udchild", got) TH_LOG("pass %d", pass);
+		ASSERT_EQ(ENOENT, lstat_errno(path_in(path, self, "mnt", "udir")));
+		ASSERT_EQ(ENOENT, lstat_errno(path_in(path, self, "upper", "udir")));
+		ASSERT_EQ(0, typed_names_of(path_in(path, self, "lower", "ldir"), got, sizeof(got)));
+		ASSERT_STREQ("", got);
+		ASSERT_EQ(0, umount(self->mnt));
+		ASSERT_EQ(0, mount_union(self));
+	}
+	/* The upper's ldir: udir's, opaque. */
+	ldir = obj_of(self, "ldir");
+	ldir->upper = 'd';
+	snprintf(ldir->uc, sizeof(ldir->uc), "udchild");
+	ldir->opaque = 1;
+	check_upper_dir(_metadata, self, ldir);
 }
 
 /* e/sub, in a lower-only parent: EXDEV, and e is not copied up. */

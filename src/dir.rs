@@ -360,7 +360,8 @@ fn swap_for_whiteout(fs: &UnionFs, upper_parent: &Dentry, name: &[u8], upper: &D
 /// Renames within the union, in the upper layer. A directory with lower
 /// content cannot move there as such: EXDEV, as overlayfs answers with
 /// redirect_dir off, and `mv` copies instead. A lower non-directory is
-/// copied up first, and a whiteout stays at its old name.
+/// copied up first, and a whiteout stays at its old name. A directory
+/// that shows empty may be replaced wherever its content lies.
 pub(crate) fn rename(old: &Dentry, new: &Dentry, flags: u32) -> Result {
     if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT) != 0 {
         return Err(EINVAL);
@@ -375,12 +376,12 @@ pub(crate) fn rename(old: &Dentry, new: &Dentry, flags: u32) -> Result {
     if has_lower_dir(source) || (exchange && target.is_some_and(has_lower_dir)) {
         return Err(EXDEV);
     }
-    // Replacing a directory that has lower content would need it emptied
-    // of whiteouts first: refused the same way for now, once it is seen to
-    // be empty; one that shows entries cannot be replaced anywhere.
+    // Its upper directory, if it has one, holds the whiteouts hiding its
+    // lower entries: they go before the rename can replace it.
+    let mut emptied_upper = None;
     if let Some(t) = target.filter(|t| t.inode().is_dir() && !t.lowers().is_empty()) {
         crate::readdir::check_empty(t)?;
-        return Err(EXDEV);
+        emptied_upper = t.upper();
     }
     copy_up(old)?;
     if exchange {
@@ -395,6 +396,9 @@ pub(crate) fn rename(old: &Dentry, new: &Dentry, flags: u32) -> Result {
     let new_lower = lower_positive(new_dir, new.name())?;
     fs.creds.with(|| {
         let _write = MntWrite::get(&layer.mnt)?;
+        if let Some(upper) = emptied_upper {
+            empty_for_rename(fs, upper, &layer.mnt)?;
+        }
         let lock = RenameLock::lock(old_upper_dir, new_upper_dir, &layer.mnt)?;
         let upper_old = lock.old_dir().lookup(old.name())?;
         if !source
@@ -404,6 +408,9 @@ pub(crate) fn rename(old: &Dentry, new: &Dentry, flags: u32) -> Result {
             return Err(errno::estale());
         }
         let upper_new = lock.new_dir().lookup(new.name())?;
+        if emptied_upper.is_some_and(|u| !upper_new.names_same_object(u)) {
+            return Err(errno::estale());
+        }
         // Whatever can fail is done before the rename, and undone if the
         // rename fails: after it, only the removal of a stale aufs whiteout
         // is left. A directory arriving where lower layers have the name must
@@ -425,13 +432,21 @@ pub(crate) fn rename(old: &Dentry, new: &Dentry, flags: u32) -> Result {
         if upper_new.is_whiteout() {
             real_flags &= !RENAME_NOREPLACE;
         }
+        let unmarked = emptied_upper.is_some() && unmark(fs, &upper_new, &layer.mnt)?;
+        let remark = || {
+            if unmarked && make_opaque(fs, &upper_new, &layer.mnt).is_err() {
+                pr_warn!("could not mark a directory opaque again after a failed rename\n");
+            }
+        };
         let mut aufs_whiteout = None;
         if swaps_whiteout {
             real_flags |= RENAME_EXCHANGE;
         } else if wants_whiteout {
-            aufs_whiteout = prepare_whiteout(fs, lock.old_dir(), old.name(), &mut real_flags)?;
+            aufs_whiteout = prepare_whiteout(fs, lock.old_dir(), old.name(), &mut real_flags)
+                .inspect_err(|_| remark())?;
         }
         if let Err(e) = lock.rename(&upper_old, &upper_new, real_flags) {
+            remark();
             if let Some(wh) = aufs_whiteout {
                 if lock.old_dir().unlink(&wh).is_err() {
                     pr_warn!("could not remove a whiteout after a failed rename\n");
@@ -454,6 +469,40 @@ pub(crate) fn rename(old: &Dentry, new: &Dentry, flags: u32) -> Result {
         new_dir.sync_from_real();
         Ok(())
     })
+}
+
+/// Empties `upper`, the upper directory of a union directory that shows
+/// empty, for a rename to replace it: of the whiteouts hiding its lower
+/// entries. Made opaque first, it shows empty at every step, should the
+/// rename fail or never come. Where that takes an aufs marker, the marker
+/// stays: see `unmark`.
+fn empty_for_rename(fs: &UnionFs, upper: &Dentry, mnt: &PrivateMount) -> Result {
+    make_opaque(fs, upper, mnt)?;
+    crate::readdir::remove_entries(upper, mnt, &fs.creds, |name, d| {
+        if name == WH_OPAQUE {
+            Ok(false)
+        } else if d.is_whiteout() || is_wh_name(name) {
+            Ok(true)
+        } else {
+            Err(errno::enotempty())
+        }
+    })
+}
+
+/// Removes the aufs opaque marker from emptied directory `upper` (whose
+/// parent the caller holds locked) right before a rename replaces it: the
+/// real rename replaces empty directories only. Whether there was one.
+fn unmark(fs: &UnionFs, upper: &Dentry, mnt: &PrivateMount) -> Result<bool> {
+    if fs.whiteout != WhiteoutFormat::Aufs {
+        return Ok(false);
+    }
+    let locked = LockedDir::lock_child(upper, mnt)?;
+    let marker = locked.lookup(WH_OPAQUE)?;
+    if marker.is_negative() {
+        return Ok(false);
+    }
+    locked.unlink(&marker)?;
+    Ok(true)
 }
 
 fn has_lower_dir(inode: &RsInode) -> bool {
