@@ -836,7 +836,8 @@ static void skips_layers_without_the_name(struct __test_metadata *_metadata,
 {
 	const char *fn = "lookup_one_unlocked";
 	char path[PATH_MAX];
-	int i, calls;
+	long long calls;
+	int i;
 
 	ASSERT_EQ(0, make_four_layers());
 	for (i = 0; i < 20; i++) {
@@ -846,21 +847,21 @@ static void skips_layers_without_the_name(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, mount_layers(top, 4));
 	ASSERT_EQ(0, learn("mnt/d"));
 
-	ASSERT_EQ(0, trace_calls_start(fn)) TH_LOG("ftrace: %s", strerror(errno));
+	ASSERT_EQ(0, calls_count_start(fn)) TH_LOG("counting %s: %s", fn, strerror(errno));
 	for (i = 0; i < 20; i++) {
 		snprintf(path, sizeof(path), "mnt/d/none%d", i);
 		ASSERT_EQ(ENOENT, lstat_errno(path));
 	}
-	calls = trace_calls_stop(fn);
-	ASSERT_EQ(0, calls) TH_LOG("20 missing names: %d lookups in layers", calls);
+	calls = calls_count_stop();
+	ASSERT_EQ(0, calls) TH_LOG("20 missing names: %lld lookups in layers", calls);
 
-	ASSERT_EQ(0, trace_calls_start(fn)) TH_LOG("ftrace: %s", strerror(errno));
+	ASSERT_EQ(0, calls_count_start(fn)) TH_LOG("counting %s: %s", fn, strerror(errno));
 	for (i = 0; i < 20; i++) {
 		snprintf(path, sizeof(path), "mnt/d/many%d", i);
 		ASSERT_EQ(0, lstat_errno(path));
 	}
-	calls = trace_calls_stop(fn);
-	ASSERT_EQ(20, calls) TH_LOG("20 bottom names: %d lookups in layers", calls);
+	calls = calls_count_stop();
+	ASSERT_EQ(20, calls) TH_LOG("20 bottom names: %lld lookups in layers", calls);
 }
 
 TEST_F(lookup, learned_directory_skips_layers_without_the_name)
@@ -884,7 +885,8 @@ TEST_F(lookup, union_made_upper_directory_asks_no_wh_names)
 	const char *fn = "lookup_one_unlocked";
 	char opts[4 * PATH_MAX];
 	char path[PATH_MAX];
-	int i, calls;
+	long long calls;
+	int i;
 
 	ASSERT_EQ(0, mkfile("l1/d/lower", ""));
 	ASSERT_EQ(0, mkdir("u", 0755));
@@ -896,15 +898,15 @@ TEST_F(lookup, union_made_upper_directory_asks_no_wh_names)
 	ASSERT_EQ(0, mkfile("mnt/d/new", ""));	/* copies d up */
 	ASSERT_EQ(0, learn_dir("mnt/d"));
 
-	ASSERT_EQ(0, trace_calls_start(fn)) TH_LOG("ftrace: %s", strerror(errno));
+	ASSERT_EQ(0, calls_count_start(fn)) TH_LOG("counting %s: %s", fn, strerror(errno));
 	for (i = 0; i < 20; i++) {
 		snprintf(path, sizeof(path), "mnt/made/none%d", i);
 		ASSERT_EQ(ENOENT, lstat_errno(path));
 		snprintf(path, sizeof(path), "mnt/d/none%d", i);
 		ASSERT_EQ(ENOENT, lstat_errno(path));
 	}
-	calls = trace_calls_stop(fn);
-	ASSERT_EQ(40, calls) TH_LOG("40 missing names: %d lookups in layers", calls);
+	calls = calls_count_stop();
+	ASSERT_EQ(40, calls) TH_LOG("40 missing names: %lld lookups in layers", calls);
 
 	/* A .wh. entry the union did not write is still honoured elsewhere. */
 	ASSERT_EQ(0, mkfile("l1/e/hidden", ""));
@@ -923,7 +925,8 @@ TEST_F(lookup, create_in_union_made_upper_directory_asks_no_wh_name)
 	const char *fn = "lookup_one";
 	char opts[4 * PATH_MAX];
 	char path[PATH_MAX];
-	int i, calls;
+	long long calls;
+	int i;
 
 	ASSERT_EQ(0, mkfile("l1/d/lower", ""));
 	ASSERT_EQ(0, mkdir("u", 0755));
@@ -934,16 +937,16 @@ TEST_F(lookup, create_in_union_made_upper_directory_asks_no_wh_name)
 	ASSERT_EQ(0, mkdir("mnt/made", 0755));
 	ASSERT_EQ(0, mkfile("mnt/d/first", ""));	/* copies d up */
 
-	ASSERT_EQ(0, trace_calls_start(fn)) TH_LOG("ftrace: %s", strerror(errno));
+	ASSERT_EQ(0, calls_count_start(fn)) TH_LOG("counting %s: %s", fn, strerror(errno));
 	for (i = 0; i < 20; i++) {
 		snprintf(path, sizeof(path), "mnt/made/new%d", i);
 		ASSERT_EQ(0, mkfile(path, ""));
 		snprintf(path, sizeof(path), "mnt/d/new%d", i);
 		ASSERT_EQ(0, mkfile(path, ""));
 	}
-	calls = trace_calls_stop(fn);
-	ASSERT_LE(calls, 40) TH_LOG("40 creates: %d lookups in the upper layer", calls);
-	ASSERT_GE(calls, 40) TH_LOG("40 creates: %d lookups: is ftrace counting?", calls);
+	calls = calls_count_stop();
+	ASSERT_LE(calls, 40) TH_LOG("40 creates: %lld lookups in the upper layer", calls);
+	ASSERT_GE(calls, 40) TH_LOG("40 creates: %lld lookups: is the breakpoint counting?", calls);
 	ASSERT_EQ(0, lstat_errno("u/made/new19"));
 	ASSERT_EQ(0, lstat_errno("u/d/new19"));
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers the rsunion selftests share: the module's life, scratch trees
- * and their files, directory listings, and dmesg.
+ * and their files, directory listings, dmesg, and counts of a kernel
+ * function's calls.
  * The runner passes the module's path in RSUNION_KO.
  */
 #ifndef RSUNION_TEST_H
@@ -15,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/perf_event.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -328,59 +332,102 @@ static inline bool kmsg_has(int fd, const char *needle)
 	return found;
 }
 
-#define TRACEFS "/sys/kernel/tracing"
+/*
+ * Counting a kernel function's calls: a hardware execute breakpoint on its
+ * first instruction, counted by perf on every CPU (whoever calls it: in
+ * the test guest only the test does). Nothing here patches kernel text,
+ * which under TCG another vCPU now and then catches half-done: it executes
+ * an int3 already patched out, "Oops: int3", and the guest panics. The
+ * function tracer patches the call site and the sched_switch tracepoint
+ * as it starts and stops; a perf event bound to a task turns on the
+ * perf_sched_events static key. One bound to a CPU does neither.
+ */
 
-/* Writes TEXT to tracefs file NAME; 0 or -1. */
-static inline int trace_set(const char *name, const char *text)
+/* FUNCTION's address from /proc/kallsyms; 0 (errno set) unless exactly one. */
+static inline unsigned long long kernel_symbol(const char *function)
 {
-	char path[PATH_MAX];
-	int fd, ok;
+	unsigned long long addr, found = 0;
+	char line[512], type, name[256];
+	int matches = 0;
+	FILE *f;
 
-	snprintf(path, sizeof(path), TRACEFS "/%s", name);
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
-	close(fd);
-	return ok ? 0 : -1;
-}
-
-/* Starts counting this task's calls of FUNCTION with ftrace. */
-static inline int trace_calls_start(const char *function)
-{
-	char pid[32];
-
-	if (access(TRACEFS "/trace", F_OK) &&
-	    mount("nodev", TRACEFS, "tracefs", 0, NULL))
-		return -1;
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	if (trace_set("tracing_on", "0") || trace_set("current_tracer", "nop") ||
-	    trace_set("set_ftrace_filter", function) ||
-	    trace_set("set_ftrace_pid", pid) || trace_set("trace", "") ||
-	    trace_set("current_tracer", "function") || trace_set("tracing_on", "1"))
-		return -1;
-	return 0;
-}
-
-/* Stops tracing; how many calls of FUNCTION it saw, or -1. */
-static inline int trace_calls_stop(const char *function)
-{
-	char line[512];
-	int calls = 0;
-	FILE *trace;
-
-	trace_set("tracing_on", "0");
-	trace = fopen(TRACEFS "/trace", "re");
-	if (trace) {
-		while (fgets(line, sizeof(line), trace))
-			if (line[0] != '#' && strstr(line, function))
-				calls++;
-		fclose(trace);
+	f = fopen("/proc/kallsyms", "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) == 3 &&
+		    (type == 't' || type == 'T') && !strcmp(name, function)) {
+			found = addr;
+			matches++;
+		}
+	fclose(f);
+	if (matches != 1 || !found) {
+		/* No name, two of it, or addresses hidden (kptr_restrict). */
+		errno = matches > 1 ? ENOTUNIQ : ENOENT;
+		return 0;
 	}
-	trace_set("current_tracer", "nop");
-	trace_set("set_ftrace_filter", "");
-	trace_set("set_ftrace_pid", "");
-	return trace ? calls : -1;
+	return found;
+}
+
+#define MAX_COUNTED_CPUS 64
+static int calls_counters[MAX_COUNTED_CPUS];
+static int calls_counted_cpus;
+
+/* Stops counting; how many calls it saw, or -1. */
+static inline long long calls_count_stop(void)
+{
+	long long calls = 0, n;
+	int i;
+
+	if (!calls_counted_cpus)
+		return -1;
+	for (i = 0; i < calls_counted_cpus; i++) {
+		if (ioctl(calls_counters[i], PERF_EVENT_IOC_DISABLE, 0) ||
+		    read(calls_counters[i], &n, sizeof(n)) != sizeof(n))
+			calls = -1;
+		else if (calls >= 0)
+			calls += n;
+		close(calls_counters[i]);
+	}
+	calls_counted_cpus = 0;
+	return calls;
+}
+
+/* Starts counting calls of kernel FUNCTION on every CPU; 0 or -1. */
+static inline int calls_count_start(const char *function)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_BREAKPOINT,
+		.size = sizeof(attr),
+		.bp_type = HW_BREAKPOINT_X,
+		.bp_len = sizeof(long),
+		.exclude_user = 1,
+		.exclude_hv = 1,
+	};
+	long cpus = sysconf(_SC_NPROCESSORS_CONF);
+	int fd;
+
+	attr.bp_addr = kernel_symbol(function);
+	if (!attr.bp_addr)
+		return -1;
+	if (cpus < 1 || cpus > MAX_COUNTED_CPUS) {
+		errno = ERANGE;
+		return -1;
+	}
+	calls_counted_cpus = 0;
+	while (calls_counted_cpus < cpus) {
+		fd = syscall(__NR_perf_event_open, &attr, -1, calls_counted_cpus, -1,
+			     PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0) {
+			int err = errno;
+
+			calls_count_stop();
+			errno = err;
+			return -1;
+		}
+		calls_counters[calls_counted_cpus++] = fd;
+	}
+	return 0;
 }
 
 #endif
