@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/fs.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -723,6 +724,65 @@ TEST_F(ns, mkdir_after_rmdir_is_opaque)
 	ASSERT_EQ(0, rmdir(join(path, self->mnt, "edir"))) TH_LOG("%s", strerror(errno));
 	ASSERT_EQ(0, mkdir(path, 0755)) TH_LOG("%s", strerror(errno));
 	check_opaque(_metadata, self, variant, "edir", "gone");
+}
+
+/* FS_IOC_SETFLAGS FLAGS on directory PATH; 0 or -1. */
+static int set_dir_flags(const char *path, int flags)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -1;
+	err = ioctl(fd, FS_IOC_SETFLAGS, &flags);
+	close(fd);
+	return err;
+}
+
+/*
+ * An rmdir of edir that fails after its upper copy was emptied of the
+ * whiteout hiding "gone" leaves edir showing empty: the copy was made
+ * opaque before it was emptied (overlayfs swaps in an empty opaque copy).
+ * Emptied as it was, edir would show "gone" again. The last step fails
+ * here because the work directory, where the char-device whiteout for
+ * edir is made, is immutable: the union's own checks never look there.
+ */
+TEST_F(ns, rmdir_failing_late_leaves_dir_empty)
+{
+	char path[PATH_MAX];
+	int err;
+
+	if (variant->wh != WH_CHAR || !strcmp(self->work, self->upper))
+		SKIP(return, "no whiteout made in a separate work directory");
+	check_names(_metadata, self->mnt, "edir", "");
+	if (set_dir_flags(self->work, FS_IMMUTABLE_FL))
+		SKIP(return, "no immutable directories here: %s", strerror(errno));
+	err = rmdir(join(path, self->mnt, "edir")) ? errno : 0;
+	ASSERT_EQ(0, set_dir_flags(self->work, 0));
+	ASSERT_EQ(EPERM, err) TH_LOG("rmdir: %s", strerror(err));
+	check_opaque(_metadata, self, variant, "edir", "gone");
+	check_no_temps(_metadata, self);
+}
+
+/*
+ * So does a rename over edir that fails at the real rename (udir's upper
+ * copy made immutable behind the union's back, after the union looked it
+ * up): udir stays where it was, and an aufs marker comes back.
+ */
+TEST_F(ns, rename_over_dir_failing_late_leaves_it_empty)
+{
+	char from[PATH_MAX], to[PATH_MAX], udir[PATH_MAX];
+	int err;
+
+	check_names(_metadata, self->mnt, "edir", "");
+	check_names(_metadata, self->mnt, "udir", "uinner");
+	if (set_dir_flags(join(udir, self->upper, "udir"), FS_IMMUTABLE_FL))
+		SKIP(return, "no immutable directories here: %s", strerror(errno));
+	err = rename(join(from, self->mnt, "udir"), join(to, self->mnt, "edir")) ? errno : 0;
+	ASSERT_EQ(0, set_dir_flags(udir, 0));
+	ASSERT_EQ(EPERM, err) TH_LOG("rename: %s", strerror(err));
+	check_opaque(_metadata, self, variant, "edir", "gone");
+	check_names(_metadata, self->mnt, "udir", "uinner");
+	check_names(_metadata, self->upper, "udir", "uinner");
 }
 
 /* ---- .wh. names ---- */

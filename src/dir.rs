@@ -288,12 +288,12 @@ pub(crate) fn remove(dentry: &Dentry, is_dir: bool) -> Result {
     let fs = dir.fs();
     let layer = fs.writable()?;
     let needs_whiteout = lower_positive(dir, dentry.name())?;
-    fs.creds.with(|| {
+    let removed = fs.creds.with(|| {
         let _write = MntWrite::get(&layer.mnt)?;
         match victim.upper() {
             Some(upper) => {
                 if is_dir {
-                    crate::readdir::clear_whiteouts(victim, upper, &layer.mnt)?;
+                    empty_upper(fs, victim, upper, &layer.mnt)?;
                 }
                 if needs_whiteout && fs.whiteout == WhiteoutFormat::Overlay {
                     swap_for_whiteout(fs, upper_parent, dentry.name(), upper)?;
@@ -304,7 +304,9 @@ pub(crate) fn remove(dentry: &Dentry, is_dir: bool) -> Result {
                     if needs_whiteout {
                         write_whiteout(fs, &locked, dentry.name())?;
                     }
-                    remove_upper(&locked, dentry.name(), upper)?;
+                    let unmarked = is_dir && unmark(fs, upper, &layer.mnt)?;
+                    remove_upper(&locked, dentry.name(), upper)
+                        .inspect_err(|_| remark(unmarked, fs, upper, &layer.mnt))?;
                 }
             }
             None if needs_whiteout => {
@@ -320,7 +322,19 @@ pub(crate) fn remove(dentry: &Dentry, is_dir: bool) -> Result {
             victim.inode().drop_nlink();
         }
         Ok(())
-    })
+    });
+    forget_if_emptied(dentry, victim, &removed);
+    removed
+}
+
+/// After a failed removal or replacement of union directory `dentry`:
+/// its upper copy may have been made opaque and emptied (`empty_upper`),
+/// while its inode still merges the lower layers, which would show again
+/// what the whiteouts hid. The next lookup sees the copy as it now is.
+fn forget_if_emptied(dentry: &Dentry, dir: &RsInode, result: &Result) {
+    if result.is_err() && dir.inode().is_dir() && !dir.lowers().is_empty() {
+        dentry.drop_from_cache();
+    }
 }
 
 /// Removes `upper`, the object at `name` in a locked upper directory (for
@@ -378,11 +392,12 @@ pub(crate) fn rename(old: &Dentry, new: &Dentry, flags: u32) -> Result {
     }
     // Its upper directory, if it has one, holds the whiteouts hiding its
     // lower entries: they go before the rename can replace it.
-    let mut emptied_upper = None;
+    let mut emptied = None;
     if let Some(t) = target.filter(|t| t.inode().is_dir() && !t.lowers().is_empty()) {
         crate::readdir::check_empty(t)?;
-        emptied_upper = t.upper();
+        emptied = t.upper().map(|upper| (t, upper));
     }
+    let emptied_upper = emptied.map(|(_, upper)| upper);
     copy_up(old)?;
     if exchange {
         copy_up(new)?;
@@ -394,10 +409,10 @@ pub(crate) fn rename(old: &Dentry, new: &Dentry, flags: u32) -> Result {
     let layer = fs.writable()?;
     let old_lower = lower_positive(old_dir, old.name())?;
     let new_lower = lower_positive(new_dir, new.name())?;
-    fs.creds.with(|| {
+    let renamed = fs.creds.with(|| {
         let _write = MntWrite::get(&layer.mnt)?;
-        if let Some(upper) = emptied_upper {
-            empty_for_rename(fs, upper, &layer.mnt)?;
+        if let Some((dir, upper)) = emptied {
+            empty_upper(fs, dir, upper, &layer.mnt)?;
         }
         let lock = RenameLock::lock(old_upper_dir, new_upper_dir, &layer.mnt)?;
         let upper_old = lock.old_dir().lookup(old.name())?;
@@ -433,11 +448,7 @@ pub(crate) fn rename(old: &Dentry, new: &Dentry, flags: u32) -> Result {
             real_flags &= !RENAME_NOREPLACE;
         }
         let unmarked = emptied_upper.is_some() && unmark(fs, &upper_new, &layer.mnt)?;
-        let remark = || {
-            if unmarked && make_opaque(fs, &upper_new, &layer.mnt).is_err() {
-                pr_warn!("could not mark a directory opaque again after a failed rename\n");
-            }
-        };
+        let remark = || remark(unmarked, fs, &upper_new, &layer.mnt);
         let mut aufs_whiteout = None;
         if swaps_whiteout {
             real_flags |= RENAME_EXCHANGE;
@@ -468,16 +479,22 @@ pub(crate) fn rename(old: &Dentry, new: &Dentry, flags: u32) -> Result {
         old_dir.sync_from_real();
         new_dir.sync_from_real();
         Ok(())
-    })
+    });
+    if let Some((t, _)) = emptied {
+        forget_if_emptied(new, t, &renamed);
+    }
+    renamed
 }
 
-/// Empties `upper`, the upper directory of a union directory that shows
-/// empty, for a rename to replace it: of the whiteouts hiding its lower
-/// entries. Made opaque first, it shows empty at every step, should the
-/// rename fail or never come. Where that takes an aufs marker, the marker
-/// stays: see `unmark`.
-fn empty_for_rename(fs: &UnionFs, upper: &Dentry, mnt: &PrivateMount) -> Result {
-    make_opaque(fs, upper, mnt)?;
+/// Empties `upper`, the upper directory of union directory `dir` that
+/// shows empty, before it is removed or replaced: of the whiteouts hiding
+/// lower entries. Made opaque first where lower layers have it, it shows
+/// empty at every step, should the change fail or never come (overlayfs
+/// swaps in an empty opaque copy). An aufs marker stays: see `unmark`.
+fn empty_upper(fs: &UnionFs, dir: &RsInode, upper: &Dentry, mnt: &PrivateMount) -> Result {
+    if !dir.lowers().is_empty() {
+        make_opaque(fs, upper, mnt)?;
+    }
     crate::readdir::remove_entries(upper, mnt, &fs.creds, |name, d| {
         if name == WH_OPAQUE {
             Ok(false)
@@ -490,8 +507,8 @@ fn empty_for_rename(fs: &UnionFs, upper: &Dentry, mnt: &PrivateMount) -> Result 
 }
 
 /// Removes the aufs opaque marker from emptied directory `upper` (whose
-/// parent the caller holds locked) right before a rename replaces it: the
-/// real rename replaces empty directories only. Whether there was one.
+/// parent the caller holds locked) right before it is removed or a rename
+/// replaces it: either wants it empty. Whether there was one.
 fn unmark(fs: &UnionFs, upper: &Dentry, mnt: &PrivateMount) -> Result<bool> {
     if fs.whiteout != WhiteoutFormat::Aufs {
         return Ok(false);
@@ -503,6 +520,14 @@ fn unmark(fs: &UnionFs, upper: &Dentry, mnt: &PrivateMount) -> Result<bool> {
     }
     locked.unlink(&marker)?;
     Ok(true)
+}
+
+/// Puts back the marker `unmark` took, if it took one, after the change
+/// it was taken for failed.
+fn remark(unmarked: bool, fs: &UnionFs, upper: &Dentry, mnt: &PrivateMount) {
+    if unmarked && make_opaque(fs, upper, mnt).is_err() {
+        pr_warn!("could not mark a directory opaque again after a failed change\n");
+    }
 }
 
 fn has_lower_dir(inode: &RsInode) -> bool {

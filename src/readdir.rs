@@ -537,20 +537,6 @@ pub(crate) fn check_empty(inode: &RsInode) -> Result {
     }
 }
 
-/// Empties the upper directory of an (empty-looking) union directory
-/// before it is removed: what is left there are whiteouts and markers.
-pub(crate) fn clear_whiteouts(inode: &RsInode, upper: &Dentry, mnt: &PrivateMount) -> Result {
-    inode.fs().creds.with(|| {
-        remove_entries(upper, mnt, &inode.fs().creds, |name, d| {
-            if d.is_whiteout() || is_wh_name(name) {
-                Ok(true)
-            } else {
-                Err(errno::enotempty())
-            }
-        })
-    })
-}
-
 /// Removes the entries of real directory `dir` that `doomed` picks (files
 /// and empty directories), as the current credentials; `doomed` may stop
 /// the sweep with an error.

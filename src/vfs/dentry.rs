@@ -235,6 +235,12 @@ impl Dentry {
         unsafe { bindings::d_unhashed(self.as_ptr()) == 0 }
     }
 
+    /// Unhashes the dentry: the next lookup of its name builds it anew.
+    pub(crate) fn drop_from_cache(&self) {
+        // SAFETY: `self` is live; `d_drop` takes the locks it needs.
+        unsafe { bindings::d_drop(self.as_ptr()) }
+    }
+
     pub(crate) fn is_dir(&self) -> bool {
         // SAFETY: `self` is live.
         unsafe { bindings::d_is_dir(self.as_ptr()) }
