@@ -9,6 +9,7 @@
  */
 #include <grp.h>
 #include <limits.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -617,6 +618,51 @@ TEST_F(file, proc_fd_link_is_union_path)
 	got[n] = '\0';
 	ASSERT_STREQ(want, got);
 	close(fd);
+}
+
+/* O_DIRECT reads go through to the real file (tmpfs takes them). */
+TEST_F(file, o_direct_pread_reads_exact_bytes)
+{
+	char path[PATH_MAX];
+	unsigned char *buf;
+	int fd = open(join(path, self->mnt, "big"), O_RDONLY | O_DIRECT | O_CLOEXEC);
+
+	ASSERT_GE(fd, 0) TH_LOG("open: %s", strerror(errno));
+	ASSERT_EQ(0, posix_memalign((void **)&buf, 4096, 8192));
+	ASSERT_EQ(8192, pread(fd, buf, 8192, 65536)) TH_LOG("pread: %s", strerror(errno));
+	ASSERT_TRUE(is_pattern(buf, 65536, 8192));
+	ASSERT_EQ(4096, read(fd, buf, 4096));
+	ASSERT_TRUE(is_pattern(buf, 0, 4096));
+	ASSERT_EQ(4096, lseek(fd, 0, SEEK_CUR));
+	free(buf);
+	close(fd);
+}
+
+/*
+ * A read through the union is a read of the real file, with its hooks:
+ * a watcher of the layer sees IN_ACCESS (as with overlayfs, whose reads
+ * go through vfs_iter_read on the real file). The union's own read path
+ * must not call the real filesystem's read directly.
+ */
+TEST_F(file, read_notifies_watchers_of_the_real_file)
+{
+	char path[PATH_MAX], buf[4096];
+	struct inotify_event *ev;
+	ssize_t n;
+	int fd, in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+	ASSERT_GE(in, 0);
+	ASSERT_GE(inotify_add_watch(in, self->bottom, IN_ACCESS), 0);
+	fd = open(join(path, self->mnt, "hello"), O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(fd, 0) TH_LOG("open: %s", strerror(errno));
+	ASSERT_EQ(HELLO_LEN, pread(fd, buf, sizeof(buf), 0));
+	close(fd);
+	n = read(in, buf, sizeof(buf));
+	ASSERT_GT(n, (ssize_t)sizeof(*ev)) TH_LOG("no event: %s", strerror(errno));
+	ev = (struct inotify_event *)buf;
+	ASSERT_TRUE(ev->mask & IN_ACCESS);
+	ASSERT_STREQ("hello", ev->name);
+	close(in);
 }
 
 /* Two opens of one file keep their own positions. */
