@@ -255,24 +255,27 @@ fn make_opaque(fs: &UnionFs, dir: &Dentry, mnt: &PrivateMount) -> Result {
 
 /// Writes a whiteout for `name` in the locked upper directory. A name too
 /// long for a `.wh.` prefix gets the overlayfs format, which rsunion reads
-/// as well.
-fn write_whiteout(fs: &UnionFs, dir: &DirOps<'_>, name: &[u8]) -> Result {
-    match (fs.whiteout, wh_name(name)?) {
+/// as well. The whiteout it made, if it made one.
+fn write_whiteout(fs: &UnionFs, dir: &DirOps<'_>, name: &[u8]) -> Result<Option<ARef<Dentry>>> {
+    let d = match (fs.whiteout, wh_name(name)?) {
         (WhiteoutFormat::Aufs, Some(wh)) => {
             let d = dir.lookup(&wh)?;
             // A layer may hold an object beside its own `.wh.` entry (the
             // object wins in its layer): the whiteout is there already.
             if !d.is_negative() {
-                return Ok(());
+                return Ok(None);
             }
             // As aufs and OCI layers write them: an empty regular file.
-            dir.create(&d, S_IFREG | 0o644)
+            dir.create(&d, S_IFREG | 0o644)?;
+            d
         }
         _ => {
             let d = dir.lookup(name)?;
-            dir.whiteout(&d)
+            dir.whiteout(&d)?;
+            d
         }
-    }
+    };
+    Ok(Some(d))
 }
 
 /// Removes the object at union dentry `dentry` (`rmdir` when `is_dir`):
@@ -301,12 +304,18 @@ pub(crate) fn remove(dentry: &Dentry, is_dir: bool) -> Result {
                     let locked = LockedDir::lock(upper_parent, &layer.mnt)?;
                     // An aufs whiteout first: a crash before the object goes
                     // leaves it shown, never the lower one.
-                    if needs_whiteout {
-                        write_whiteout(fs, &locked, dentry.name())?;
+                    let written = if needs_whiteout {
+                        write_whiteout(fs, &locked, dentry.name())?
+                    } else {
+                        None
+                    };
+                    let removed = remove_unmarked(fs, &locked, dentry.name(), upper, is_dir);
+                    if let (Err(_), Some(wh)) = (&removed, written) {
+                        if locked.unlink(&wh).is_err() {
+                            pr_warn!("could not remove a whiteout after a failed removal\n");
+                        }
                     }
-                    let unmarked = is_dir && unmark(fs, upper, &layer.mnt)?;
-                    remove_upper(&locked, dentry.name(), upper)
-                        .inspect_err(|_| remark(unmarked, fs, upper, &layer.mnt))?;
+                    removed?;
                 }
             }
             None if needs_whiteout => {
@@ -327,10 +336,27 @@ pub(crate) fn remove(dentry: &Dentry, is_dir: bool) -> Result {
     removed
 }
 
+/// Removes `upper`, at `name` in locked upper directory `dir`, emptied
+/// before if `is_dir`: of its aufs marker too, put back should the removal
+/// fail.
+fn remove_unmarked(
+    fs: &UnionFs,
+    dir: &DirOps<'_>,
+    name: &[u8],
+    upper: &Dentry,
+    is_dir: bool,
+) -> Result {
+    let mnt = &fs.writable()?.mnt;
+    let unmarked = is_dir && unmark(fs, upper, mnt)?;
+    remove_upper(dir, name, upper).inspect_err(|_| remark(unmarked, fs, upper, mnt))
+}
+
 /// After a failed removal or replacement of union directory `dentry`:
 /// its upper copy may have been made opaque and emptied (`empty_upper`),
 /// while its inode still merges the lower layers, which would show again
-/// what the whiteouts hid. The next lookup sees the copy as it now is.
+/// what the whiteouts hid. The next lookup sees the copy as it now is
+/// (overlayfs drops the dentry too); a file open on the directory keeps
+/// the old view.
 fn forget_if_emptied(dentry: &Dentry, dir: &RsInode, result: &Result) {
     if result.is_err() && dir.inode().is_dir() && !dir.lowers().is_empty() {
         dentry.drop_from_cache();
@@ -390,11 +416,14 @@ pub(crate) fn rename(old: &Dentry, new: &Dentry, flags: u32) -> Result {
     if has_lower_dir(source) || (exchange && target.is_some_and(has_lower_dir)) {
         return Err(EXDEV);
     }
-    // Its upper directory, if it has one, holds the whiteouts hiding its
-    // lower entries: they go before the rename can replace it.
+    // A directory the rename replaces: its upper directory, if it has one,
+    // may hold whiteouts and an aufs marker even where it shows empty, and
+    // they go first.
     let mut emptied = None;
-    if let Some(t) = target.filter(|t| t.inode().is_dir() && !t.lowers().is_empty()) {
-        crate::readdir::check_empty(t)?;
+    if let Some(t) = target.filter(|t| !exchange && t.inode().is_dir()) {
+        if !t.lowers().is_empty() {
+            crate::readdir::check_empty(t)?;
+        }
         emptied = t.upper().map(|upper| (t, upper));
     }
     let emptied_upper = emptied.map(|(_, upper)| upper);
@@ -448,16 +477,16 @@ pub(crate) fn rename(old: &Dentry, new: &Dentry, flags: u32) -> Result {
             real_flags &= !RENAME_NOREPLACE;
         }
         let unmarked = emptied_upper.is_some() && unmark(fs, &upper_new, &layer.mnt)?;
-        let remark = || remark(unmarked, fs, &upper_new, &layer.mnt);
+        let undo_unmark = || remark(unmarked, fs, &upper_new, &layer.mnt);
         let mut aufs_whiteout = None;
         if swaps_whiteout {
             real_flags |= RENAME_EXCHANGE;
         } else if wants_whiteout {
             aufs_whiteout = prepare_whiteout(fs, lock.old_dir(), old.name(), &mut real_flags)
-                .inspect_err(|_| remark())?;
+                .inspect_err(|_| undo_unmark())?;
         }
         if let Err(e) = lock.rename(&upper_old, &upper_new, real_flags) {
-            remark();
+            undo_unmark();
             if let Some(wh) = aufs_whiteout {
                 if lock.old_dir().unlink(&wh).is_err() {
                     pr_warn!("could not remove a whiteout after a failed rename\n");
@@ -490,13 +519,15 @@ pub(crate) fn rename(old: &Dentry, new: &Dentry, flags: u32) -> Result {
 /// shows empty, before it is removed or replaced: of the whiteouts hiding
 /// lower entries. Made opaque first where lower layers have it, it shows
 /// empty at every step, should the change fail or never come (overlayfs
-/// swaps in an empty opaque copy). An aufs marker stays: see `unmark`.
+/// swaps in an empty opaque copy). In a union that writes aufs markers its
+/// marker stays: see `unmark`; one an aufs-format mount left goes here.
 fn empty_upper(fs: &UnionFs, dir: &RsInode, upper: &Dentry, mnt: &PrivateMount) -> Result {
     if !dir.lowers().is_empty() {
         make_opaque(fs, upper, mnt)?;
     }
+    let marks = fs.whiteout == WhiteoutFormat::Aufs;
     crate::readdir::remove_entries(upper, mnt, &fs.creds, |name, d| {
-        if name == WH_OPAQUE {
+        if marks && name == WH_OPAQUE {
             Ok(false)
         } else if d.is_whiteout() || is_wh_name(name) {
             Ok(true)
@@ -508,7 +539,9 @@ fn empty_upper(fs: &UnionFs, dir: &RsInode, upper: &Dentry, mnt: &PrivateMount) 
 
 /// Removes the aufs opaque marker from emptied directory `upper` (whose
 /// parent the caller holds locked) right before it is removed or a rename
-/// replaces it: either wants it empty. Whether there was one.
+/// replaces it: either wants it empty. Whether there was one. A crash in
+/// between shows the lower entries again: the marker is an entry, the
+/// price of the format.
 fn unmark(fs: &UnionFs, upper: &Dentry, mnt: &PrivateMount) -> Result<bool> {
     if fs.whiteout != WhiteoutFormat::Aufs {
         return Ok(false);

@@ -505,7 +505,8 @@ unsafe extern "C" fn file_read_iter(
     // the file pins its inode, one of ours.
     unsafe {
         let file = (*iocb).ki_filp;
-        // is_sync_kiocb(), read in place.
+        // Synchronous (is_sync_kiocb(), read in place): most reads are,
+        // and they need no kiocb of their own that outlives the call.
         if (*iocb).ki_complete.is_none() {
             let real = match real_for(file) {
                 Ok(r) => r,
@@ -528,7 +529,9 @@ unsafe extern "C" fn file_read_iter(
 /// its asynchronous path does, instead of a kiocb built anew
 /// (`vfs_iter_read`): that recomputed the I/O priority and the flags the
 /// VFS already had, and cost half of what a 4 KiB read through the union
-/// costs more than one of the real file.
+/// costs more than one of the real file. The clone keeps `IOCB_NOWAIT`
+/// unchecked: union files never have `FMODE_NOWAIT`, so the VFS sets it
+/// on none of them.
 ///
 /// # Safety
 /// `iocb` and `iter` are the VFS's, live for the call, `iocb` synchronous;
