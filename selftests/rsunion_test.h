@@ -334,13 +334,14 @@ static inline bool kmsg_has(int fd, const char *needle)
 
 /*
  * Counting a kernel function's calls: a hardware execute breakpoint on its
- * first instruction, counted by perf on every CPU (whoever calls it: in
- * the test guest only the test does). Nothing here patches kernel text,
- * which under TCG another vCPU now and then catches half-done: it executes
- * an int3 already patched out, "Oops: int3", and the guest panics. The
- * function tracer patches the call site and the sched_switch tracepoint
- * as it starts and stops; a perf event bound to a task turns on the
- * perf_sched_events static key. One bound to a CPU does neither.
+ * first instruction, counted by perf on every CPU, whoever calls it: the
+ * counts are exact where nothing else runs, as in the test guest. Nothing
+ * here patches kernel text, which under TCG another vCPU now and then
+ * catches half-done: it executes an int3 already patched out, "Oops:
+ * int3", and the guest panics. The function tracer patches the call site
+ * and the sched_switch tracepoint as it starts and stops; a perf event
+ * bound to a task turns on the perf_sched_events static key. One bound
+ * to a CPU does neither.
  */
 
 /* FUNCTION's address from /proc/kallsyms; 0 (errno set) unless exactly one. */
@@ -404,7 +405,7 @@ static inline int calls_count_start(const char *function)
 		.exclude_user = 1,
 		.exclude_hv = 1,
 	};
-	long cpus = sysconf(_SC_NPROCESSORS_CONF);
+	long cpu, cpus = sysconf(_SC_NPROCESSORS_CONF);
 	int fd;
 
 	attr.bp_addr = kernel_symbol(function);
@@ -415,9 +416,10 @@ static inline int calls_count_start(const char *function)
 		return -1;
 	}
 	calls_counted_cpus = 0;
-	while (calls_counted_cpus < cpus) {
-		fd = syscall(__NR_perf_event_open, &attr, -1, calls_counted_cpus, -1,
-			     PERF_FLAG_FD_CLOEXEC);
+	for (cpu = 0; cpu < cpus; cpu++) {
+		fd = syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0 && errno == ENODEV)
+			continue;	/* offline */
 		if (fd < 0) {
 			int err = errno;
 
