@@ -665,6 +665,28 @@ TEST_F(file, read_notifies_watchers_of_the_real_file)
 	close(in);
 }
 
+/*
+ * posix_fadvise through the union advises the real file, whose page cache
+ * the reads use (as overlayfs's ovl_fadvise): the union calls vfs_fadvise
+ * on it, once an advice (the syscall has its own call inlined). tmpfs
+ * would show no effect of the advice itself (DONTNEED drops none of its
+ * pages).
+ */
+TEST_F(file, fadvise_reaches_the_real_file)
+{
+	char path[PATH_MAX];
+	long long calls;
+	int fd = open(join(path, self->mnt, "big"), O_RDONLY | O_CLOEXEC);
+
+	ASSERT_GE(fd, 0) TH_LOG("open: %s", strerror(errno));
+	ASSERT_EQ(0, calls_count_start("vfs_fadvise")) TH_LOG("counting: %s", strerror(errno));
+	ASSERT_EQ(0, posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED));
+	ASSERT_EQ(0, posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM));
+	calls = calls_count_stop();
+	ASSERT_EQ(2, calls) TH_LOG("2 fadvise calls: %lld of vfs_fadvise", calls);
+	close(fd);
+}
+
 /* Two opens of one file keep their own positions. */
 TEST_F(file, two_fds_read_independently)
 {

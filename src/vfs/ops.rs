@@ -386,6 +386,7 @@ static FILE_FOPS: Table<bindings::file_operations> = Table(bindings::file_operat
     splice_write: Some(file_splice_write),
     fallocate: Some(file_fallocate),
     flush: Some(file_flush),
+    fadvise: Some(file_fadvise),
     // SAFETY: all-zero is a valid `file_operations`.
     ..unsafe { core::mem::zeroed() }
 });
@@ -651,6 +652,31 @@ unsafe extern "C" fn file_fallocate(
         })
     });
     from_result(|| allocated.map(|()| 0)) as ffi::c_long
+}
+
+/// posix_fadvise(2) advises the real file, whose page cache and readahead
+/// the reads use: on the union file, which caches nothing, it would change
+/// nothing (overlayfs's `ovl_fadvise`).
+///
+/// # Safety
+/// VFS callback on one of our open regular files.
+unsafe extern "C" fn file_fadvise(
+    file: *mut bindings::file,
+    offset: bindings::loff_t,
+    len: bindings::loff_t,
+    advice: ffi::c_int,
+) -> ffi::c_int {
+    // SAFETY: `file` has our `fadvise`, so it is our regular file set up
+    // by `file_open` and held by the VFS, as `real_for` requires; it pins
+    // its inode, one of ours; `real.real()` lives as long as `real`.
+    unsafe {
+        let real = match real_for(file) {
+            Ok(r) => r,
+            Err(e) => return e.to_errno(),
+        };
+        let creds = &rs(file_inode(file)).fs().creds;
+        creds.with(|| bindings::vfs_fadvise(real.real(), offset, len, advice))
+    }
 }
 
 /// close(2) reaches the real file's `flush` (NFS writes back there).
