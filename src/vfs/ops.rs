@@ -479,6 +479,21 @@ unsafe fn real_for(file: *mut bindings::file) -> Result<RealFor> {
     Ok(RealFor { opened, fresh })
 }
 
+/// Runs `f`, as the mounter, on the real file an I/O call on our regular
+/// file `file` goes to.
+///
+/// # Safety
+/// `file` was set up by `file_open` and is live for the call.
+unsafe fn as_mounter_on_real<R>(
+    file: *mut bindings::file,
+    f: impl FnOnce(*mut bindings::file) -> R,
+) -> Result<R> {
+    // SAFETY: per the contract, as `real_for` requires; `file` pins its
+    // inode, one of ours.
+    let (real, rs) = unsafe { (real_for(file)?, rs(file_inode(file))) };
+    Ok(rs.fs().creds.with(|| f(real.real())))
+}
+
 /// # Safety
 /// `file` was set up by `file_open` and is live for the call.
 unsafe fn backing(file: *mut bindings::file) -> Result<Backing> {
@@ -500,21 +515,15 @@ unsafe extern "C" fn file_read_iter(
     iocb: *mut bindings::kiocb,
     iter: *mut bindings::iov_iter,
 ) -> isize {
+    // Synchronous (is_sync_kiocb(), read in place): most reads are, and
+    // they need no kiocb of their own that outlives the call.
     // SAFETY: `iocb` and `iter` are the VFS's, live for the call; `ki_filp`
-    // has our `read_iter`, so it is one of our regular files, set up by
-    // `file_open` and held by the VFS, as `real_for` and `backing` require;
-    // the file pins its inode, one of ours.
+    // is our regular file from `file_open`, held by the VFS, as required.
     unsafe {
         let file = (*iocb).ki_filp;
-        // Synchronous (is_sync_kiocb(), read in place): most reads are,
-        // and they need no kiocb of their own that outlives the call.
         if (*iocb).ki_complete.is_none() {
-            let real = match real_for(file) {
-                Ok(r) => r,
-                Err(e) => return e.to_errno() as isize,
-            };
-            let creds = &rs(file_inode(file)).fs().creds;
-            return read_sync(real.real(), iocb, iter, creds);
+            let read = as_mounter_on_real(file, |real| read_sync(real, iocb, iter));
+            return read.unwrap_or_else(|e| e.to_errno() as isize);
         }
         let mut b = match backing(file) {
             Ok(b) => b,
@@ -524,7 +533,7 @@ unsafe extern "C" fn file_read_iter(
     }
 }
 
-/// A synchronous read of union `iocb` from `real`, as `creds`: what
+/// A synchronous read of union `iocb` from `real`, as the mounter: what
 /// `backing_file_read_iter` does, the same checks and hooks on the real
 /// file (`vfs_iocb_iter_read`), but on a clone of the VFS's kiocb, as
 /// its asynchronous path does, instead of a kiocb built anew
@@ -541,7 +550,6 @@ unsafe fn read_sync(
     real: *mut bindings::file,
     iocb: *mut bindings::kiocb,
     iter: *mut bindings::iov_iter,
-    creds: &crate::vfs::Cred,
 ) -> isize {
     // SAFETY: per the contract, all three are live for the call.
     unsafe {
@@ -561,7 +569,7 @@ unsafe fn read_sync(
             ki_ioprio: (*iocb).ki_ioprio,
             ..Default::default()
         };
-        let read = creds.with(|| bindings::vfs_iocb_iter_read(real, &mut clone, iter));
+        let read = bindings::vfs_iocb_iter_read(real, &mut clone, iter);
         (*iocb).ki_pos = clone.ki_pos;
         read
     }
@@ -667,16 +675,14 @@ unsafe extern "C" fn file_fadvise(
     advice: ffi::c_int,
 ) -> ffi::c_int {
     // SAFETY: `file` has our `fadvise`, so it is our regular file set up
-    // by `file_open` and held by the VFS, as `real_for` requires; it pins
-    // its inode, one of ours; `real.real()` lives as long as `real`.
-    unsafe {
-        let real = match real_for(file) {
-            Ok(r) => r,
-            Err(e) => return e.to_errno(),
-        };
-        let creds = &rs(file_inode(file)).fs().creds;
-        creds.with(|| bindings::vfs_fadvise(real.real(), offset, len, advice))
-    }
+    // by `file_open` and held by the VFS; the helper holds the real file
+    // while the closure runs.
+    let advised = unsafe {
+        as_mounter_on_real(file, |real| {
+            bindings::vfs_fadvise(real, offset, len, advice)
+        })
+    };
+    advised.unwrap_or_else(|e| e.to_errno())
 }
 
 /// close(2) reaches the real file's `flush` (NFS writes back there).
