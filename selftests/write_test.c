@@ -14,10 +14,12 @@
 #include <limits.h>
 #include <linux/falloc.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
+#include <time.h>
 
 #include "rsunion_test.h"
 #include "kselftest_harness.h"
@@ -1299,6 +1301,221 @@ TEST_F(full_upper, trunc_open_copies_up_no_data)
 	ASSERT_EQ(2, st.st_size);
 	ASSERT_EQ(0, stat(join(path, self->lower, "big"), &st));
 	ASSERT_EQ(BIG_SIZE, st.st_size);
+}
+
+/* ---- atimes: the union's mount options decide, as overlayfs's do ---- */
+
+FIXTURE(atime) {
+	char dir[64];
+	char lower[128];
+	char upper[128];
+	char mnt[128];
+};
+
+/*
+ * MOUNT_FLAGS of the union; whether an access records a new atime when
+ * the atime is older than the mtime (OLD) and when it is newer than the
+ * mtime and ctime and less than a day from now (RECENT).
+ */
+FIXTURE_VARIANT(atime) {
+	unsigned long mount_flags;
+	bool old;
+	bool recent;
+};
+
+FIXTURE_VARIANT_ADD(atime, relatime) {
+	.mount_flags = 0,
+	.old = true,
+	.recent = false,
+};
+
+FIXTURE_VARIANT_ADD(atime, noatime) {
+	.mount_flags = MS_NOATIME,
+	.old = false,
+	.recent = false,
+};
+
+FIXTURE_VARIANT_ADD(atime, strictatime) {
+	.mount_flags = MS_STRICTATIME,
+	.old = true,
+	.recent = true,
+};
+
+/*
+ * lower/ file (CONTENT), lone (CONTENT), dir/a; union over upper/,
+ * with file and dir copied up (dir merged: dir/b made through the union).
+ */
+FIXTURE_SETUP(atime)
+{
+	char path[PATH_MAX], work[128], opts[512];
+
+	ASSERT_EQ(0, rsunion_ensure_loaded()) TH_LOG("load: %s", strerror(errno));
+	ASSERT_EQ(0, scratch_get(self->dir));
+	join(self->lower, self->dir, "lower");
+	join(self->upper, self->dir, "upper");
+	join(self->mnt, self->dir, "mnt");
+	join(work, self->dir, "work");
+	ASSERT_EQ(0, mkdirs(join(path, self->lower, "dir")));
+	ASSERT_EQ(0, write_file(join(path, self->lower, "dir/a"), CONTENT));
+	ASSERT_EQ(0, write_file(join(path, self->lower, "file"), CONTENT));
+	ASSERT_EQ(0, write_file(join(path, self->lower, "lone"), CONTENT));
+	ASSERT_EQ(0, set_times(path, ATIME_SEC, ATIME_NSEC, MTIME_SEC, MTIME_NSEC));
+	ASSERT_EQ(0, mkdir(self->upper, 0755));
+	ASSERT_EQ(0, mkdir(work, 0755));
+	ASSERT_EQ(0, mkdir(self->mnt, 0755));
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s",
+		 self->lower, self->upper, work);
+	ASSERT_EQ(0, mount("none", self->mnt, "rsunion", variant->mount_flags, opts))
+		TH_LOG("mount %s: %s", opts, strerror(errno));
+	ASSERT_EQ(0, write_file(join(path, self->mnt, "dir/b"), CONTENT));
+	ASSERT_EQ(0, chmod(join(path, self->mnt, "file"), 0644));
+}
+
+FIXTURE_TEARDOWN(atime)
+{
+	umount2(self->mnt, MNT_DETACH);
+	scratch_put(self->dir);
+}
+
+static int read_it(const char *path)
+{
+	char buf[64];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int ret = fd >= 0 && read(fd, buf, sizeof(buf)) > 0 ? 0 : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int read_noatime(const char *path)
+{
+	char buf[64];
+	int fd = open(path, O_RDONLY | O_NOATIME | O_CLOEXEC);
+	int ret = fd >= 0 && read(fd, buf, sizeof(buf)) > 0 ? 0 : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int mmap_it(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	volatile char *map;
+	int ret = -1;
+
+	if (fd < 0)
+		return -1;
+	map = mmap(NULL, 1, PROT_READ, MAP_SHARED, fd, 0);
+	if (map != MAP_FAILED) {
+		ret = map[0] == CONTENT[0] ? 0 : -1;
+		munmap((void *)map, 1);
+	}
+	close(fd);
+	return ret;
+}
+
+/* Through splice_read. */
+static int sendfile_it(const char *path)
+{
+	int in = open(path, O_RDONLY | O_CLOEXEC);
+	int out = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	int ret = in >= 0 && out >= 0 && sendfile(out, in, NULL, 64) > 0 ? 0 : -1;
+
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return ret;
+}
+
+static int list_it(const char *path)
+{
+	DIR *d = opendir(path);
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n == 4 ? 0 : -1;	/* . .. a b */
+}
+
+/*
+ * Sets NAME's atime through the union to ASEC (its mtime to 1 s past the
+ * epoch), ACCESSes it, and says whether the atime moved, as the union and
+ * its upper copy show it.
+ */
+static bool access_moves_atime(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(atime) *self, const char *name,
+			       time_t asec, int (*access)(const char *))
+{
+	char path[PATH_MAX], upper[PATH_MAX];
+	struct stat st, ust;
+
+	join(path, self->mnt, name);
+	join(upper, self->upper, name);
+	EXPECT_EQ(0, set_times(path, asec, 0, 1, 0));
+	EXPECT_EQ(0, access(path));
+	EXPECT_EQ(0, stat(path, &st));
+	EXPECT_EQ(0, stat(upper, &ust));
+	EXPECT_EQ(ust.st_atim.tv_sec, st.st_atim.tv_sec);
+	EXPECT_EQ(ust.st_atim.tv_nsec, st.st_atim.tv_nsec);
+	return st.st_atim.tv_sec != asec || st.st_atim.tv_nsec != 0;
+}
+
+/*
+ * An atime older than the mtime, then one in the next hour: newer than
+ * the mtime and the ctime the change set, and not a day old.
+ */
+static void check_atimes(struct __test_metadata *_metadata, FIXTURE_DATA(atime) *self,
+			 const FIXTURE_VARIANT(atime) *variant, const char *name,
+			 int (*access)(const char *))
+{
+	EXPECT_EQ(variant->old, access_moves_atime(_metadata, self, name, 0, access));
+	EXPECT_EQ(variant->recent,
+		  access_moves_atime(_metadata, self, name, time(NULL) + 3600, access));
+}
+
+TEST_F(atime, read_records_access_as_the_union_mount_says)
+{
+	check_atimes(_metadata, self, variant, "file", read_it);
+}
+
+TEST_F(atime, mmap_records_access_as_the_union_mount_says)
+{
+	check_atimes(_metadata, self, variant, "file", mmap_it);
+}
+
+TEST_F(atime, sendfile_records_access_as_the_union_mount_says)
+{
+	check_atimes(_metadata, self, variant, "file", sendfile_it);
+}
+
+TEST_F(atime, readdir_records_access_as_the_union_mount_says)
+{
+	check_atimes(_metadata, self, variant, "dir", list_it);
+}
+
+TEST_F(atime, o_noatime_read_records_no_access)
+{
+	EXPECT_FALSE(access_moves_atime(_metadata, self, "file", 0, read_noatime));
+	EXPECT_FALSE(access_moves_atime(_metadata, self, "file", time(NULL) + 3600, read_noatime));
+}
+
+TEST_F(atime, read_of_a_lower_file_records_nothing)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	ASSERT_EQ(0, read_it(join(path, self->mnt, "lone")));
+	ASSERT_EQ(0, stat(path, &st));
+	EXPECT_EQ(ATIME_SEC, st.st_atim.tv_sec);
+	EXPECT_EQ(ATIME_NSEC, st.st_atim.tv_nsec);
+	ASSERT_EQ(0, stat(join(path, self->lower, "lone"), &st));
+	EXPECT_EQ(ATIME_SEC, st.st_atim.tv_sec);
 }
 
 /* ---- no upper layer: still read-only ---- */

@@ -9,8 +9,8 @@ use crate::copy_up::{copy_up_checked, copy_up_with, Data};
 use crate::entry::RsInode;
 use crate::util::top_path;
 use crate::vfs::consts::{
-    MAY_APPEND, MAY_OPEN, MAY_READ, MAY_WRITE, O_ACCMODE, O_APPEND, O_CREAT, O_EXCL, O_NOCTTY,
-    O_RDONLY, O_TRUNC, O_WRONLY,
+    MAY_APPEND, MAY_OPEN, MAY_READ, MAY_WRITE, O_ACCMODE, O_APPEND, O_CREAT, O_EXCL, O_NOATIME,
+    O_NOCTTY, O_RDONLY, O_TRUNC, O_WRONLY,
 };
 use crate::vfs::{File, Inode, Path, RealFile};
 use kernel::prelude::*;
@@ -50,6 +50,8 @@ fn open_real(inode: &RsInode, file: &File, real: &Path) -> Result<RealFile> {
     let flags = file.flags() & !UNION_ONLY_FLAGS;
     fs.creds.with(|| {
         real.permission(MAY_OPEN | access_mode(flags))?;
+        // The union records accesses (see `accessed`), the real file none.
+        let flags = flags | real.noatime_flag();
         RealFile::open_backing(file, flags, real, &fs.creds)
     })
 }
@@ -57,8 +59,9 @@ fn open_real(inode: &RsInode, file: &File, real: &Path) -> Result<RealFile> {
 /// A file opened before its object was copied up holds the lower file:
 /// its I/O must reach the upper copy instead, which another file may have
 /// written. The upper file is opened for the one call, with the union
-/// file's current flags (overlayfs's `ovl_real_fdget_meta` does the same);
-/// `None` when `opened`, the real file's inode, is still the top one.
+/// file's current flags, as at open (overlayfs's `ovl_real_fdget_meta`
+/// does the same); `None` when `opened`, the real file's inode, is still
+/// the top one.
 pub(crate) fn reopen_if_copied_up(
     inode: &RsInode,
     file: &File,
@@ -68,9 +71,19 @@ pub(crate) fn reopen_if_copied_up(
     if top.dentry.inode().is_some_and(|i| core::ptr::eq(i, opened)) {
         return Ok(None);
     }
-    let real = top_path(inode)?;
-    let flags = file.flags() & !UNION_ONLY_FLAGS;
-    RealFile::open_backing(file, flags, &real, &inode.fs().creds).map(Some)
+    open_real(inode, file, &top_path(inode)?).map(Some)
+}
+
+/// After a read or mmap of `file`: the union's atime options decide
+/// whether the access is recorded, on the union inode, whose
+/// `update_time` passes it to the upper copy (overlayfs's
+/// `ovl_file_accessed`). The real file, opened `O_NOATIME`, records
+/// nothing itself; the upper layer's private mount has no atime options
+/// of its own, so it would record every access.
+pub(crate) fn accessed(inode: &RsInode, file: &File) {
+    if file.flags() & O_NOATIME == 0 && inode.sync_times_from_upper() {
+        file.touch_atime();
+    }
 }
 
 /// `MAY_READ`/`MAY_WRITE`/`MAY_APPEND` for open flags (the kernel's

@@ -30,9 +30,9 @@ use crate::entry::{RealDentry, RsInode, UnionFs};
 use crate::util::ORIGIN_INO_XATTR;
 use crate::vfs::consts::{
     ATTR_FILE, ATTR_KILL_SGID, ATTR_KILL_SUID, ATTR_MODE, ATTR_OPEN, MAY_APPEND, MAY_READ,
-    MAY_WRITE,
+    MAY_WRITE, S_ATIME,
 };
-use crate::vfs::{Dentry, Iattr, Inode, Kstat, MntIdmap, MntWrite};
+use crate::vfs::{Dentry, Iattr, Inode, Kstat, MntIdmap, MntWrite, Path};
 use kernel::prelude::*;
 
 /// The inode number a new union inode reports, per the rules above;
@@ -139,6 +139,21 @@ pub(crate) fn permission(inode: &RsInode, idmap: &MntIdmap, mask: i32) -> Result
         mask
     };
     fs.creds.with(|| real.permission(layer.mnt.idmap(), mask))
+}
+
+/// The union's atime options decided, in `touch_atime` on the union
+/// inode, that an access is recorded: the upper copy records it (its
+/// private mount has no atime options of its own), a lower object nothing
+/// (overlayfs's `ovl_update_time`). Other times are the real filesystem's
+/// to set, in the real object.
+pub(crate) fn update_time(inode: &RsInode, flags: u32) {
+    if flags & S_ATIME == 0 {
+        return;
+    }
+    if let (Some(upper), Some(layer)) = (inode.upper(), inode.fs().upper()) {
+        Path::new(&layer.mnt, upper).touch_atime();
+        inode.sync_times_from_upper();
+    }
 }
 
 /// Changes attributes: the caller is checked on the union inode, the

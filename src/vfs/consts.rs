@@ -16,6 +16,8 @@ pub(crate) const S_IFREG: u32 = bindings::S_IFREG;
 pub(crate) const S_IFDIR: u32 = bindings::S_IFDIR;
 pub(crate) const S_IFLNK: u32 = bindings::S_IFLNK;
 pub(crate) const S_IFCHR: u32 = bindings::S_IFCHR;
+/// `update_time` flags: the access time.
+pub(crate) const S_ATIME: u32 = bindings::file_time_flags_S_ATIME;
 
 /// The device number of an overlayfs-format whiteout (a char device 0/0).
 pub(crate) const WHITEOUT_DEV: DevT = bindings::WHITEOUT_DEV;
@@ -32,6 +34,7 @@ pub(crate) const O_CREAT: u32 = bindings::O_CREAT;
 pub(crate) const O_EXCL: u32 = bindings::O_EXCL;
 pub(crate) const O_NOCTTY: u32 = bindings::O_NOCTTY;
 pub(crate) const O_TRUNC: u32 = bindings::O_TRUNC;
+pub(crate) const O_NOATIME: u32 = bindings::O_NOATIME;
 pub(crate) const O_APPEND: u32 = bindings::O_APPEND;
 pub(crate) const O_LARGEFILE: u32 = bindings::O_LARGEFILE;
 

@@ -41,6 +41,13 @@ impl File {
         unsafe { Inode::from_raw(bindings::file_inode(self.as_ptr())) }
     }
 
+    /// Records an access as the file's mount options and its inode's times
+    /// say (`touch_atime`).
+    pub(crate) fn touch_atime(&self) {
+        // SAFETY: a live file pins its path.
+        unsafe { bindings::touch_atime(&(*self.as_ptr()).f_path) }
+    }
+
     /// Drops the setuid and setgid bits (and file capabilities) a write by
     /// the current task must clear (`file_remove_privs`). `locked` is this
     /// file's inode, locked as `notify_change` requires.
@@ -121,13 +128,12 @@ impl RealFile {
         NonNull::new(f).map(Self).ok_or(ENOMEM)
     }
 
-    /// Opens directory `real` for reading its entries, as `cred`.
+    /// Opens directory `real` for reading its entries, as `cred`; the
+    /// read records no access where `cred` may say so (see
+    /// [`Path::noatime_flag`]).
     pub(crate) fn open_dir(real: &Path, cred: &Cred) -> Result<Self> {
-        Self::open(
-            real,
-            bindings::O_RDONLY | bindings::O_DIRECTORY | bindings::O_LARGEFILE,
-            cred,
-        )
+        let flags = bindings::O_RDONLY | bindings::O_DIRECTORY | bindings::O_LARGEFILE;
+        Self::open(real, flags | cred.with(|| real.noatime_flag()), cred)
     }
 
     /// The file position.

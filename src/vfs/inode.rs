@@ -399,6 +399,34 @@ impl RsInode {
         }
     }
 
+    /// Takes the upper copy's times where they moved (a write through a
+    /// shared mapping moves them behind the union's back), so that the
+    /// union's relatime judges an access by the copy's times, as
+    /// overlayfs's `ovl_file_accessed` does. `false` without an upper copy:
+    /// lower layers record no accesses.
+    pub(crate) fn sync_times_from_upper(&self) -> bool {
+        let Some(upper) = self.upper().and_then(Dentry::inode) else {
+            return false;
+        };
+        let (inode, real) = (self.vfs_inode.as_ptr(), upper.as_ptr());
+        // SAFETY: both inodes are live; the fields are read and written
+        // racily, as the VFS and overlayfs do. Compared first: a read
+        // would otherwise write to the union inode every time.
+        unsafe {
+            let (i, r) = (&*inode, &*real);
+            let moved = i.i_atime_sec != r.i_atime_sec
+                || i.i_atime_nsec != r.i_atime_nsec
+                || i.i_mtime_sec != r.i_mtime_sec
+                || i.i_mtime_nsec != r.i_mtime_nsec
+                || i.i_ctime_sec != r.i_ctime_sec
+                || i.i_ctime_nsec != r.i_ctime_nsec;
+            if moved {
+                bindings::fsstack_copy_attr_times(inode, real);
+            }
+        }
+        true
+    }
+
     /// The VFS inode.
     pub(crate) fn inode(&self) -> &Inode {
         // SAFETY: `vfs_inode` was initialised by `alloc_union_inode`.

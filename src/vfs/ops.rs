@@ -121,6 +121,7 @@ const fn inode_ops(lookup: bool, get_link: bool) -> bindings::inode_operations {
         permission: Some(permission),
         getattr: Some(getattr),
         setattr: Some(setattr),
+        update_time: Some(update_time),
         listxattr: Some(super::xattr::listxattr),
         get_inode_acl: Some(super::xattr::get_inode_acl),
         get_acl: Some(super::xattr::get_acl),
@@ -331,6 +332,15 @@ unsafe extern "C" fn getattr(
 }
 
 /// # Safety
+/// VFS callback: `inode` is one of ours.
+unsafe extern "C" fn update_time(inode: *mut bindings::inode, flags: ffi::c_int) -> ffi::c_int {
+    // SAFETY: `->update_time` is only in our tables, so `inode` is ours,
+    // held by the caller of `touch_atime` through its path.
+    crate::inode::update_time(unsafe { rs(inode) }, flags as u32);
+    0
+}
+
+/// # Safety
 /// VFS callback: `dentry` is a positive dentry of ours, `attr` live.
 unsafe extern "C" fn setattr(
     idmap: *mut bindings::mnt_idmap,
@@ -503,10 +513,20 @@ unsafe fn backing(file: *mut bindings::file) -> Result<Backing> {
     let ctx = bindings::backing_file_ctx {
         cred: rs.fs().creds.as_ptr(),
         user_file: file,
-        accessed: None,
+        accessed: Some(file_accessed),
         end_write: None,
     };
     Ok(Backing { real, ctx })
+}
+
+/// `backing_file_ctx.accessed`, and after a synchronous read: see
+/// `file::accessed`.
+///
+/// # Safety
+/// `file` is one of our regular files, live for the call.
+unsafe extern "C" fn file_accessed(file: *mut bindings::file) {
+    // SAFETY: per the contract; an open file pins its inode, one of ours.
+    unsafe { crate::file::accessed(rs(file_inode(file)), File::from_raw(file)) }
 }
 
 /// # Safety
@@ -522,8 +542,13 @@ unsafe extern "C" fn file_read_iter(
     unsafe {
         let file = (*iocb).ki_filp;
         if (*iocb).ki_complete.is_none() {
-            let read = as_mounter_on_real(file, |real| read_sync(real, iocb, iter));
-            return read.unwrap_or_else(|e| e.to_errno() as isize);
+            return match as_mounter_on_real(file, |real| read_sync(real, iocb, iter)) {
+                Ok(read) => {
+                    file_accessed(file);
+                    read
+                }
+                Err(e) => e.to_errno() as isize,
+            };
         }
         let mut b = match backing(file) {
             Ok(b) => b,

@@ -47,6 +47,32 @@ impl Path {
         Ok(Self(path))
     }
 
+    /// Records an access as the mount's options and the inode's times say
+    /// (`touch_atime`).
+    pub(crate) fn touch_atime(&self) {
+        // SAFETY: `self` holds references to its mount and dentry.
+        unsafe { bindings::touch_atime(&self.0) }
+    }
+
+    /// `O_NOATIME` where the current task may open the object so (its
+    /// owner, or `CAP_FOWNER`, as open(2) checks), else 0. Real files are
+    /// opened so where they can: the union records accesses on its own
+    /// inode, by its own atime options (overlayfs's `ovl_path_open`).
+    pub(crate) fn noatime_flag(&self) -> u32 {
+        // SAFETY: `self` holds references to its mount, which pins the
+        // idmap, and to its dentry, positive for any path opened.
+        let may = unsafe {
+            let inode = bindings::d_inode(self.0.dentry);
+            !inode.is_null()
+                && bindings::inode_owner_or_capable(bindings::mnt_idmap(self.0.mnt), inode)
+        };
+        if may {
+            bindings::O_NOATIME
+        } else {
+            0
+        }
+    }
+
     /// A path on `mnt` for `dentry`, taking a reference to both.
     pub(crate) fn new(mnt: &PrivateMount, dentry: &Dentry) -> Self {
         let path = bindings::path {
