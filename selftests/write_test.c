@@ -12,10 +12,12 @@
 #include <dirent.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/aio_abi.h>
 #include <linux/falloc.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -1342,8 +1344,9 @@ FIXTURE_VARIANT_ADD(atime, strictatime) {
 };
 
 /*
- * lower/ file (CONTENT), lone (CONTENT), dir/a; union over upper/,
- * with file and dir copied up (dir merged: dir/b made through the union).
+ * lower/ file, lone, early (CONTENT), slink -> file, dir/a; union over
+ * upper/, with file and dir copied up (dir merged: dir/b made through the
+ * union).
  */
 FIXTURE_SETUP(atime)
 {
@@ -1360,6 +1363,8 @@ FIXTURE_SETUP(atime)
 	ASSERT_EQ(0, write_file(join(path, self->lower, "file"), CONTENT));
 	ASSERT_EQ(0, write_file(join(path, self->lower, "lone"), CONTENT));
 	ASSERT_EQ(0, set_times(path, ATIME_SEC, ATIME_NSEC, MTIME_SEC, MTIME_NSEC));
+	ASSERT_EQ(0, write_file(join(path, self->lower, "early"), CONTENT));
+	ASSERT_EQ(0, symlink("file", join(path, self->lower, "slink")));
 	ASSERT_EQ(0, mkdir(self->upper, 0755));
 	ASSERT_EQ(0, mkdir(work, 0755));
 	ASSERT_EQ(0, mkdir(self->mnt, 0755));
@@ -1397,6 +1402,60 @@ static int read_noatime(const char *path)
 	if (fd >= 0)
 		close(fd);
 	return ret;
+}
+
+/* A buffered read submitted through Linux AIO: the asynchronous path. */
+static int aio_read_it(const char *path)
+{
+	struct iocb cb = { .aio_lio_opcode = IOCB_CMD_PREAD, .aio_nbytes = 64 };
+	struct iocb *cbs[1] = { &cb };
+	struct io_event event;
+	aio_context_t ctx = 0;
+	char buf[64];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int ret = -1;
+
+	if (fd < 0)
+		return -1;
+	cb.aio_fildes = fd;
+	cb.aio_buf = (unsigned long)buf;
+	if (syscall(SYS_io_setup, 1, &ctx) == 0) {
+		if (syscall(SYS_io_submit, ctx, 1, cbs) == 1 &&
+		    syscall(SYS_io_getevents, ctx, 1, 1, &event, NULL) == 1 &&
+		    event.res > 0)
+			ret = 0;
+		syscall(SYS_io_destroy, ctx);
+	}
+	close(fd);
+	return ret;
+}
+
+/* A file opened before the first access copied it up (see early_open). */
+static int early_fd = -1;
+
+static int read_early_fd(const char *path)
+{
+	char buf[64];
+
+	return pread(early_fd, buf, sizeof(buf), 0) > 0 ? 0 : -1;
+}
+
+static int read_nothing(const char *path)
+{
+	char buf[1];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int ret = fd >= 0 && read(fd, buf, 0) == 0 ? 0 : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int readlink_it(const char *path)
+{
+	char buf[64];
+
+	return readlink(path, buf, sizeof(buf)) == 4 ? 0 : -1;
 }
 
 static int mmap_it(const char *path)
@@ -1458,12 +1517,36 @@ static bool access_moves_atime(struct __test_metadata *_metadata,
 	join(path, self->mnt, name);
 	join(upper, self->upper, name);
 	EXPECT_EQ(0, set_times(path, asec, 0, 1, 0));
+	/* A later tick than the ctime the change set: else relatime records every access. */
+	usleep(20 * 1000);
 	EXPECT_EQ(0, access(path));
-	EXPECT_EQ(0, stat(path, &st));
-	EXPECT_EQ(0, stat(upper, &ust));
+	EXPECT_EQ(0, lstat(path, &st));
+	EXPECT_EQ(0, lstat(upper, &ust));
 	EXPECT_EQ(ust.st_atim.tv_sec, st.st_atim.tv_sec);
 	EXPECT_EQ(ust.st_atim.tv_nsec, st.st_atim.tv_nsec);
 	return st.st_atim.tv_sec != asec || st.st_atim.tv_nsec != 0;
+}
+
+/*
+ * ACCESSes NAME again, a few clock ticks after an access that may have
+ * recorded one, and says whether the upper copy's atime moved: it must
+ * not under relatime, which judges by the atime the union inode took
+ * from the upper copy when it recorded the first.
+ */
+static bool access_again_moves_atime(struct __test_metadata *_metadata,
+				     FIXTURE_DATA(atime) *self, const char *name,
+				     int (*access)(const char *))
+{
+	char upper[PATH_MAX];
+	struct stat before, after;
+
+	join(upper, self->upper, name);
+	EXPECT_EQ(0, lstat(upper, &before));
+	usleep(30 * 1000);
+	EXPECT_EQ(0, access(join((char[PATH_MAX]){}, self->mnt, name)));
+	EXPECT_EQ(0, lstat(upper, &after));
+	return before.st_atim.tv_sec != after.st_atim.tv_sec ||
+	       before.st_atim.tv_nsec != after.st_atim.tv_nsec;
 }
 
 /*
@@ -1475,6 +1558,7 @@ static void check_atimes(struct __test_metadata *_metadata, FIXTURE_DATA(atime) 
 			 int (*access)(const char *))
 {
 	EXPECT_EQ(variant->old, access_moves_atime(_metadata, self, name, 0, access));
+	EXPECT_EQ(variant->recent, access_again_moves_atime(_metadata, self, name, access));
 	EXPECT_EQ(variant->recent,
 		  access_moves_atime(_metadata, self, name, time(NULL) + 3600, access));
 }
@@ -1482,6 +1566,47 @@ static void check_atimes(struct __test_metadata *_metadata, FIXTURE_DATA(atime) 
 TEST_F(atime, read_records_access_as_the_union_mount_says)
 {
 	check_atimes(_metadata, self, variant, "file", read_it);
+}
+
+TEST_F(atime, aio_read_records_access_as_the_union_mount_says)
+{
+	check_atimes(_metadata, self, variant, "file", aio_read_it);
+}
+
+/* Its first access copies the file up: the fd's reads reach the copy. */
+TEST_F(atime, read_through_fd_from_before_copy_up_records_as_the_union_mount_says)
+{
+	char path[PATH_MAX];
+
+	early_fd = open(join(path, self->mnt, "early"), O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(early_fd, 0);
+	check_atimes(_metadata, self, variant, "early", read_early_fd);
+	close(early_fd);
+}
+
+TEST_F(atime, readlink_records_access_as_the_union_mount_says)
+{
+	check_atimes(_metadata, self, variant, "slink", readlink_it);
+}
+
+/*
+ * The upper copy's mtime moved past the atime behind the union's back (as
+ * a write through a shared mapping moves it): relatime records the next
+ * access, judging by the copy's times, not the union inode's old ones.
+ */
+TEST_F(atime, access_judged_by_the_upper_copy_times)
+{
+	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT } };
+	char path[PATH_MAX];
+	struct stat st;
+	time_t atime = time(NULL) + 3600;
+
+	ASSERT_EQ(0, set_times(join(path, self->mnt, "file"), atime, 0, 1, 0));
+	ts[1].tv_sec = atime + 3600;
+	ASSERT_EQ(0, utimensat(AT_FDCWD, join(path, self->upper, "file"), ts, 0));
+	ASSERT_EQ(0, read_it(join(path, self->mnt, "file")));
+	ASSERT_EQ(0, lstat(path, &st));
+	EXPECT_EQ(variant->old, st.st_atim.tv_sec != atime);
 }
 
 TEST_F(atime, mmap_records_access_as_the_union_mount_says)
@@ -1497,6 +1622,12 @@ TEST_F(atime, sendfile_records_access_as_the_union_mount_says)
 TEST_F(atime, readdir_records_access_as_the_union_mount_says)
 {
 	check_atimes(_metadata, self, variant, "dir", list_it);
+}
+
+/* Nothing read, nothing to record, as on the real filesystem. */
+TEST_F(atime, empty_read_records_no_access)
+{
+	EXPECT_FALSE(access_moves_atime(_metadata, self, "file", 0, read_nothing));
 }
 
 TEST_F(atime, o_noatime_read_records_no_access)

@@ -39,6 +39,24 @@ static inline const struct cred *rsunion_current_cred(void)
 }
 
 /*
+ * An override of the task's credentials that takes no reference of its
+ * own: the caller keeps CRED alive until it reverts (overlayfs's
+ * ovl_override_creds since 6.13, override_creds() itself since 6.14).
+ */
+static inline const struct cred *rsunion_override_creds(const struct cred *cred)
+{
+	const struct cred *old = current->cred;
+
+	rcu_assign_pointer(current->cred, cred);
+	return old;
+}
+
+static inline void rsunion_revert_creds(const struct cred *old)
+{
+	rcu_assign_pointer(current->cred, old);
+}
+
+/*
  * The mounter's credentials act for every caller: quotas and reserved
  * blocks must still hold for them (overlayfs's ovl_fill_super).
  */

@@ -50,8 +50,9 @@ fn open_real(inode: &RsInode, file: &File, real: &Path) -> Result<RealFile> {
     let flags = file.flags() & !UNION_ONLY_FLAGS;
     fs.creds.with(|| {
         real.permission(MAY_OPEN | access_mode(flags))?;
-        // The union records accesses (see `accessed`), the real file none.
-        let flags = flags | real.noatime_flag();
+        // The union records accesses (see `accessed`), the real file none;
+        // the caller's own O_NOATIME holds only where the mounter's would.
+        let flags = (flags & !O_NOATIME) | real.noatime_flag();
         RealFile::open_backing(file, flags, real, &fs.creds)
     })
 }
@@ -67,8 +68,11 @@ pub(crate) fn reopen_if_copied_up(
     file: &File,
     opened: &Inode,
 ) -> Result<Option<RealFile>> {
-    let top = inode.top().ok_or(EIO)?;
-    if top.dentry.inode().is_some_and(|i| core::ptr::eq(i, opened)) {
+    // Without an upper copy, the lower file opened is the only real one.
+    let Some(upper) = inode.upper() else {
+        return Ok(None);
+    };
+    if upper.inode().is_some_and(|i| core::ptr::eq(i, opened)) {
         return Ok(None);
     }
     open_real(inode, file, &top_path(inode)?).map(Some)
@@ -81,7 +85,7 @@ pub(crate) fn reopen_if_copied_up(
 /// nothing itself; the upper layer's private mount has no atime options
 /// of its own, so it would record every access.
 pub(crate) fn accessed(inode: &RsInode, file: &File) {
-    if file.flags() & O_NOATIME == 0 && inode.sync_times_from_upper() {
+    if file.flags() & O_NOATIME == 0 && inode.take_upper_cmtime() {
         file.touch_atime();
     }
 }

@@ -152,7 +152,7 @@ pub(crate) fn update_time(inode: &RsInode, flags: u32) {
     }
     if let (Some(upper), Some(layer)) = (inode.upper(), inode.fs().upper()) {
         Path::new(&layer.mnt, upper).touch_atime();
-        inode.sync_times_from_upper();
+        inode.take_upper_atime();
     }
 }
 

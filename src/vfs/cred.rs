@@ -70,15 +70,21 @@ impl Cred {
     /// `f` returns. An override is a scope, not a guard: safe code cannot
     /// forget it or undo overrides out of order, and one nested in `f` is
     /// undone before this one.
+    ///
+    /// The override takes no reference of its own (overlayfs's since 6.13,
+    /// the kernel's since 6.14): `&self`, borrowed for the whole scope,
+    /// keeps the credentials alive, and reads, which override for every
+    /// call, skip two atomic operations.
     pub(crate) fn with<R>(&self, f: impl FnOnce() -> R) -> R {
-        // SAFETY: `self` holds a reference for the call; `override_creds`
-        // takes its own for as long as the override lasts.
-        let old = unsafe { bindings::override_creds(self.0.as_ptr()) };
+        // SAFETY: `self` holds a reference, and is borrowed until the
+        // revert below, so the task never wears freed credentials.
+        let old = unsafe { bindings::rsunion_override_creds(self.0.as_ptr()) };
         let result = f();
-        // SAFETY: `old` is what `override_creds` returned on this task, and
-        // every override made inside `f` was a nested `with`, undone before
-        // it returned: the task wears exactly what this call put on.
-        unsafe { bindings::revert_creds(old) };
+        // SAFETY: `old` is what the override replaced on this task, and
+        // every override made inside `f` was undone before it returned
+        // (kernel code's by its own revert, ours by a nested `with`): the
+        // task wears exactly what this call put on.
+        unsafe { bindings::rsunion_revert_creds(old) };
         result
     }
 

@@ -399,32 +399,42 @@ impl RsInode {
         }
     }
 
-    /// Takes the upper copy's times where they moved (a write through a
-    /// shared mapping moves them behind the union's back), so that the
-    /// union's relatime judges an access by the copy's times, as
+    /// Takes the upper copy's mtime and ctime where they moved (a write
+    /// through a shared mapping moves them behind the union's back), so
+    /// that the union's relatime judges an access by the copy's times, as
     /// overlayfs's `ovl_file_accessed` does. `false` without an upper copy:
     /// lower layers record no accesses.
-    pub(crate) fn sync_times_from_upper(&self) -> bool {
+    pub(crate) fn take_upper_cmtime(&self) -> bool {
         let Some(upper) = self.upper().and_then(Dentry::inode) else {
             return false;
         };
         let (inode, real) = (self.vfs_inode.as_ptr(), upper.as_ptr());
-        // SAFETY: both inodes are live; the fields are read and written
-        // racily, as the VFS and overlayfs do. Compared first: a read
-        // would otherwise write to the union inode every time.
+        // SAFETY: both inodes are live; the fields are read through the
+        // raw pointers and written racily, as the VFS and overlayfs do.
+        // Compared first: a read would otherwise write to the union inode
+        // every time.
         unsafe {
-            let (i, r) = (&*inode, &*real);
-            let moved = i.i_atime_sec != r.i_atime_sec
-                || i.i_atime_nsec != r.i_atime_nsec
-                || i.i_mtime_sec != r.i_mtime_sec
-                || i.i_mtime_nsec != r.i_mtime_nsec
-                || i.i_ctime_sec != r.i_ctime_sec
-                || i.i_ctime_nsec != r.i_ctime_nsec;
-            if moved {
-                bindings::fsstack_copy_attr_times(inode, real);
+            if (*inode).i_mtime_sec != (*real).i_mtime_sec
+                || (*inode).i_mtime_nsec != (*real).i_mtime_nsec
+                || (*inode).i_ctime_sec != (*real).i_ctime_sec
+                || (*inode).i_ctime_nsec != (*real).i_ctime_nsec
+            {
+                bindings::inode_set_mtime_to_ts(inode, bindings::inode_get_mtime(real));
+                bindings::inode_set_ctime_to_ts(inode, bindings::inode_get_ctime(real));
             }
         }
         true
+    }
+
+    /// Takes the upper copy's atime, once an access was recorded there.
+    pub(crate) fn take_upper_atime(&self) {
+        if let Some(upper) = self.upper().and_then(Dentry::inode) {
+            // SAFETY: both inodes are live; racy, as `take_upper_cmtime`.
+            unsafe {
+                let atime = bindings::inode_get_atime(upper.as_ptr());
+                bindings::inode_set_atime_to_ts(self.vfs_inode.as_ptr(), atime);
+            }
+        }
     }
 
     /// The VFS inode.

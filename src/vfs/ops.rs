@@ -540,14 +540,21 @@ unsafe extern "C" fn file_read_iter(
     // SAFETY: `iocb` and `iter` are the VFS's, live for the call; `ki_filp`
     // is our regular file from `file_open`, held by the VFS, as required.
     unsafe {
+        // Nothing read, nothing to record (overlayfs's `ovl_read_iter`).
+        if bindings::iov_iter_count(iter) == 0 {
+            return 0;
+        }
         let file = (*iocb).ki_filp;
         if (*iocb).ki_complete.is_none() {
+            // A read the real file refused (its result) is an access still;
+            // one refused before it (the error) is none, as in
+            // `backing_file_read_iter`.
             return match as_mounter_on_real(file, |real| read_sync(real, iocb, iter)) {
-                Ok(read) => {
+                Ok(Ok(read)) => {
                     file_accessed(file);
                     read
                 }
-                Err(e) => e.to_errno() as isize,
+                Ok(Err(e)) | Err(e) => e.to_errno() as isize,
             };
         }
         let mut b = match backing(file) {
@@ -575,17 +582,14 @@ unsafe fn read_sync(
     real: *mut bindings::file,
     iocb: *mut bindings::kiocb,
     iter: *mut bindings::iov_iter,
-) -> isize {
+) -> Result<isize> {
     // SAFETY: per the contract, all three are live for the call.
     unsafe {
-        if bindings::iov_iter_count(iter) == 0 {
-            return 0;
-        }
         let flags = (*iocb).ki_flags;
         if flags & bindings::IOCB_DIRECT as i32 != 0
             && (*real).f_mode & bindings::FMODE_CAN_ODIRECT == 0
         {
-            return EINVAL.to_errno() as isize;
+            return Err(EINVAL);
         }
         let mut clone = bindings::kiocb {
             ki_filp: real,
@@ -596,7 +600,7 @@ unsafe fn read_sync(
         };
         let read = bindings::vfs_iocb_iter_read(real, &mut clone, iter);
         (*iocb).ki_pos = clone.ki_pos;
-        read
+        Ok(read)
     }
 }
 
