@@ -202,14 +202,6 @@ TEST_F(links, inode_numbers_stable_across_copy_up_and_remount)
 	ASSERT_EQ(d0.st_ino, d.st_ino);
 }
 
-/* Runs a shell command line; its exit status. */
-static int sh(const char *cmd)
-{
-	int status = system(cmd);
-
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 #define DEPTH 24
 
 /*

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -59,6 +60,14 @@ static inline int rsunion_ensure_loaded(void)
 	if (rsunion_loaded())
 		return 0;
 	return rsunion_load();
+}
+
+/* Runs a shell command line; its exit status. */
+static inline int sh(const char *cmd)
+{
+	int status = system(cmd);
+
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 /*

@@ -492,14 +492,6 @@ TEST_F(sec, upper_without_overlay_features_gets_aufs_whiteouts)
 	ASSERT_EQ(0, umount(ram));
 }
 
-/* Runs a shell command line; its exit status. */
-static int sh(const char *cmd)
-{
-	int status = system(cmd);
-
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /*
  * An ext4 image at DIR/img mounted at DIR/ext, RESERVED % of it kept for
  * uid 4242 and for CAP_SYS_RESOURCE (not for uid 0, whose fsuid the

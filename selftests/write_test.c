@@ -1649,6 +1649,81 @@ TEST_F(atime, read_of_a_lower_file_records_nothing)
 	EXPECT_EQ(ATIME_SEC, st.st_atim.tv_sec);
 }
 
+/* ---- F_SETFL on a union file reaches its real file ---- */
+
+FIXTURE(setfl) {
+	char dir[64];		/* scratch tmpfs: lower/, img, ext/ */
+	char mnt[128];
+	char upper[128];	/* on the ext4 image, which checks O_DIRECT */
+};
+
+FIXTURE_SETUP(setfl)
+{
+	char cmd[4 * PATH_MAX], opts[512];
+
+	ASSERT_EQ(0, rsunion_ensure_loaded()) TH_LOG("load: %s", strerror(errno));
+	ASSERT_EQ(0, scratch_get(self->dir));
+	join(self->mnt, self->dir, "mnt");
+	join(self->upper, self->dir, "ext/u");
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && mkdir lower mnt ext && head -c 8192 /dev/zero > lower/f && "
+		 "truncate -s 32M img && mkfs.ext4 -q -F img && mount -o loop img ext && "
+		 "mkdir ext/u ext/w",
+		 self->dir);
+	if (sh(cmd))
+		SKIP(return, "no mkfs.ext4 or loop device here");
+	snprintf(opts, sizeof(opts), "lowerdir=%s/lower,upperdir=%s,workdir=%s/ext/w",
+		 self->dir, self->upper, self->dir);
+	ASSERT_EQ(0, mount("none", self->mnt, "rsunion", 0, opts))
+		TH_LOG("mount %s: %s", opts, strerror(errno));
+}
+
+FIXTURE_TEARDOWN(setfl)
+{
+	char ext[128];
+
+	umount2(self->mnt, MNT_DETACH);
+	umount2(join(ext, self->dir, "ext"), MNT_DETACH);
+	scratch_put(self->dir);
+}
+
+/*
+ * O_DIRECT set by fcntl(F_SETFL) on an open union file holds for writes
+ * as for reads, as through overlayfs: ext4 refuses a direct write that is
+ * not aligned, and takes it once the flag is cleared again.
+ */
+TEST_F(setfl, o_direct_reaches_writes)
+{
+	char path[PATH_MAX], buf[100], back[sizeof(buf)];
+	void *block;
+	int fd, flags;
+
+	memset(buf, 'x', sizeof(buf));
+	fd = open(join(path, self->mnt, "f"), O_RDWR | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	flags = fcntl(fd, F_GETFL);
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, flags | O_DIRECT));
+	EXPECT_EQ(-1, pwrite(fd, buf, sizeof(buf), 3));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, posix_memalign(&block, 4096, 4096));
+	memset(block, 'd', 4096);
+	EXPECT_EQ(4096, pwrite(fd, block, 4096, 4096));
+	EXPECT_EQ(4096, pread(fd, block, 4096, 4096));
+	EXPECT_EQ('d', ((char *)block)[4095]);
+	free(block);
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, flags));
+	EXPECT_EQ(sizeof(buf), pwrite(fd, buf, sizeof(buf), 3));
+	ASSERT_EQ(0, close(fd));
+
+	fd = open(join(path, self->upper, "f"), O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(sizeof(back), pread(fd, back, sizeof(back), 3));
+	EXPECT_EQ(0, memcmp(buf, back, sizeof(back)));
+	EXPECT_EQ(1, pread(fd, back, 1, 8191));
+	EXPECT_EQ('d', back[0]);
+	close(fd);
+}
+
 /* ---- no upper layer: still read-only ---- */
 
 FIXTURE(read_only) {

@@ -57,6 +57,19 @@ static inline void rsunion_revert_creds(const struct cred *old)
 }
 
 /*
+ * FILE takes the flags in MASK from FLAGS, as fcntl(F_SETFL) changes them
+ * (overlayfs's ovl_change_flags, past its checks).
+ */
+static inline void rsunion_set_file_flags(struct file *file, unsigned int mask,
+					  unsigned int flags)
+{
+	spin_lock(&file->f_lock);
+	file->f_flags = (file->f_flags & ~mask) | (flags & mask);
+	file->f_iocb_flags = iocb_flags(file);
+	spin_unlock(&file->f_lock);
+}
+
+/*
  * The mounter's credentials act for every caller: quotas and reserved
  * blocks must still hold for them (overlayfs's ovl_fill_super).
  */

@@ -489,7 +489,49 @@ unsafe fn real_for(file: *mut bindings::file) -> Result<RealFor> {
     // `file_release`, and an open file pins its inode.
     let opened_inode = unsafe { Inode::from_raw(file_inode(opened)) };
     let fresh = crate::file::reopen_if_copied_up(rs, union_file, opened_inode)?;
-    Ok(RealFor { opened, fresh })
+    let real = RealFor { opened, fresh };
+    // SAFETY: both files are live: `file` per the contract, the real one
+    // held by `file` or by `real`.
+    unsafe {
+        if ((*file).f_flags ^ (*real.real()).f_flags) & SETFL_FLAGS != 0 {
+            follow_setfl(real.real(), (*file).f_flags)?;
+        }
+    }
+    Ok(real)
+}
+
+/// The flags fcntl(F_SETFL) changes on an open file (overlayfs's
+/// `OVL_SETFL_MASK`; `O_NDELAY` is `O_NONBLOCK`).
+const SETFL_FLAGS: u32 = bindings::O_APPEND | bindings::O_NONBLOCK | bindings::O_DIRECT;
+
+/// F_SETFL changed the union file's flags since `real` was opened: the
+/// real file takes them, after the checks F_SETFL made on the union file
+/// are made on it (overlayfs's `ovl_change_flags`). Else an O_DIRECT set
+/// so would reach reads, which pass the union's kiocb flags on, but not
+/// writes, which the backing-file helpers build from the real file's.
+///
+/// # Safety
+/// `real` is a live real file.
+#[cold]
+unsafe fn follow_setfl(real: *mut bindings::file, flags: u32) -> Result {
+    let flags = flags & SETFL_FLAGS;
+    // SAFETY: `real` is live, and pins its inode and operations.
+    unsafe {
+        let inode = file_inode(real);
+        if (flags ^ (*real).f_flags) & bindings::O_APPEND != 0
+            && (*inode).i_flags & bindings::S_APPEND != 0
+        {
+            return Err(EPERM);
+        }
+        if flags & bindings::O_DIRECT != 0 && (*real).f_mode & bindings::FMODE_CAN_ODIRECT == 0 {
+            return Err(EINVAL);
+        }
+        if let Some(check) = (*(*real).f_op).check_flags {
+            to_result(check(flags as ffi::c_int))?;
+        }
+        bindings::rsunion_set_file_flags(real, SETFL_FLAGS, flags);
+    }
+    Ok(())
 }
 
 /// Runs `f`, as the mounter, on the real file an I/O call on our regular
