@@ -502,10 +502,10 @@ static int ext4_upper(const char *dir, int reserved)
 	char cmd[4 * PATH_MAX];
 
 	snprintf(cmd, sizeof(cmd),
-		 "mkfs.ext4 -q -F -m %d %s/img 32M && mkdir -p %s/ext && "
+		 "truncate -s 32M %s/img && mkfs.ext4 -q -F -m %d %s/img && mkdir -p %s/ext && "
 		 "mount -o loop,resuid=4242 %s/img %s/ext && mkdir %s/ext/u %s/ext/w && "
 		 "chmod 1777 %s/ext/u",
-		 reserved, dir, dir, dir, dir, dir, dir, dir);
+		 dir, reserved, dir, dir, dir, dir, dir, dir, dir);
 	return sh(cmd);
 }
 
