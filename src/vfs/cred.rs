@@ -80,10 +80,10 @@ impl Cred {
         // revert below, so the task never wears freed credentials.
         let old = unsafe { bindings::rsunion_override_creds(self.0.as_ptr()) };
         let result = f();
-        // SAFETY: `old` is what the override replaced on this task, and
-        // every override made inside `f` was undone before it returned
-        // (kernel code's by its own revert, ours by a nested `with`): the
-        // task wears exactly what this call put on.
+        // Every override made inside `f` was undone before it returned:
+        // kernel code's by its own revert, ours by a nested `with`.
+        // SAFETY: `old` is what the override replaced on this task, which
+        // wears exactly what this call put on.
         unsafe { bindings::rsunion_revert_creds(old) };
         result
     }

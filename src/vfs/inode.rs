@@ -409,10 +409,10 @@ impl RsInode {
             return false;
         };
         let (inode, real) = (self.vfs_inode.as_ptr(), upper.as_ptr());
-        // SAFETY: both inodes are live; the fields are read through the
-        // raw pointers and written racily, as the VFS and overlayfs do.
         // Compared first: a read would otherwise write to the union inode
         // every time.
+        // SAFETY: both inodes are live; the fields are read through the
+        // raw pointers and written racily, as the VFS and overlayfs do.
         unsafe {
             if (*inode).i_mtime_sec != (*real).i_mtime_sec
                 || (*inode).i_mtime_nsec != (*real).i_mtime_nsec
@@ -426,7 +426,9 @@ impl RsInode {
         true
     }
 
-    /// Takes the upper copy's atime, once an access was recorded there.
+    /// Takes the upper copy's atime, once an access was recorded there:
+    /// that alone, as `sync_from_real` would also copy the link count,
+    /// which a concurrent unlink of the union inode is counting down.
     pub(crate) fn take_upper_atime(&self) {
         if let Some(upper) = self.upper().and_then(Dentry::inode) {
             // SAFETY: both inodes are live; racy, as `take_upper_cmtime`.
