@@ -68,11 +68,7 @@ pub(crate) fn reopen_if_copied_up(
     file: &File,
     opened: &Inode,
 ) -> Result<Option<RealFile>> {
-    // Without an upper copy, the lower file opened is the only real one.
-    let Some(upper) = inode.upper() else {
-        return Ok(None);
-    };
-    if upper.inode().is_some_and(|i| core::ptr::eq(i, opened)) {
+    if inode.is_top_real(opened) {
         return Ok(None);
     }
     open_real(inode, file, &top_path(inode)?).map(Some)
@@ -84,6 +80,7 @@ pub(crate) fn reopen_if_copied_up(
 /// `ovl_file_accessed`). The real file, opened `O_NOATIME`, records
 /// nothing itself; the upper layer's private mount has no atime options
 /// of its own, so it would record every access.
+#[inline(always)]
 pub(crate) fn accessed(inode: &RsInode, file: &File) {
     if file.flags() & O_NOATIME == 0 && inode.take_upper_cmtime() {
         file.touch_atime();

@@ -324,6 +324,16 @@ impl RsInode {
         // `Release` after it was set up.
         (!upper.is_null()).then(|| unsafe { Dentry::from_raw(upper.cast()) })
     }
+
+    /// Whether `real`, the inode of a real file opened for this one, is
+    /// still its topmost real inode: a file opened before a copy-up holds
+    /// the lower one. Without an upper copy, the lower file opened is the
+    /// only real one.
+    #[inline(always)]
+    pub(crate) fn is_top_real(&self, real: &Inode) -> bool {
+        self.upper()
+            .is_none_or(|upper| upper.inode().is_some_and(|i| core::ptr::eq(i, real)))
+    }
 }
 
 type MutexGuard<'a, T> = Guard<'a, T, MutexBackend>;
@@ -404,6 +414,7 @@ impl RsInode {
     /// that the union's relatime judges an access by the copy's times, as
     /// overlayfs's `ovl_file_accessed` does. `false` without an upper copy:
     /// lower layers record no accesses.
+    #[inline(always)]
     pub(crate) fn take_upper_cmtime(&self) -> bool {
         let Some(upper) = self.upper().and_then(Dentry::inode) else {
             return false;
