@@ -1649,7 +1649,7 @@ TEST_F(atime, read_of_a_lower_file_records_nothing)
 	EXPECT_EQ(ATIME_SEC, st.st_atim.tv_sec);
 }
 
-/* ---- F_SETFL on a union file reaches its real file ---- */
+/* ---- an upper layer on ext4: F_SETFL, asynchronous direct writes ---- */
 
 FIXTURE(setfl) {
 	char dir[64];		/* scratch tmpfs: lower/, img, ext/ */
@@ -1722,6 +1722,60 @@ TEST_F(setfl, o_direct_reaches_writes)
 	EXPECT_EQ(1, pread(fd, back, 1, 8191));
 	EXPECT_EQ('d', back[0]);
 	close(fd);
+}
+
+/*
+ * A direct AIO write to ext4 completes on a workqueue, after io_submit has
+ * returned, and the union inode then takes the copy's size and times (as
+ * overlayfs's ovl_file_modified). Not its link count: an unlink through
+ * the union counts that down meanwhile, under locks the completion does
+ * not hold, and a copy landing between the real unlink and the union's own
+ * count would count the link twice: to 0 with a name left, which link()
+ * then refuses with ENOENT. Each round unlinks one of two names, at a
+ * different moment of the write; on the old module, three runs out of
+ * three failed, within 200 rounds.
+ */
+TEST_F(setfl, direct_aio_writes_racing_unlinks_keep_the_link_count)
+{
+	char a[PATH_MAX], b[PATH_MAX], c[PATH_MAX];
+	struct iocb cb = { .aio_lio_opcode = IOCB_CMD_PWRITE, .aio_nbytes = 4096 };
+	struct iocb *cbs[1] = { &cb };
+	struct io_event event;
+	aio_context_t ctx = 0;
+	void *block;
+	int round, fd;
+
+	join(a, self->mnt, "a");
+	join(b, self->mnt, "b");
+	join(c, self->mnt, "c");
+	ASSERT_EQ(0, posix_memalign(&block, 4096, 4096));
+	memset(block, 'w', 4096);
+	cb.aio_buf = (unsigned long)block;
+	ASSERT_EQ(0, syscall(SYS_io_setup, 1, &ctx));
+	for (round = 0; round < 300; round++) {
+		bool opened_goes = round % 2;	/* else the other name */
+		volatile int spin;
+
+		fd = open(a, O_RDWR | O_CREAT | O_DIRECT | O_CLOEXEC, 0644);
+		ASSERT_GE(fd, 0);
+		/* Allocated first: ext4 waits for a write that extends. */
+		ASSERT_EQ(4096, pwrite(fd, block, 4096, 0));
+		ASSERT_EQ(0, link(a, b));
+		cb.aio_fildes = fd;
+		ASSERT_EQ(1, syscall(SYS_io_submit, ctx, 1, cbs));
+		for (spin = 0; spin < (round * 37) % 2000; spin++)
+			;
+		ASSERT_EQ(0, unlink(opened_goes ? a : b));
+		ASSERT_EQ(1, syscall(SYS_io_getevents, ctx, 1, 1, &event, NULL));
+		EXPECT_EQ(4096, event.res);
+		ASSERT_EQ(0, link(opened_goes ? b : a, c))
+			TH_LOG("round %d: link of the name left: %s", round, strerror(errno));
+		ASSERT_EQ(0, unlink(opened_goes ? b : a));
+		ASSERT_EQ(0, unlink(c));
+		ASSERT_EQ(0, close(fd));
+	}
+	syscall(SYS_io_destroy, ctx);
+	free(block);
 }
 
 /* ---- no upper layer: still read-only ---- */

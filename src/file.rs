@@ -108,13 +108,14 @@ fn access_mode(flags: u32) -> i32 {
 /// checks limits against them); the write's `end_write` takes them again.
 pub(crate) fn write<R>(inode: &RsInode, write: impl FnOnce() -> R) -> R {
     let _lock = inode.inode().lock();
-    inode.sync_from_real();
+    inode.sync_written_from_real();
     write()
 }
 
-/// After a write, the union inode takes the real one's size and times.
+/// After a write, the union inode takes the real one's size and times
+/// (an asynchronous one ends outside the union inode's lock).
 pub(crate) fn end_write(inode: &RsInode) {
-    inode.sync_from_real();
+    inode.sync_written_from_real();
 }
 
 /// fallocate(2) on a union file, made by `allocate` on the real file as
@@ -122,11 +123,11 @@ pub(crate) fn end_write(inode: &RsInode) {
 /// setuid bit the caller must lose: it is dropped as the caller first.
 pub(crate) fn fallocate(inode: &RsInode, file: &File, allocate: impl FnOnce() -> Result) -> Result {
     let lock = inode.inode().lock();
-    inode.sync_from_real();
+    inode.sync_written_from_real();
     let result = file
         .remove_privs(&lock)
         .and_then(|()| inode.fs().creds.with(allocate));
-    inode.sync_from_real();
+    inode.sync_written_from_real();
     result
 }
 

@@ -394,7 +394,7 @@ impl CopyUp<'_> {
 
 impl RsInode {
     /// Copies the topmost real object's attributes to the union inode
-    /// again, after a change (write, setattr, copy-up).
+    /// again, after a change (setattr, copy-up, a namespace operation).
     pub(crate) fn sync_from_real(&self) {
         let Some(real) = self.top().and_then(|r| r.dentry.inode()) else {
             return;
@@ -406,6 +406,31 @@ impl RsInode {
             bindings::fsstack_copy_attr_all(inode, real.as_ptr());
             bindings::fsstack_copy_inode_size(inode, real.as_ptr());
             (*inode).i_flags |= bindings::S_NOCMTIME as u32;
+        }
+    }
+
+    /// After a write to the real file, the attributes a write changes: size,
+    /// times, and the mode (a write drops setuid bits), as overlayfs's
+    /// `ovl_copyattr`. Not the link count, which `sync_from_real` copies
+    /// too: an asynchronous write ends on a workqueue, without the locks an
+    /// unlink of the union inode holds while it counts that down, and a
+    /// copy taken between the real unlink and the union's would count the
+    /// link twice.
+    pub(crate) fn sync_written_from_real(&self) {
+        let Some(real) = self.top().and_then(|r| r.dentry.inode()) else {
+            return;
+        };
+        let (inode, real) = (self.vfs_inode.as_ptr(), real.as_ptr());
+        // SAFETY: both inodes are live; written racily, as
+        // `sync_from_real` writes them.
+        unsafe {
+            (*inode).i_mode = (*real).i_mode;
+            (*inode).i_uid = (*real).i_uid;
+            (*inode).i_gid = (*real).i_gid;
+            bindings::inode_set_atime_to_ts(inode, bindings::inode_get_atime(real));
+            bindings::inode_set_mtime_to_ts(inode, bindings::inode_get_mtime(real));
+            bindings::inode_set_ctime_to_ts(inode, bindings::inode_get_ctime(real));
+            bindings::fsstack_copy_inode_size(inode, real);
         }
     }
 
