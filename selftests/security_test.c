@@ -227,6 +227,48 @@ TEST_F(sec, write_by_non_owner_drops_setuid_setgid)
 	ASSERT_EQ(0777, mode_of(in_dir(self->mnt, "suid")));
 }
 
+/*
+ * A write that finds nothing to drop marks the union inode S_NOSEC (the
+ * union inherits SB_NOSEC from its upper layer, as overlayfs does), and
+ * later writes skip the check. A chmod through the union clears the mark,
+ * or the next write would keep a setgid bit the writer must drop: the
+ * real file's own check, made as the mounter, who is in every group,
+ * keeps it.
+ */
+TEST_F(sec, write_after_chmod_setgid_drops_it_again)
+{
+	const char *sgid = in_dir(self->mnt, "sgid");
+
+	ASSERT_EQ(0, modify_as(ALICE, sgid, false));
+	ASSERT_EQ(0775, mode_of(sgid));
+	ASSERT_EQ(0, modify_as(ALICE, sgid, false));
+	ASSERT_EQ(0, chmod(sgid, 02775));
+	ASSERT_EQ(0, modify_as(ALICE, sgid, false));
+	ASSERT_EQ(0775, mode_of(sgid));
+	ASSERT_EQ(0775, mode_of(in_dir(self->upper, "sgid")));
+}
+
+/* The same for a file capability set through the union. */
+TEST_F(sec, write_after_file_capability_set_drops_it)
+{
+	/* struct vfs_cap_data, revision 2: CAP_NET_RAW (13) permitted. */
+	const uint32_t cap[5] = { 0x02000000, 1u << 13, 0, 0, 0 };
+	const char *open_ = in_dir(self->mnt, "open");
+	char value[sizeof(cap)];
+
+	ASSERT_EQ(0, chmod(open_, 0666));
+	ASSERT_EQ(0, modify_as(ALICE, open_, false));
+	ASSERT_EQ(0, modify_as(ALICE, open_, false));
+	ASSERT_EQ(0, setxattr(open_, "security.capability", cap, sizeof(cap), 0))
+		TH_LOG("setxattr: %s", strerror(errno));
+	ASSERT_EQ(sizeof(cap), getxattr(open_, "security.capability", value, sizeof(value)));
+	ASSERT_EQ(0, modify_as(ALICE, open_, false));
+	EXPECT_EQ(-1, getxattr(open_, "security.capability", value, sizeof(value)));
+	EXPECT_EQ(ENODATA, errno);
+	EXPECT_EQ(-1, getxattr(in_dir(self->upper, "open"), "security.capability", value,
+			       sizeof(value)));
+}
+
 /* Lists PATH's xattr names as UID into BUF; the length, or -errno. */
 static ssize_t list_as(uid_t uid, const char *path, char *buf, size_t size)
 {

@@ -57,6 +57,20 @@ static inline void rsunion_revert_creds(const struct cred *old)
 }
 
 /*
+ * A union inode's i_lock, held while it takes its real inode's attributes
+ * (see AttrsLock in src/vfs/inode.rs).
+ */
+static inline void rsunion_inode_attrs_lock(struct inode *inode)
+{
+	spin_lock(&inode->i_lock);
+}
+
+static inline void rsunion_inode_attrs_unlock(struct inode *inode)
+{
+	spin_unlock(&inode->i_lock);
+}
+
+/*
  * FILE takes the flags in MASK from FLAGS, as fcntl(F_SETFL) changes them
  * (overlayfs's ovl_change_flags, past its checks).
  */
@@ -214,5 +228,6 @@ static inline bool rsunion_iversion_is(const struct inode *inode, u64 version)
 #ifdef __BINDGEN__
 const unsigned long RSUNION_CONST_SB_RDONLY = SB_RDONLY;
 const unsigned long RSUNION_CONST_SB_POSIXACL = SB_POSIXACL;
+const unsigned long RSUNION_CONST_SB_NOSEC = SB_NOSEC;
 const fmode_t RSUNION_CONST_FMODE_CAN_ODIRECT = FMODE_CAN_ODIRECT;
 #endif

@@ -109,7 +109,15 @@ impl FileSystem for RsunionType {
             .map(|l| l.path.super_block().max_bytes())
             .max()
             .unwrap_or(0);
-        let union_sb = sb.init_union(RSUNION_MAGIC, depth, maxbytes, fs.upper().is_none());
+        // As overlayfs: the union keeps `S_NOSEC` where its upper layer
+        // does, so that writes skip the check for privileges to drop on
+        // files that have none, as on the upper layer itself. A write no
+        // longer copies the flag from the upper copy (see
+        // `RsInode::sync_written_from_real`).
+        let nosec = fs
+            .upper()
+            .is_some_and(|u| u.path.super_block().keeps_nosec());
+        let union_sb = sb.init_union(RSUNION_MAGIC, depth, maxbytes, fs.upper().is_none(), nosec);
         sb.set_root(crate::namei::root_inode(union_sb, fs)?)
     }
 }

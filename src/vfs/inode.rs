@@ -392,19 +392,44 @@ impl CopyUp<'_> {
     }
 }
 
+/// A union inode's `i_lock`, held while it takes its real inode's
+/// attributes, as overlayfs's `ovl_copyattr` holds it: a write's end
+/// copies them on a workqueue, without the inode's lock, while a setattr
+/// copies them under it. Each copy lands whole, so one read before a chmod
+/// of the real inode cannot land after the chmod's own.
+struct AttrsLock<'a>(&'a Inode);
+
+impl<'a> AttrsLock<'a> {
+    fn lock(inode: &'a Inode) -> Self {
+        // SAFETY: `inode` is live while borrowed; the guard unlocks it.
+        unsafe { bindings::rsunion_inode_attrs_lock(inode.as_ptr()) };
+        Self(inode)
+    }
+}
+
+impl Drop for AttrsLock<'_> {
+    fn drop(&mut self) {
+        // SAFETY: locked by `lock`, on an inode still borrowed.
+        unsafe { bindings::rsunion_inode_attrs_unlock(self.0.as_ptr()) };
+    }
+}
+
 impl RsInode {
     /// Copies the topmost real object's attributes to the union inode
     /// again, after a change (setattr, copy-up, a namespace operation).
+    /// The link count too, so only under the locks an unlink of the union
+    /// inode holds while it counts that down: see `sync_written_from_real`.
     pub(crate) fn sync_from_real(&self) {
         let Some(real) = self.top().and_then(|r| r.dentry.inode()) else {
             return;
         };
         let inode = self.vfs_inode.as_ptr();
-        // SAFETY: both inodes are live; the VFS updates these fields of a
-        // union inode the same way (racily, as overlayfs does).
+        let _attrs = AttrsLock::lock(&self.vfs_inode);
+        // SAFETY: both inodes are live; the union inode's attributes are
+        // written under its `i_lock`, which nothing here takes again.
         unsafe {
             bindings::fsstack_copy_attr_all(inode, real.as_ptr());
-            bindings::fsstack_copy_inode_size(inode, real.as_ptr());
+            bindings::i_size_write(inode, bindings::i_size_read(real.as_ptr()));
             (*inode).i_flags |= bindings::S_NOCMTIME as u32;
         }
     }
@@ -415,14 +440,15 @@ impl RsInode {
     /// too: an asynchronous write ends on a workqueue, without the locks an
     /// unlink of the union inode holds while it counts that down, and a
     /// copy taken between the real unlink and the union's would count the
-    /// link twice.
+    /// link twice. Nor the inode flags: the VFS keeps the union inode's
+    /// `S_NOSEC` itself, on a union that inherits `SB_NOSEC`.
     pub(crate) fn sync_written_from_real(&self) {
         let Some(real) = self.top().and_then(|r| r.dentry.inode()) else {
             return;
         };
         let (inode, real) = (self.vfs_inode.as_ptr(), real.as_ptr());
-        // SAFETY: both inodes are live; written racily, as
-        // `sync_from_real` writes them.
+        let _attrs = AttrsLock::lock(&self.vfs_inode);
+        // SAFETY: as in `sync_from_real`.
         unsafe {
             (*inode).i_mode = (*real).i_mode;
             (*inode).i_uid = (*real).i_uid;
@@ -430,7 +456,7 @@ impl RsInode {
             bindings::inode_set_atime_to_ts(inode, bindings::inode_get_atime(real));
             bindings::inode_set_mtime_to_ts(inode, bindings::inode_get_mtime(real));
             bindings::inode_set_ctime_to_ts(inode, bindings::inode_get_ctime(real));
-            bindings::fsstack_copy_inode_size(inode, real);
+            bindings::i_size_write(inode, bindings::i_size_read(real));
         }
     }
 

@@ -60,13 +60,15 @@ impl NewSuperBlock {
 
     /// Sets up a union superblock being filled: its operations, what
     /// `statfs` reports as `f_type`, how deep it stacks on other
-    /// filesystems, and whether it is read-only.
+    /// filesystems, whether it is read-only, and whether it keeps
+    /// `S_NOSEC` (see `keeps_nosec`).
     pub(crate) fn init_union(
         &self,
         magic: ffi::c_ulong,
         stack_depth: i32,
         maxbytes: i64,
         read_only: bool,
+        nosec: bool,
     ) -> &UnionSb {
         let sb = self.0.as_ptr();
         // SAFETY: the superblock is being filled under `s_umount`: nothing
@@ -83,6 +85,9 @@ impl NewSuperBlock {
             (*sb).s_flags |= bindings::SB_POSIXACL;
             if read_only {
                 (*sb).s_flags |= bindings::SB_RDONLY;
+            }
+            if nosec {
+                (*sb).s_flags |= bindings::SB_NOSEC;
             }
         }
         // SAFETY: `s_op` was just set to `SUPER_OPS`.
@@ -135,5 +140,13 @@ impl SuperBlock {
         // SAFETY: a `SuperBlock` reference is to a live superblock (see
         // `from_raw`); `s_maxbytes` is set before it is mounted.
         unsafe { (*self.as_ptr()).s_maxbytes }
+    }
+
+    /// Whether the filesystem keeps `S_NOSEC` on its inodes up to date
+    /// (`SB_NOSEC`): a write then skips the check for privileges to drop
+    /// on inodes that have none.
+    pub(crate) fn keeps_nosec(&self) -> bool {
+        // SAFETY: as `max_bytes`; `SB_NOSEC` is set before it is mounted.
+        unsafe { (*self.as_ptr()).s_flags & bindings::SB_NOSEC != 0 }
     }
 }
