@@ -112,8 +112,9 @@ pub(crate) fn write<R>(inode: &RsInode, write: impl FnOnce() -> R) -> R {
     write()
 }
 
-/// After a write, the union inode takes the real one's size and times
-/// (an asynchronous one ends outside the union inode's lock).
+/// After a write, the union inode takes what it changed on the real one:
+/// see `sync_written_from_real`, as an asynchronous write ends here, on a
+/// workqueue, outside the union inode's lock.
 pub(crate) fn end_write(inode: &RsInode) {
     inode.sync_written_from_real();
 }
