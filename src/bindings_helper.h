@@ -57,16 +57,37 @@ static inline void rsunion_revert_creds(const struct cred *old)
 }
 
 /*
- * A union inode's i_lock, held while it takes its real inode's attributes
- * (see AttrsLock in src/vfs/inode.rs).
+ * INODE, a union inode, takes REAL's attributes under its i_lock, as
+ * overlayfs's ovl_copyattr: a write's end copies them on a workqueue,
+ * without the inode's lock, while a setattr copies them under it, and each
+ * copy lands whole, so one read before a chmod of the real inode cannot
+ * land after the chmod's own. Written here, in one call each, as the
+ * accessors for times and size are inline: called one by one from Rust,
+ * they made fio's 4 KiB writes through the union 1.5 % slower.
  */
-static inline void rsunion_inode_attrs_lock(struct inode *inode)
+static inline void rsunion_copy_written_attrs(struct inode *inode,
+					      const struct inode *real)
 {
 	spin_lock(&inode->i_lock);
+	inode->i_uid = real->i_uid;
+	inode->i_gid = real->i_gid;
+	inode->i_mode = real->i_mode;
+	inode_set_atime_to_ts(inode, inode_get_atime(real));
+	inode_set_mtime_to_ts(inode, inode_get_mtime(real));
+	inode_set_ctime_to_ts(inode, inode_get_ctime(real));
+	i_size_write(inode, i_size_read(real));
+	spin_unlock(&inode->i_lock);
 }
 
-static inline void rsunion_inode_attrs_unlock(struct inode *inode)
+/* All of REAL's attributes, the link count among them; see above. */
+static inline void rsunion_copy_all_attrs(struct inode *inode,
+					  const struct inode *real)
 {
+	spin_lock(&inode->i_lock);
+	fsstack_copy_attr_all(inode, real);
+	i_size_write(inode, i_size_read(real));
+	/* Times are the real object's business. */
+	inode->i_flags |= S_NOCMTIME;
 	spin_unlock(&inode->i_lock);
 }
 

@@ -392,28 +392,6 @@ impl CopyUp<'_> {
     }
 }
 
-/// A union inode's `i_lock`, held while it takes its real inode's
-/// attributes, as overlayfs's `ovl_copyattr` holds it: a write's end
-/// copies them on a workqueue, without the inode's lock, while a setattr
-/// copies them under it. Each copy lands whole, so one read before a chmod
-/// of the real inode cannot land after the chmod's own.
-struct AttrsLock<'a>(&'a Inode);
-
-impl<'a> AttrsLock<'a> {
-    fn lock(inode: &'a Inode) -> Self {
-        // SAFETY: `inode` is live while borrowed; the guard unlocks it.
-        unsafe { bindings::rsunion_inode_attrs_lock(inode.as_ptr()) };
-        Self(inode)
-    }
-}
-
-impl Drop for AttrsLock<'_> {
-    fn drop(&mut self) {
-        // SAFETY: locked by `lock`, on an inode still borrowed.
-        unsafe { bindings::rsunion_inode_attrs_unlock(self.0.as_ptr()) };
-    }
-}
-
 impl RsInode {
     /// Copies the topmost real object's attributes to the union inode
     /// again, after a change (setattr, copy-up, a namespace operation).
@@ -423,15 +401,9 @@ impl RsInode {
         let Some(real) = self.top().and_then(|r| r.dentry.inode()) else {
             return;
         };
-        let inode = self.vfs_inode.as_ptr();
-        let _attrs = AttrsLock::lock(&self.vfs_inode);
-        // SAFETY: both inodes are live; the union inode's attributes are
-        // written under its `i_lock`, which nothing here takes again.
-        unsafe {
-            bindings::fsstack_copy_attr_all(inode, real.as_ptr());
-            bindings::i_size_write(inode, bindings::i_size_read(real.as_ptr()));
-            (*inode).i_flags |= bindings::S_NOCMTIME as u32;
-        }
+        // SAFETY: both inodes are live, and neither's `i_lock` is held
+        // here (the copy takes the union inode's).
+        unsafe { bindings::rsunion_copy_all_attrs(self.vfs_inode.as_ptr(), real.as_ptr()) };
     }
 
     /// After a write to the real file, the attributes a write changes: size,
@@ -446,18 +418,8 @@ impl RsInode {
         let Some(real) = self.top().and_then(|r| r.dentry.inode()) else {
             return;
         };
-        let (inode, real) = (self.vfs_inode.as_ptr(), real.as_ptr());
-        let _attrs = AttrsLock::lock(&self.vfs_inode);
         // SAFETY: as in `sync_from_real`.
-        unsafe {
-            (*inode).i_mode = (*real).i_mode;
-            (*inode).i_uid = (*real).i_uid;
-            (*inode).i_gid = (*real).i_gid;
-            bindings::inode_set_atime_to_ts(inode, bindings::inode_get_atime(real));
-            bindings::inode_set_mtime_to_ts(inode, bindings::inode_get_mtime(real));
-            bindings::inode_set_ctime_to_ts(inode, bindings::inode_get_ctime(real));
-            bindings::i_size_write(inode, bindings::i_size_read(real));
-        }
+        unsafe { bindings::rsunion_copy_written_attrs(self.vfs_inode.as_ptr(), real.as_ptr()) };
     }
 
     /// Takes the upper copy's mtime and ctime where they moved (a write
