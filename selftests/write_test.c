@@ -1725,9 +1725,9 @@ TEST_F(setfl, o_direct_reaches_writes)
 }
 
 /*
- * A direct AIO write to ext4 that completes after io_submit has returned
- * ends on a workqueue, where the union inode takes the copy's size and
- * times (as overlayfs's ovl_file_modified). Not its link count: an unlink through
+ * A direct AIO write to ext4 that the real filesystem queues ends on a
+ * workqueue, where the union inode takes the copy's size and times (as
+ * overlayfs's ovl_file_modified). Not its link count: an unlink through
  * the union counts that down meanwhile, under locks the completion does
  * not hold, and a copy landing between the real unlink and the union's own
  * count would count the link twice: to 0 with a name left, which link()

@@ -63,7 +63,7 @@ static inline void rsunion_revert_creds(const struct cred *old)
  * copy lands whole, so one read before a chmod of the real inode cannot
  * land after the chmod's own. Written here, in one call each, as the
  * accessors for times and size are inline: called one by one from Rust,
- * they made fio's 4 KiB writes through the union 1.5 % slower.
+ * they made fio's 4 KiB writes through the union 1.4 % slower.
  */
 static inline void rsunion_copy_written_attrs(struct inode *inode,
 					      const struct inode *real)
@@ -76,6 +76,7 @@ static inline void rsunion_copy_written_attrs(struct inode *inode,
 	inode_set_mtime_to_ts(inode, inode_get_mtime(real));
 	inode_set_ctime_to_ts(inode, inode_get_ctime(real));
 	i_size_write(inode, i_size_read(real));
+	inode->i_blocks = real->i_blocks;
 	spin_unlock(&inode->i_lock);
 }
 
@@ -86,6 +87,7 @@ static inline void rsunion_copy_all_attrs(struct inode *inode,
 	spin_lock(&inode->i_lock);
 	fsstack_copy_attr_all(inode, real);
 	i_size_write(inode, i_size_read(real));
+	inode->i_blocks = real->i_blocks;
 	/* Times are the real object's business. */
 	inode->i_flags |= S_NOCMTIME;
 	spin_unlock(&inode->i_lock);

@@ -109,11 +109,12 @@ impl FileSystem for RsunionType {
             .map(|l| l.path.super_block().max_bytes())
             .max()
             .unwrap_or(0);
-        // As overlayfs: the union keeps `S_NOSEC` where its upper layer
-        // does, so that writes skip the check for privileges to drop on
-        // files that have none, as on the upper layer itself. A write no
-        // longer copies the flag from the upper copy (see
-        // `RsInode::sync_written_from_real`).
+        // As overlayfs, `SB_NOSEC` where the upper layer has it: the VFS
+        // then marks a union inode `S_NOSEC` once a write found no
+        // privileges to drop, and later writes skip the check, which costs
+        // a `security.capability` lookup through the union. As in
+        // overlayfs, a setuid bit or file capability put on a layer behind
+        // the union's back is missed by an inode already marked.
         let nosec = fs
             .upper()
             .is_some_and(|u| u.path.super_block().keeps_nosec());

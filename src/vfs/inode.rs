@@ -412,8 +412,9 @@ impl RsInode {
     /// too: an asynchronous write ends on a workqueue, without the locks an
     /// unlink of the union inode holds while it counts that down, and a
     /// copy taken between the real unlink and the union's would count the
-    /// link twice. Nor the inode flags: the VFS keeps the union inode's
-    /// `S_NOSEC` itself, on a union that inherits `SB_NOSEC`.
+    /// link twice. Nor the inode flags, which the VFS changes on the union
+    /// inode without its `i_lock` (`S_NOSEC` when a write found no
+    /// privileges to drop, on a union that inherits `SB_NOSEC`).
     pub(crate) fn sync_written_from_real(&self) {
         let Some(real) = self.top().and_then(|r| r.dentry.inode()) else {
             return;
