@@ -581,10 +581,9 @@ unsafe extern "C" fn file_read_iter(
     iocb: *mut bindings::kiocb,
     iter: *mut bindings::iov_iter,
 ) -> isize {
-    // SAFETY: `iocb` and `iter` are the VFS's, live for the call; `ki_filp`
-    // is our regular file from `file_open`, held by the VFS, pinning its
-    // inode, one of ours, and holding in `private_data` the real file it
-    // opened until `file_release`, which pins its own inode.
+    // SAFETY: `iocb`, `iter` live for the call; `ki_filp` is our file from
+    // `file_open`, pinning its inode (ours) and, in `private_data` until
+    // `file_release`, the real file it opened, which pins its own inode.
     unsafe {
         // Nothing read, nothing to record (overlayfs's `ovl_read_iter`).
         // `count` is what `iov_iter_count()` reads, for every kind of
