@@ -11,6 +11,7 @@
 #include <linux/delayed_call.h>
 #include <linux/errno.h>
 #include <linux/file.h>
+#include <linux/fileattr.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
@@ -24,6 +25,7 @@
 #include <linux/posix_acl_xattr.h>
 #include <linux/random.h>
 #include <linux/rcupdate.h>
+#include <linux/security.h>
 #include <linux/seq_file.h>
 #include <linux/siphash.h>
 #include <linux/slab.h>
@@ -65,10 +67,9 @@ static inline void rsunion_revert_creds(const struct cred *old)
  * accessors for times and size are inline: called one by one from Rust,
  * they made fio's 4 KiB writes through the union 1.4 % slower.
  */
-static inline void rsunion_copy_written_attrs(struct inode *inode,
-					      const struct inode *real)
+static inline void rsunion_copy_written_attrs_locked(struct inode *inode,
+						     const struct inode *real)
 {
-	spin_lock(&inode->i_lock);
 	inode->i_uid = real->i_uid;
 	inode->i_gid = real->i_gid;
 	inode->i_mode = real->i_mode;
@@ -77,20 +78,59 @@ static inline void rsunion_copy_written_attrs(struct inode *inode,
 	inode_set_ctime_to_ts(inode, inode_get_ctime(real));
 	i_size_write(inode, i_size_read(real));
 	inode->i_blocks = real->i_blocks;
+}
+
+static inline void rsunion_copy_written_attrs(struct inode *inode,
+					      const struct inode *real)
+{
+	spin_lock(&inode->i_lock);
+	rsunion_copy_written_attrs_locked(inode, real);
 	spin_unlock(&inode->i_lock);
 }
 
-/* All of REAL's attributes, the link count among them; see above. */
+/*
+ * All of REAL's attributes, the link count among them; see above. Not its
+ * inode flags (fsstack_copy_attr_all's i_flags): the union inode's are its
+ * own once it is set up, as overlayfs's, and only fileattr_set changes
+ * them. The VFS marks union inodes S_DEAD and S_NOSEC, and immutable and
+ * append-only may come from the overlay.protattr xattr, not the real inode.
+ */
 static inline void rsunion_copy_all_attrs(struct inode *inode,
 					  const struct inode *real)
 {
 	spin_lock(&inode->i_lock);
-	fsstack_copy_attr_all(inode, real);
-	i_size_write(inode, i_size_read(real));
-	inode->i_blocks = real->i_blocks;
-	/* Times are the real object's business. */
-	inode->i_flags |= S_NOCMTIME;
+	rsunion_copy_written_attrs_locked(inode, real);
+	inode->i_rdev = real->i_rdev;
+	inode->i_blkbits = real->i_blkbits;
+	set_nlink(inode, real->i_nlink);
 	spin_unlock(&inode->i_lock);
+}
+
+/*
+ * May the current task get (or, with SET, set) the flags in FA of the
+ * real object at MNT and DENTRY? There is no LSM hook on fileattr but the
+ * ioctl's, which takes a file: overlayfs's ovl_security_fileattr.
+ */
+static inline int rsunion_fileattr_security(struct vfsmount *mnt,
+					    struct dentry *dentry,
+					    const struct fileattr *fa, bool set)
+{
+	struct path path = { .mnt = mnt, .dentry = dentry };
+	unsigned int flags = O_RDONLY | (force_o_largefile() ? O_LARGEFILE : 0);
+	unsigned int cmd;
+	struct file *file;
+	int err;
+
+	if (set)
+		cmd = fa->fsx_valid ? FS_IOC_FSSETXATTR : FS_IOC_SETFLAGS;
+	else
+		cmd = fa->fsx_valid ? FS_IOC_FSGETXATTR : FS_IOC_GETFLAGS;
+	file = dentry_open(&path, flags, current_cred());
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	err = security_file_ioctl(file, cmd, 0);
+	fput(file);
+	return err;
 }
 
 /*

@@ -19,9 +19,10 @@ use crate::vfs::consts::{
 };
 use crate::vfs::CopyUp;
 use crate::vfs::{
-    Dentry, DirOps, LockedDir, MntWrite, Path, PrivateMount, RealFile, RenameLock, Times, XattrList,
+    Dentry, DirOps, FileAttr, LockedDir, MntWrite, Path, PrivateMount, RealFile, RenameLock, Times,
+    XattrList,
 };
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::{fmt, prelude::*, str::CString, types::ARef};
 
 /// The names of copy-up temporaries: `.wh..wh.` names are hidden from the
@@ -403,6 +404,7 @@ fn finish_temp(fs: &UnionFs, rs: &RsInode, lower: &Dentry, temp: &Dentry, data: 
     // the union's to change.
     temp.drop_acls(&upper.mnt)?;
     copy_xattrs(lower, &lower_layer.mnt, temp, &upper.mnt)?;
+    copy_fileattr(rs, lower, &lower_layer.mnt, temp, &upper.mnt)?;
     record_origin(fs, lower, temp, &upper.mnt)?;
     temp.set_attrs_like(lower.inode().ok_or(EIO)?, &upper.mnt, data == Data::Copy)
 }
@@ -505,6 +507,64 @@ fn copy_xattrs(
         }
     }
     Ok(())
+}
+
+/// The lower object's inode flags, on its copy: the protection flags in
+/// the protattr xattr (see `inode::write_protattr`), the synchronous and
+/// no-atime ones on the copy itself (overlayfs's `ovl_copy_fileattr`). A
+/// layer without them has none to copy; an upper layer without them or
+/// without xattrs loses them, with a warning, as under overlayfs.
+fn copy_fileattr(
+    rs: &RsInode,
+    lower: &Dentry,
+    lower_mnt: &PrivateMount,
+    temp: &Dentry,
+    mnt: &PrivateMount,
+) -> Result {
+    // The union inode took the flags from the lower one: without any,
+    // nothing to ask the layers. Devices would open as devices.
+    let lower_inode = lower.inode().ok_or(EIO)?;
+    if rs.copied_flags() == 0 || !(lower_inode.is_regular() || lower_inode.is_dir()) {
+        return Ok(());
+    }
+    let mut old = FileAttr::flags_only();
+    match lower.fileattr_get(lower_mnt, &mut old) {
+        // ntfs-3g answers EINVAL for "no fileattr".
+        Err(e) if e == ENOTTY || e == EINVAL => return Ok(()),
+        r => r?,
+    }
+    if old.protection() != 0 {
+        match crate::inode::write_protattr(rs, temp, mnt, &mut old) {
+            Err(e) if e == EPERM => {
+                static WARNED: AtomicBool = AtomicBool::new(false);
+                warn_once(&WARNED, "copying fileattr: no xattr on upper");
+            }
+            r => r?,
+        }
+    }
+    if !old.has_copied_flags() {
+        return Ok(());
+    }
+    let mut new = FileAttr::flags_only();
+    match temp.fileattr_get(mnt, &mut new) {
+        Err(e) if e == ENOTTY || e == EINVAL => {
+            static WARNED: AtomicBool = AtomicBool::new(false);
+            warn_once(&WARNED, "copying fileattr: no support on upper");
+            return Ok(());
+        }
+        r => r?,
+    }
+    new.take_copied_flags(&old);
+    temp.fileattr_set(mnt, &mut new)
+}
+
+/// Says `what` the first time only, `warned` recording that it was
+/// said: what a copy-up loses is the upper layer's nature, the same for
+/// every copy-up (overlayfs's pr_warn_once).
+pub(crate) fn warn_once(warned: &AtomicBool, what: &str) {
+    if !warned.swap(true, Ordering::Relaxed) {
+        pr_warn!("{what}\n");
+    }
 }
 
 /// Removes a temporary object from the work directory after a failure.

@@ -30,10 +30,14 @@ use crate::entry::{RealDentry, RsInode, UnionFs};
 use crate::util::ORIGIN_INO_XATTR;
 use crate::vfs::consts::{
     ATTR_FILE, ATTR_KILL_SGID, ATTR_KILL_SUID, ATTR_MODE, ATTR_OPEN, MAY_APPEND, MAY_READ,
-    MAY_WRITE, S_ATIME,
+    MAY_WRITE, S_APPEND, S_ATIME, S_IMMUTABLE,
 };
-use crate::vfs::{Dentry, Iattr, Inode, Kstat, MntIdmap, MntWrite, Path};
+use crate::vfs::{
+    errno, Dentry, FileAttr, Iattr, Inode, Kstat, MntIdmap, MntWrite, Path, PrivateMount,
+};
+use core::sync::atomic::AtomicBool;
 use kernel::prelude::*;
+use kernel::{c_str, str::CStr};
 
 /// The inode number a new union inode reports, per the rules above;
 /// `None` for one of the union's own. An object `made_now` has no number
@@ -175,4 +179,104 @@ pub(crate) fn setattr(dentry: &Dentry, idmap: &MntIdmap, attr: &mut Iattr) -> Re
     let result = fs.creds.with(|| upper.notify_change(&layer.mnt, attr));
     inode.sync_from_real();
     result
+}
+
+/// Where an upper object keeps its protection flags, as overlayfs keeps
+/// them: a letter each, `a` append-only, `i` immutable. Set on the object
+/// itself, they would forbid the union what it does to it (a copy-up's
+/// rename into an immutable directory, its own xattrs).
+const PROTATTR_XATTR: &CStr = c_str!("trusted.overlay.protattr");
+
+/// `lsattr` through the union (FS_IOC_GETFLAGS, FS_IOC_FSGETXATTR): the
+/// topmost object's flags, read as the mounter, with the union inode's
+/// protection flags (overlayfs's `ovl_fileattr_get`).
+pub(crate) fn fileattr_get(dentry: &Dentry, fa: &mut FileAttr) -> Result {
+    let inode = dentry.union_inode().ok_or(ENOENT)?;
+    let fs = inode.fs();
+    let top = inode.top().ok_or(EIO)?;
+    let layer = fs.layer(top.layer)?;
+    let result = fs.creds.with(|| top.dentry.fileattr_get(&layer.mnt, fa));
+    fa.add_protection(inode.protection());
+    result
+}
+
+/// `chattr` through the union: on the upper copy, as the mounter, once
+/// the VFS checked the caller on the union inode (owner, and
+/// `CAP_LINUX_IMMUTABLE` for the protection flags), which go to the
+/// protattr xattr instead (overlayfs's `ovl_fileattr_set`).
+pub(crate) fn fileattr_set(dentry: &Dentry, fa: &mut FileAttr) -> Result {
+    copy_up(dentry)?;
+    let inode = dentry.union_inode().ok_or(ENOENT)?;
+    let fs = inode.fs();
+    let layer = fs.writable()?;
+    let upper = inode.upper().ok_or(EIO)?;
+    let _write = MntWrite::get(&layer.mnt)?;
+    let result = fs.creds.with(|| {
+        write_protattr(inode, upper, &layer.mnt, fa)?;
+        upper.fileattr_set(&layer.mnt, fa)
+    });
+    inode.take_real_flags();
+    inode.sync_from_real();
+    result
+}
+
+/// Records `fa`'s protection flags in `upper`'s protattr xattr and on
+/// `inode`, and takes them out of `fa` (overlayfs's `ovl_set_protattr`).
+/// Without xattrs on the upper layer they cannot be kept: EPERM.
+pub(crate) fn write_protattr(
+    inode: &RsInode,
+    upper: &Dentry,
+    mnt: &PrivateMount,
+    fa: &mut FileAttr,
+) -> Result {
+    let flags = fa.protection();
+    let value: &[u8] = match (flags & S_APPEND != 0, flags & S_IMMUTABLE != 0) {
+        (true, true) => b"ai",
+        (true, false) => b"a",
+        (false, true) => b"i",
+        (false, false) => b"",
+    };
+    if !value.is_empty() {
+        match upper.setxattr(mnt, PROTATTR_XATTR, value) {
+            Err(e) if e == errno::eopnotsupp() => return Err(EPERM),
+            r => r?,
+        }
+    } else if inode.protection() != 0 {
+        match upper.removexattr(mnt, PROTATTR_XATTR) {
+            Err(e) if e == errno::eopnotsupp() || e == errno::enodata() => {}
+            r => r?,
+        }
+    }
+    inode.set_protection(flags);
+    fa.clear_protection();
+    Ok(())
+}
+
+/// A union inode set up on `upper` takes the protection flags its
+/// protattr xattr records (overlayfs's `ovl_check_protattr`), besides those
+/// it took from the upper inode itself, where an older kernel set them. A
+/// value this module cannot read is left alone, with a warning, as
+/// overlayfs does.
+pub(crate) fn read_protattr(inode: &RsInode, upper: &Dentry, mnt: &PrivateMount) {
+    let mut buf = [0u8; 32];
+    let len = match upper.getxattr(mnt.idmap(), PROTATTR_XATTR, &mut buf) {
+        Ok(Some(len)) => len,
+        _ => return,
+    };
+    let value = buf.get(..len).unwrap_or_default();
+    let flags = value
+        .iter()
+        .try_fold(inode.protection(), |flags, letter| match letter {
+            b'a' => Some(flags | S_APPEND),
+            b'i' => Some(flags | S_IMMUTABLE),
+            _ => None,
+        });
+    match flags {
+        Some(flags) if !value.is_empty() => inode.set_protection(flags),
+        // Directories are looked up anew for each dentry: once will do.
+        _ => {
+            static WARNED: AtomicBool = AtomicBool::new(false);
+            crate::copy_up::warn_once(&WARNED, "incompatible overlay.protattr on an upper object");
+        }
+    }
 }

@@ -250,5 +250,9 @@ pub(crate) fn stack_inode(
     let (upper, lowers) = split_upper(fs, found)?;
     let ino = identity_ino(fs, upper.as_deref(), &lowers, is_dir, made_now)?;
     inode.init(upper, lowers, &ops, ino)?;
+    // What the union has just made has no protattr yet.
+    if let (Some(upper), Some(layer), false) = (inode.rs_inode().upper(), fs.upper(), made_now) {
+        crate::inode::read_protattr(inode.rs_inode(), upper, &layer.mnt);
+    }
     Ok(inode.unlock())
 }

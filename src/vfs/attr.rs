@@ -85,3 +85,86 @@ impl Iattr {
         self.0.ia_valid &= !bits;
     }
 }
+
+/// The inode flags a union inode takes from its real one (overlayfs's
+/// `OVL_COPY_I_FLAGS_MASK`): what the VFS itself enforces on it.
+pub(crate) const COPIED_I_FLAGS: u32 =
+    bindings::S_SYNC | bindings::S_NOATIME | bindings::S_APPEND | bindings::S_IMMUTABLE;
+
+/// Of those, the protection flags: kept in the upper object's
+/// `overlay.protattr` xattr, never on the object itself, whose directory
+/// would refuse the union its own work (overlayfs's
+/// `OVL_PROT_I_FLAGS_MASK`).
+pub(crate) const PROTECTION_I_FLAGS: u32 = bindings::S_APPEND | bindings::S_IMMUTABLE;
+
+/// Inode flags attributes `chattr` sets (`struct fileattr`), in both the
+/// FS_IOC_SETFLAGS and FS_IOC_FSSETXATTR forms.
+#[repr(transparent)]
+pub(crate) struct FileAttr(pub(super) bindings::fileattr);
+
+impl FileAttr {
+    /// # Safety
+    /// `ptr` is a live `fileattr` that nothing else uses for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::fileattr) -> &'a mut Self {
+        // SAFETY: `FileAttr` is a transparent `fileattr`; the caller gives
+        // us `ptr` alone for `'a`.
+        unsafe { &mut *ptr.cast() }
+    }
+
+    /// A request to read the FS_IOC_GETFLAGS form.
+    pub(crate) fn flags_only() -> Self {
+        let mut fa = bindings::fileattr::default();
+        fa.set_flags_valid(true);
+        Self(fa)
+    }
+
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut bindings::fileattr {
+        &mut self.0
+    }
+
+    /// The protection flags these attributes set, as inode flags.
+    pub(crate) fn protection(&self) -> u32 {
+        let mut flags = 0;
+        if self.0.flags & bindings::FS_APPEND_FL != 0 {
+            flags |= bindings::S_APPEND;
+        }
+        if self.0.flags & bindings::FS_IMMUTABLE_FL != 0 {
+            flags |= bindings::S_IMMUTABLE;
+        }
+        flags
+    }
+
+    /// Adds protection inode flags `flags` to these attributes.
+    pub(crate) fn add_protection(&mut self, flags: u32) {
+        if flags & bindings::S_APPEND != 0 {
+            self.0.flags |= bindings::FS_APPEND_FL;
+            self.0.fsx_xflags |= bindings::FS_XFLAG_APPEND;
+        }
+        if flags & bindings::S_IMMUTABLE != 0 {
+            self.0.flags |= bindings::FS_IMMUTABLE_FL;
+            self.0.fsx_xflags |= bindings::FS_XFLAG_IMMUTABLE;
+        }
+    }
+
+    /// Takes the protection flags out of these attributes.
+    pub(crate) fn clear_protection(&mut self) {
+        self.0.flags &= !(bindings::FS_APPEND_FL | bindings::FS_IMMUTABLE_FL);
+        self.0.fsx_xflags &= !(bindings::FS_XFLAG_APPEND | bindings::FS_XFLAG_IMMUTABLE);
+    }
+
+    /// Whether these attributes set flags a copy-up carries to the upper
+    /// object itself (overlayfs's `OVL_COPY_FS_FLAGS_MASK`).
+    pub(crate) fn has_copied_flags(&self) -> bool {
+        self.0.flags & (bindings::FS_SYNC_FL | bindings::FS_NOATIME_FL) != 0
+    }
+
+    /// These attributes with `from`'s synchronous and no-atime flags.
+    pub(crate) fn take_copied_flags(&mut self, from: &FileAttr) {
+        let (fl, xfl) = (
+            bindings::FS_SYNC_FL | bindings::FS_NOATIME_FL,
+            bindings::FS_XFLAG_SYNC | bindings::FS_XFLAG_NOATIME,
+        );
+        self.0.flags = (self.0.flags & !fl) | (from.0.flags & fl);
+        self.0.fsx_xflags = (self.0.fsx_xflags & !xfl) | (from.0.fsx_xflags & xfl);
+    }
+}

@@ -15,6 +15,8 @@ pub(crate) const S_IFMT: u32 = bindings::S_IFMT;
 pub(crate) const S_IFREG: u32 = bindings::S_IFREG;
 pub(crate) const S_IFDIR: u32 = bindings::S_IFDIR;
 pub(crate) const S_IFLNK: u32 = bindings::S_IFLNK;
+pub(crate) const S_APPEND: u32 = bindings::S_APPEND;
+pub(crate) const S_IMMUTABLE: u32 = bindings::S_IMMUTABLE;
 pub(crate) const S_IFCHR: u32 = bindings::S_IFCHR;
 /// `update_time` flags: the access time.
 pub(crate) const S_ATIME: u32 = bindings::file_time_flags_S_ATIME;

@@ -3,7 +3,10 @@
 //! `struct inode` (linux/fs.h): any inode, and the union's own inodes,
 //! which embed one in [`RsInode`].
 
-use super::{bindings, Dentry, MntIdmap, OnceBox, SuperBlock, Umode, UnionSb};
+use super::{
+    bindings, Dentry, MntIdmap, OnceBox, SuperBlock, Umode, UnionSb, COPIED_I_FLAGS,
+    PROTECTION_I_FLAGS,
+};
 use crate::entry::{Real, RealDentry};
 use crate::lower_names::LowerNames;
 use crate::readdir::SharedListing;
@@ -349,7 +352,10 @@ impl CopyUp<'_> {
     /// Before the copy-up makes `upper` the inode's upper object: a
     /// non-directory is hashed on its topmost real inode, so it moves to
     /// the upper one, and a later lookup that finds the copy finds this
-    /// union inode.
+    /// union inode. One a lower hard link left unhashed is hashed now
+    /// (overlayfs's `ovl_inode_update`): a link made through the union to
+    /// the copy must get this inode, not a second one, whose protection
+    /// flags and attributes would go stale.
     pub(crate) fn prepare_upper(&self, upper: &Inode) -> Result {
         let inode = self.inode.vfs_inode.as_ptr();
         // `inode_test` runs under the hash lock on hashed inodes only, and
@@ -357,7 +363,8 @@ impl CopyUp<'_> {
         // SAFETY: `inode` is live; once unhashed, nothing reads `real_key`
         // until `__insert_inode_hash` publishes it under the hash lock.
         unsafe {
-            if bindings::inode_unhashed(inode) != 0 {
+            // Directories are one union inode per dentry, never hashed.
+            if u32::from((*inode).i_mode) & bindings::S_IFMT == bindings::S_IFDIR {
                 return Ok(());
             }
             bindings::remove_inode_hash(inode);
@@ -404,6 +411,53 @@ impl RsInode {
         // SAFETY: both inodes are live, and neither's `i_lock` is held
         // here (the copy takes the union inode's).
         unsafe { bindings::rsunion_copy_all_attrs(self.vfs_inode.as_ptr(), real.as_ptr()) };
+    }
+
+    /// The inode flags the union inode has of those it takes from a real
+    /// one (`COPIED_I_FLAGS`).
+    pub(crate) fn copied_flags(&self) -> u32 {
+        self.flags() & COPIED_I_FLAGS
+    }
+
+    /// `i_flags`, which `inode_set_flags` changes atomically (READ_ONCE).
+    fn flags(&self) -> u32 {
+        // SAFETY: the inode is live; a volatile read of an aligned `u32`
+        // sees one whole value.
+        unsafe { core::ptr::addr_of!((*self.vfs_inode.as_ptr()).i_flags).read_volatile() }
+    }
+
+    /// The protection flags (immutable, append-only) the union inode has.
+    pub(crate) fn protection(&self) -> u32 {
+        self.flags() & PROTECTION_I_FLAGS
+    }
+
+    /// Sets the protection flags to `flags`, as an upper object's
+    /// `overlay.protattr` records them.
+    pub(crate) fn set_protection(&self, flags: u32) {
+        // SAFETY: the inode is live; `inode_set_flags` changes the flags
+        // atomically.
+        unsafe {
+            bindings::inode_set_flags(
+                self.vfs_inode.as_ptr(),
+                flags & PROTECTION_I_FLAGS,
+                PROTECTION_I_FLAGS,
+            )
+        };
+    }
+
+    /// After `chattr` through the union: the flags the VFS enforces, from
+    /// the topmost real inode, with the union inode's own protection flags
+    /// (overlayfs's `ovl_fileattr_set`).
+    pub(crate) fn take_real_flags(&self) {
+        let Some(real) = self.top().and_then(|r| r.dentry.inode()) else {
+            return;
+        };
+        // SAFETY: both inodes are live; `inode_set_flags` changes the
+        // union inode's flags atomically.
+        unsafe {
+            let flags = ((*real.as_ptr()).i_flags & COPIED_I_FLAGS) | self.protection();
+            bindings::inode_set_flags(self.vfs_inode.as_ptr(), flags, COPIED_I_FLAGS);
+        }
     }
 
     /// After a write to the real file, the attributes a write changes: size,
@@ -493,6 +547,12 @@ pub(crate) struct NewInode {
 }
 
 impl NewInode {
+    /// The union inode being set up, still locked and unseen.
+    pub(crate) fn rs_inode(&self) -> &RsInode {
+        // SAFETY: a new union inode is `RsInode`, and `&self` keeps it.
+        unsafe { &*self.inode.as_ptr().cast::<RsInode>() }
+    }
+
     fn rs(&mut self) -> &mut RsInode {
         // SAFETY: a new union inode is `RsInode` and ours alone.
         unsafe { &mut *self.inode.as_ptr().cast::<RsInode>() }
@@ -524,8 +584,9 @@ impl NewInode {
             };
             bindings::fsstack_copy_attr_all(inode, real);
             bindings::fsstack_copy_inode_size(inode, real);
-            // Times are the real object's business.
-            (*inode).i_flags |= bindings::S_NOCMTIME as u32;
+            // The flags the VFS enforces; times are the real object's
+            // business.
+            (*inode).i_flags = ((*real).i_flags & COPIED_I_FLAGS) | bindings::S_NOCMTIME;
             // So are ACLs: a cached copy would miss changes made below.
             bindings::rsunion_acl_dont_cache(inode);
             (*inode).i_mode = mode;

@@ -27,7 +27,7 @@ mod super_block;
 mod sysfs;
 mod xattr;
 
-pub(crate) use attr::{Iattr, Kstat, Kstatfs};
+pub(crate) use attr::{FileAttr, Iattr, Kstat, Kstatfs, COPIED_I_FLAGS, PROTECTION_I_FLAGS};
 pub(crate) use consts::{DevT, Umode};
 pub(crate) use cred::{may_list_trusted, Cred};
 pub(crate) use dentry::{Dentry, NameHashKey, Times};
@@ -69,6 +69,11 @@ pub(crate) mod errno {
 
     pub(crate) fn eopnotsupp() -> Error {
         err(bindings::EOPNOTSUPP)
+    }
+
+    /// A filesystem without the ioctl: the caller sees ENOTTY.
+    pub(crate) fn enoioctlcmd() -> Error {
+        err(bindings::ENOIOCTLCMD)
     }
 
     pub(crate) fn enotempty() -> Error {

@@ -5,8 +5,8 @@
 //! the file named after the concern (namei, inode, file, readdir, super).
 
 use super::{
-    bindings, inode, Dentry, DirContext, File, Iattr, Inode, InodeOps, Kstat, Kstatfs, MntIdmap,
-    RealFile, SeqFile,
+    bindings, inode, Dentry, DirContext, File, FileAttr, Iattr, Inode, InodeOps, Kstat, Kstatfs,
+    MntIdmap, RealFile, SeqFile,
 };
 use crate::dir::NewObject;
 use crate::entry::{RsInode, UnionFs};
@@ -106,7 +106,9 @@ pub(crate) unsafe fn union_fs<'a>(sb: *mut bindings::super_block) -> &'a UnionFs
 
 // ---- inode_operations ----
 
-const fn inode_ops(lookup: bool, get_link: bool) -> bindings::inode_operations {
+/// `fileattr` for directories and regular files, as overlayfs: `chattr` of
+/// a device or fifo through the union goes to the device.
+const fn inode_ops(lookup: bool, get_link: bool, fileattr: bool) -> bindings::inode_operations {
     bindings::inode_operations {
         lookup: if lookup { Some(lookup_op) } else { None },
         create: if lookup { Some(create_op) } else { None },
@@ -126,14 +128,17 @@ const fn inode_ops(lookup: bool, get_link: bool) -> bindings::inode_operations {
         get_inode_acl: Some(super::xattr::get_inode_acl),
         get_acl: Some(super::xattr::get_acl),
         set_acl: Some(super::xattr::set_acl),
+        fileattr_get: if fileattr { Some(fileattr_get) } else { None },
+        fileattr_set: if fileattr { Some(fileattr_set) } else { None },
         // SAFETY: all-zero is a valid `inode_operations`.
         ..unsafe { core::mem::zeroed() }
     }
 }
 
-static DIR_IOPS: Table<bindings::inode_operations> = Table(inode_ops(true, false));
-static FILE_IOPS: Table<bindings::inode_operations> = Table(inode_ops(false, false));
-static LINK_IOPS: Table<bindings::inode_operations> = Table(inode_ops(false, true));
+static DIR_IOPS: Table<bindings::inode_operations> = Table(inode_ops(true, false, true));
+static FILE_IOPS: Table<bindings::inode_operations> = Table(inode_ops(false, false, true));
+static LINK_IOPS: Table<bindings::inode_operations> = Table(inode_ops(false, true, false));
+static SPECIAL_IOPS: Table<bindings::inode_operations> = Table(inode_ops(false, false, false));
 
 /// The tables for a union inode of `mode`'s type.
 pub(crate) fn ops_for_mode(mode: bindings::umode_t) -> InodeOps {
@@ -152,7 +157,7 @@ pub(crate) fn ops_for_mode(mode: bindings::umode_t) -> InodeOps {
         },
         // Devices, fifos and sockets: init_special_inode sets the fops.
         _ => InodeOps {
-            iop: &FILE_IOPS.0,
+            iop: &SPECIAL_IOPS.0,
             fop: core::ptr::null(),
         },
     }
@@ -358,6 +363,31 @@ unsafe extern "C" fn setattr(
         )
     };
     from_result(|| crate::inode::setattr(d, idmap, attr).map(|()| 0))
+}
+
+/// # Safety
+/// VFS callback: `dentry` is one of our directories or regular files,
+/// `fa` the caller's.
+unsafe extern "C" fn fileattr_get(
+    dentry: *mut bindings::dentry,
+    fa: *mut bindings::fileattr,
+) -> ffi::c_int {
+    // SAFETY: the VFS holds `dentry` across the call; `fa` is the ioctl's,
+    // which nothing else uses meanwhile.
+    let (d, fa) = unsafe { (Dentry::from_raw(dentry), FileAttr::from_raw(fa)) };
+    from_result(|| crate::inode::fileattr_get(d, fa).map(|()| 0))
+}
+
+/// # Safety
+/// VFS callback, as `fileattr_get`, with the union inode locked.
+unsafe extern "C" fn fileattr_set(
+    _idmap: *mut bindings::mnt_idmap,
+    dentry: *mut bindings::dentry,
+    fa: *mut bindings::fileattr,
+) -> ffi::c_int {
+    // SAFETY: as in `fileattr_get`.
+    let (d, fa) = unsafe { (Dentry::from_raw(dentry), FileAttr::from_raw(fa)) };
+    from_result(|| crate::inode::fileattr_set(d, fa).map(|()| 0))
 }
 
 /// # Safety

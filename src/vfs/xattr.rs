@@ -2,7 +2,7 @@
 
 //! Extended attributes of real objects (linux/xattr.h).
 
-use super::{bindings, errno, Dentry, PrivateMount};
+use super::{bindings, errno, Dentry, FileAttr, PrivateMount};
 use kernel::{c_str, error::to_result, ffi, prelude::*, str::CStr};
 
 /// Reads a value of a size the kernel tells first: `read` called with an
@@ -367,6 +367,47 @@ impl Dentry {
             return Err(Error::from_errno(n as i32));
         }
         Ok(n as usize)
+    }
+
+    /// Reads this object's inode flags attributes into `fa`, after the
+    /// security check on the ioctl that reads them (`vfs_fileattr_get`).
+    pub(crate) fn fileattr_get(&self, mnt: &PrivateMount, fa: &mut FileAttr) -> Result {
+        // SAFETY: `self` is live and on `mnt`; `fa` is ours for the call.
+        let r = unsafe {
+            match bindings::rsunion_fileattr_security(
+                mnt.as_ptr(),
+                self.as_ptr(),
+                fa.as_mut_ptr(),
+                false,
+            ) {
+                0 => bindings::vfs_fileattr_get(self.as_ptr(), fa.as_mut_ptr()),
+                e => e,
+            }
+        };
+        // What the ioctl would answer for a filesystem without them.
+        match to_result(r) {
+            Err(e) if e == errno::enoioctlcmd() => Err(ENOTTY),
+            r => r,
+        }
+    }
+
+    /// Sets this object's inode flags attributes to `fa`, after the
+    /// security check on the ioctl that sets them (`vfs_fileattr_set`).
+    pub(crate) fn fileattr_set(&self, mnt: &PrivateMount, fa: &mut FileAttr) -> Result {
+        // SAFETY: `self` is live and on `mnt`; `fa` is ours for the call.
+        to_result(unsafe {
+            match bindings::rsunion_fileattr_security(
+                mnt.as_ptr(),
+                self.as_ptr(),
+                fa.as_mut_ptr(),
+                true,
+            ) {
+                0 => {
+                    bindings::vfs_fileattr_set(mnt.idmap().as_ptr(), self.as_ptr(), fa.as_mut_ptr())
+                }
+                e => e,
+            }
+        })
     }
 
     pub(crate) fn removexattr(&self, mnt: &PrivateMount, name: &CStr) -> Result {
