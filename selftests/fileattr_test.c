@@ -272,34 +272,63 @@ TEST_F(fileattr, copy_up_keeps_the_lower_flags)
 	EXPECT_TRUE(flags & FS_NOATIME_FL);
 }
 
-TEST_F(fileattr, only_cap_linux_immutable_sets_protection)
+/* As its owner, uid 65534, not CAP_LINUX_IMMUTABLE: its status, 0 or the failed step. */
+static int owner_sets_flags(const char *mine, const char *other)
 {
-	char mine[PATH_MAX], buf[64];
-	int status, flags = 0;
-	pid_t pid;
+	/* The owner may set other flags: the change copies up. */
+	if (change_flag(mine, FS_NOATIME_FL, true))
+		return 11;
+	if (!change_flag(mine, FS_IMMUTABLE_FL, true) || errno != EPERM)
+		return 12;
+	if (!change_flag(mine, FS_APPEND_FL, true) || errno != EPERM)
+		return 13;
+	/* Not the owner: no flags at all. */
+	if (!change_flag(other, FS_NOATIME_FL, true) || errno != EPERM)
+		return 14;
+	return 0;
+}
 
-	snprintf(mine, sizeof(mine), "%s/mine", self->mnt);
-	pid = fork();
-	ASSERT_GE(pid, 0);
+/* As above, on MINE made immutable by root. */
+static int owner_keeps_protection(const char *mine, const char *other)
+{
+	(void)other;
+	if (change_flag(mine, FS_NOATIME_FL, false))
+		return 11;
+	if (!change_flag(mine, FS_IMMUTABLE_FL, false) || errno != EPERM)
+		return 12;
+	if (open_errno(mine, O_WRONLY | O_APPEND) != EPERM)
+		return 13;
+	return 0;
+}
+
+/* STEPS(MINE, OTHER) in a child as uid and gid 65534: its status. */
+static int as_nobody(int (*steps)(const char *, const char *), const char *mine,
+		     const char *other)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
 	if (pid == 0) {
 		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
 		    setresuid(65534, 65534, 65534))
 			_exit(10);
-		/* The owner may set other flags: the change copies up. */
-		if (change_flag(mine, FS_NOATIME_FL, true))
-			_exit(11);
-		if (!change_flag(mine, FS_IMMUTABLE_FL, true) || errno != EPERM)
-			_exit(12);
-		if (!change_flag(mine, FS_APPEND_FL, true) || errno != EPERM)
-			_exit(13);
-		/* Not the owner: no flags at all. */
-		if (!change_flag(in_dir(self->mnt, "f"), FS_NOATIME_FL, true) || errno != EPERM)
-			_exit(14);
-		_exit(0);
+		_exit(steps(mine, other));
 	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	EXPECT_EQ(0, WEXITSTATUS(status));
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+TEST_F(fileattr, only_cap_linux_immutable_sets_protection)
+{
+	char mine[PATH_MAX], other[PATH_MAX], buf[64];
+	int flags = 0;
+
+	snprintf(mine, sizeof(mine), "%s/mine", self->mnt);
+	snprintf(other, sizeof(other), "%s/f", self->mnt);
+	EXPECT_EQ(0, as_nobody(owner_sets_flags, mine, other));
 	ASSERT_EQ(0, get_flags(in_dir(self->upper, "mine"), &flags));
 	EXPECT_TRUE(flags & FS_NOATIME_FL);
 	EXPECT_STREQ("-", protattr(in_dir(self->upper, "mine"), buf, sizeof(buf)));
@@ -311,23 +340,7 @@ TEST_F(fileattr, only_cap_linux_immutable_sets_protection)
 	 * and clearing it needs the capability.
 	 */
 	ASSERT_EQ(0, change_flag(mine, FS_IMMUTABLE_FL, true));
-	pid = fork();
-	ASSERT_GE(pid, 0);
-	if (pid == 0) {
-		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
-		    setresuid(65534, 65534, 65534))
-			_exit(10);
-		if (change_flag(mine, FS_NOATIME_FL, false))
-			_exit(11);
-		if (!change_flag(mine, FS_IMMUTABLE_FL, false) || errno != EPERM)
-			_exit(12);
-		if (open_errno(mine, O_WRONLY | O_APPEND) != EPERM)
-			_exit(13);
-		_exit(0);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, as_nobody(owner_keeps_protection, mine, other));
 	EXPECT_STREQ("i", protattr(in_dir(self->upper, "mine"), buf, sizeof(buf)));
 	ASSERT_EQ(0, get_flags(in_dir(self->upper, "mine"), &flags));
 	EXPECT_FALSE(flags & FS_NOATIME_FL);
