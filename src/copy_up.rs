@@ -13,7 +13,7 @@
 //! copier finds it done.
 
 use crate::entry::{RsInode, UnionFs, Upper, WhiteoutFormat};
-use crate::util::{is_private, real_path, wh_name, ORIGIN_INO_XATTR};
+use crate::util::{is_private, real_path, warn_once, wh_name, ORIGIN_INO_XATTR};
 use crate::vfs::consts::{
     O_LARGEFILE, O_RDONLY, O_WRONLY, SEEK_DATA, SEEK_HOLE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
 };
@@ -556,15 +556,6 @@ fn copy_fileattr(
     }
     new.take_copied_flags(&old);
     temp.fileattr_set(mnt, &mut new)
-}
-
-/// Says `what` the first time only, `warned` recording that it was
-/// said: what a copy-up loses is the upper layer's nature, the same for
-/// every copy-up (overlayfs's pr_warn_once).
-pub(crate) fn warn_once(warned: &AtomicBool, what: &str) {
-    if !warned.swap(true, Ordering::Relaxed) {
-        pr_warn!("{what}\n");
-    }
 }
 
 /// Removes a temporary object from the work directory after a failure.

@@ -276,7 +276,7 @@ pub(crate) fn read_protattr(inode: &RsInode, upper: &Dentry, mnt: &PrivateMount)
         // Directories are looked up anew for each dentry: once will do.
         _ => {
             static WARNED: AtomicBool = AtomicBool::new(false);
-            crate::copy_up::warn_once(&WARNED, "incompatible overlay.protattr on an upper object");
+            crate::util::warn_once(&WARNED, "incompatible overlay.protattr on an upper object");
         }
     }
 }

@@ -9,6 +9,7 @@
 use crate::entry::{Real, RealDentry, RsInode, UnionFs};
 use crate::vfs::Path;
 use core::cmp::Ordering;
+use core::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use kernel::{c_str, prelude::*, str::CStr, types::ARef};
 
 /// The prefix of aufs/OCI whiteouts and markers.
@@ -104,5 +105,14 @@ pub(crate) fn heap_sort<T>(v: &mut [T], cmp: impl Fn(&T, &T) -> Ordering) {
     for end in (1..v.len()).rev() {
         v.swap(0, end);
         sift_down(v, 0, end);
+    }
+}
+
+/// Says `what` the first time only, `warned` recording that it was said:
+/// for what depends on a layer's nature, the same every time it is met
+/// (overlayfs's pr_warn_once).
+pub(crate) fn warn_once(warned: &AtomicBool, what: &str) {
+    if !warned.swap(true, AtomicOrdering::Relaxed) {
+        pr_warn!("{what}\n");
     }
 }

@@ -97,6 +97,12 @@ pub(crate) const COPIED_I_FLAGS: u32 =
 /// `OVL_PROT_I_FLAGS_MASK`).
 pub(crate) const PROTECTION_I_FLAGS: u32 = bindings::S_APPEND | bindings::S_IMMUTABLE;
 
+/// The `chattr` flags a copy-up carries to the upper object itself, in
+/// both forms (overlayfs's `OVL_COPY_FS_FLAGS_MASK` and
+/// `OVL_COPY_FSX_FLAGS_MASK`).
+const COPIED_FS_FLAGS: u32 = bindings::FS_SYNC_FL | bindings::FS_NOATIME_FL;
+const COPIED_FS_XFLAGS: u32 = bindings::FS_XFLAG_SYNC | bindings::FS_XFLAG_NOATIME;
+
 /// Inode flags attributes `chattr` sets (`struct fileattr`), in both the
 /// FS_IOC_SETFLAGS and FS_IOC_FSSETXATTR forms.
 #[repr(transparent)]
@@ -155,15 +161,12 @@ impl FileAttr {
     /// Whether these attributes set flags a copy-up carries to the upper
     /// object itself (overlayfs's `OVL_COPY_FS_FLAGS_MASK`).
     pub(crate) fn has_copied_flags(&self) -> bool {
-        self.0.flags & (bindings::FS_SYNC_FL | bindings::FS_NOATIME_FL) != 0
+        self.0.flags & COPIED_FS_FLAGS != 0
     }
 
     /// These attributes with `from`'s synchronous and no-atime flags.
     pub(crate) fn take_copied_flags(&mut self, from: &FileAttr) {
-        let (fl, xfl) = (
-            bindings::FS_SYNC_FL | bindings::FS_NOATIME_FL,
-            bindings::FS_XFLAG_SYNC | bindings::FS_XFLAG_NOATIME,
-        );
+        let (fl, xfl) = (COPIED_FS_FLAGS, COPIED_FS_XFLAGS);
         self.0.flags = (self.0.flags & !fl) | (from.0.flags & fl);
         self.0.fsx_xflags = (self.0.fsx_xflags & !xfl) | (from.0.fsx_xflags & xfl);
     }
