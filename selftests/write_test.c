@@ -14,10 +14,12 @@
 #include <limits.h>
 #include <linux/aio_abi.h>
 #include <linux/falloc.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -274,6 +276,20 @@ static int set_times(const char *path, time_t asec, long ansec, time_t msec, lon
 	return utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW);
 }
 
+/* The union of lower/ and upper/, in the variant's syntax, at mnt/. */
+static int mount_copy_up(FIXTURE_DATA(copy_up) *self,
+			 const FIXTURE_VARIANT(copy_up) *variant)
+{
+	char opts[512];
+
+	if (variant->aufs)
+		snprintf(opts, sizeof(opts), "br=%s=rw:%s=ro", self->upper, self->lower);
+	else
+		snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s",
+			 self->lower, self->upper, self->work);
+	return mount("none", self->mnt, "rsunion", 0, opts);
+}
+
 /*
  * lower/  file (CONTENT, 0640, 1234:5678, fixed times, xattrs),
  *         sparse (64 MiB, two extents), log (LOG_START), big (BIG_SIZE
@@ -283,7 +299,7 @@ static int set_times(const char *path, time_t asec, long ansec, time_t msec, lon
  */
 FIXTURE_SETUP(copy_up)
 {
-	char path[PATH_MAX], opts[512];
+	char path[PATH_MAX];
 	long i;
 	int fd;
 
@@ -336,14 +352,7 @@ FIXTURE_SETUP(copy_up)
 	}
 
 	ASSERT_EQ(0, stat(join(path, self->lower, "file"), &self->file_st));
-
-	if (variant->aufs)
-		snprintf(opts, sizeof(opts), "br=%s=rw:%s=ro", self->upper, self->lower);
-	else
-		snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s",
-			 self->lower, self->upper, self->work);
-	ASSERT_EQ(0, mount("none", self->mnt, "rsunion", 0, opts))
-		TH_LOG("mount %s: %s", opts, strerror(errno));
+	ASSERT_EQ(0, mount_copy_up(self, variant)) TH_LOG("mount: %s", strerror(errno));
 }
 
 FIXTURE_TEARDOWN(copy_up)
@@ -783,16 +792,11 @@ TEST_F(copy_up, happens_once)
 
 TEST_F(copy_up, written_content_survives_remount)
 {
-	char path[PATH_MAX], opts[512];
+	char path[PATH_MAX];
 
 	ASSERT_EQ(0, echo_to(join(path, self->mnt, "file"), "kept\n"));
 	ASSERT_EQ(0, umount2(self->mnt, 0));
-	if (variant->aufs)
-		snprintf(opts, sizeof(opts), "br=%s=rw:%s=ro", self->upper, self->lower);
-	else
-		snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s",
-			 self->lower, self->upper, self->work);
-	ASSERT_EQ(0, mount("none", self->mnt, "rsunion", 0, opts));
+	ASSERT_EQ(0, mount_copy_up(self, variant));
 	ASSERT_TRUE(has_text(join(path, self->mnt, "file"), "kept\n"));
 	check_lower_intact(_metadata, self);
 }
@@ -829,6 +833,131 @@ TEST_F(copy_up, copies_multi_mib_file_exactly)
 		ASSERT_TRUE(is_pattern_at(fd, off, BIG_SIZE - off < EXT1_LEN ? BIG_SIZE - off : EXT1_LEN))
 			TH_LOG("wrong bytes at %lld", (long long)off);
 	close(fd);
+}
+
+/* A file copied up in 16 rounds of the 1 MiB copy loop. */
+#define HUGE_SIZE	(16L * MIB)
+/* Files of a few rounds of splice's 64 KiB pipe each, for a quick copy. */
+#define SMALL_SIZE	(60L * 1024)
+#define SMALLS		100
+
+/*
+ * lower/NAME0 .. lower/NAME<COUNT-1>, SIZE bytes of the pattern each, made
+ * while the union is unmounted: a lower layer changed under a mount is
+ * undefined.
+ */
+static void add_lower_files(struct __test_metadata *_metadata, FIXTURE_DATA(copy_up) *self,
+			    const FIXTURE_VARIANT(copy_up) *variant, const char *name,
+			    int count, off_t size)
+{
+	char path[PATH_MAX], file[64];
+	off_t off;
+	int i, fd;
+
+	ASSERT_EQ(0, umount2(self->mnt, 0));
+	for (i = 0; i < count; i++) {
+		snprintf(file, sizeof(file), "%s%d", name, i);
+		fd = open(join(path, self->lower, file), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		ASSERT_GE(fd, 0);
+		for (off = 0; off < size; off += EXT1_LEN)
+			ASSERT_EQ(0, pwrite_pattern(fd, off, size - off < EXT1_LEN ? size - off : EXT1_LEN));
+		ASSERT_EQ(0, close(fd));
+	}
+	ASSERT_EQ(0, mount_copy_up(self, variant));
+}
+
+/* The signals of one open in caught_signals_restart_the_copy, and all. */
+#define TICKS_PER_OPEN	5
+static volatile sig_atomic_t ticks, ticks_of_open;
+
+static void tick(int sig)
+{
+	static const struct itimerval stop;
+
+	ticks++;
+	if (++ticks_of_open == TICKS_PER_OPEN)
+		setitimer(ITIMER_REAL, &stop, NULL);
+}
+
+/*
+ * A signal the caller catches, with SA_RESTART, while its open(2) copies a
+ * file up: the copy stops (splice stops for any signal) and the open is
+ * restarted, as under overlayfs, never failed with EINTR, which callers
+ * do not expect and SA_RESTART promised them (bash's SIGCHLD handler
+ * while it opens a redirection, say). A timer signals every 1 ms, up to
+ * TICKS_PER_OPEN times an open so that each restarted copy ends: a copy
+ * longer than the period would restart forever, under overlayfs too.
+ */
+TEST_F(copy_up, caught_signals_restart_the_copy)
+{
+	struct itimerval every = { { 0, 1000 }, { 0, 100 } }, stop = { 0 };
+	struct sigaction sa = { .sa_handler = tick, .sa_flags = SA_RESTART };
+	char path[PATH_MAX], name[64];
+	int i, fd, failed = 0, err = 0;
+	struct stat st;
+
+	add_lower_files(_metadata, self, variant, "small", SMALLS, SMALL_SIZE);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	for (i = 0; i < SMALLS; i++) {
+		snprintf(name, sizeof(name), "small%d", i);
+		ticks_of_open = 0;
+		ASSERT_EQ(0, setitimer(ITIMER_REAL, &every, NULL));
+		fd = open(join(path, self->mnt, name), O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			failed++;
+			err = errno;
+		}
+		ASSERT_EQ(0, setitimer(ITIMER_REAL, &stop, NULL));
+		if (fd >= 0)
+			ASSERT_EQ(0, close(fd));
+	}
+	EXPECT_EQ(0, failed) TH_LOG("%d opens failed: %s", failed, strerror(err));
+	ASSERT_GT(ticks, 0);
+	for (i = 0; i < SMALLS; i++) {
+		snprintf(name, sizeof(name), "small%d", i);
+		fd = open(join(path, self->upper, name), O_RDONLY | O_CLOEXEC);
+		ASSERT_GE(fd, 0);
+		ASSERT_EQ(0, fstat(fd, &st));
+		ASSERT_EQ(SMALL_SIZE, st.st_size);
+		ASSERT_TRUE(is_pattern_at(fd, SMALL_SIZE - EXT1_LEN, EXT1_LEN));
+		ASSERT_EQ(0, close(fd));
+	}
+	ASSERT_EQ(0, count_temps(self->work));
+}
+
+/*
+ * A copy-up killed halfway leaves nothing behind: no temporary in the
+ * work directory, and the union still shows the lower file, which the
+ * next change copies up whole.
+ */
+TEST_F(copy_up, killed_copy_leaves_nothing_behind)
+{
+	char path[PATH_MAX], upper[PATH_MAX];
+	struct stat st;
+	int fd, status;
+	pid_t pid;
+
+	add_lower_files(_metadata, self, variant, "huge", 1, HUGE_SIZE);
+	join(path, self->mnt, "huge0");
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0)
+		_exit(open(path, O_WRONLY | O_CLOEXEC) < 0);
+	usleep(20000);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, count_temps(self->work));
+	if (stat(join(upper, self->upper, "huge0"), &st) == 0)
+		ASSERT_EQ(HUGE_SIZE, st.st_size);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, fstat(fd, &st));
+	ASSERT_EQ(HUGE_SIZE, st.st_size);
+	ASSERT_TRUE(is_pattern_at(fd, 0, EXT1_LEN));
+	ASSERT_TRUE(is_pattern_at(fd, HUGE_SIZE - EXT1_LEN, EXT1_LEN));
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(0, stat(upper, &st));
+	ASSERT_EQ(HUGE_SIZE, st.st_size);
 }
 
 /* lchown copies a symlink up: same target, new owner. */

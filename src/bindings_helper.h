@@ -25,6 +25,7 @@
 #include <linux/posix_acl_xattr.h>
 #include <linux/random.h>
 #include <linux/rcupdate.h>
+#include <linux/sched/signal.h>
 #include <linux/security.h>
 #include <linux/seq_file.h>
 #include <linux/siphash.h>
@@ -38,6 +39,16 @@
 static inline const struct cred *rsunion_current_cred(void)
 {
 	return current_cred();
+}
+
+/*
+ * Whether the current task was killed: a long operation stops for that,
+ * and only that, as overlayfs's copy-up loop (signal_pending_state() with
+ * TASK_KILLABLE). Another signal waits for the operation to end.
+ */
+static inline bool rsunion_fatal_signal_pending(void)
+{
+	return fatal_signal_pending(current);
 }
 
 /*

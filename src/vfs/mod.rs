@@ -45,6 +45,15 @@ pub(crate) use super_block::{NewSuperBlock, SuperBlock, UnionSb};
 pub(crate) use sysfs::{BranchFiles, SysfsRoot};
 pub(crate) use xattr::{Inherited, XattrList};
 
+/// Whether a signal is killing the current task: the only signals that
+/// may cut a long operation short. One the task catches must not,
+/// as its `EINTR` would reach callers that never expect it from open(2)
+/// or chmod(2), and the operation would not be restarted for them.
+pub(crate) fn fatal_signal_pending() -> bool {
+    // SAFETY: reads the current task's own pending signals.
+    unsafe { bindings::rsunion_fatal_signal_pending() }
+}
+
 /// The errnos `kernel::error::code` does not name, from the headers.
 pub(crate) mod errno {
     use super::bindings;
