@@ -34,7 +34,6 @@
 #define TOP_FILES	97
 #define USER_ID		1000
 /* Exit codes of a child running as USER_ID, beside errno values. */
-#define CHILD_SETID	200
 #define CHILD_SHORT	201
 #define CHILD_WRONG	202
 
@@ -128,31 +127,6 @@ static ssize_t read_full(int fd, void *buf, size_t len)
 		done += n;
 	}
 	return done;
-}
-
-/*
- * Runs FN(PATH, WANT) in a child that first drops to uid and gid USER_ID
- * with no supplementary groups, having opened nothing; returns FN's result
- * (0 or an errno value) or the child's CHILD_* code, -1 if it died.
- */
-static int as_user(int (*fn)(const char *, const char *), const char *path,
-		   const char *want)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		if (setgroups(0, NULL) ||
-		    setresgid(USER_ID, USER_ID, USER_ID) ||
-		    setresuid(USER_ID, USER_ID, USER_ID))
-			_exit(CHILD_SETID);
-		_exit(fn(path, want));
-	}
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
 }
 
 /* Opens PATH for reading and checks that it holds exactly WANT. */
@@ -736,9 +710,9 @@ TEST_F(file, perm_0600_root_file_eacces_for_user)
 	char path[PATH_MAX];
 
 	join(path, self->mnt, "secret");
-	ASSERT_EQ(EACCES, as_user(open_and_read, path, SECRET));
+	ASSERT_EQ(EACCES, run_as(USER_ID, open_and_read, path, SECRET));
 	ASSERT_EQ(0, open_and_read(path, SECRET));
-	ASSERT_EQ(EACCES, as_user(open_and_read, path, SECRET));
+	ASSERT_EQ(EACCES, run_as(USER_ID, open_and_read, path, SECRET));
 }
 
 TEST_F(file, perm_0644_root_file_readable_by_user)
@@ -746,9 +720,9 @@ TEST_F(file, perm_0644_root_file_readable_by_user)
 	char path[PATH_MAX];
 
 	join(path, self->mnt, "public");
-	ASSERT_EQ(0, as_user(open_and_read, path, PUBLIC));
+	ASSERT_EQ(0, run_as(USER_ID, open_and_read, path, PUBLIC));
 	ASSERT_EQ(0, open_and_read(path, PUBLIC));
-	ASSERT_EQ(0, as_user(open_and_read, path, PUBLIC));
+	ASSERT_EQ(0, run_as(USER_ID, open_and_read, path, PUBLIC));
 }
 
 TEST_F(file, perm_0700_root_dir_not_searchable_by_user)
@@ -756,10 +730,10 @@ TEST_F(file, perm_0700_root_dir_not_searchable_by_user)
 	char path[PATH_MAX];
 
 	join(path, self->mnt, "private/inner");
-	ASSERT_EQ(EACCES, as_user(stat_path, path, NULL));
+	ASSERT_EQ(EACCES, run_as(USER_ID, stat_path, path, NULL));
 	ASSERT_EQ(0, stat_path(path, NULL));
-	ASSERT_EQ(EACCES, as_user(stat_path, path, NULL));
-	ASSERT_EQ(EACCES, as_user(open_and_read, path, PUBLIC));
+	ASSERT_EQ(EACCES, run_as(USER_ID, stat_path, path, NULL));
+	ASSERT_EQ(EACCES, run_as(USER_ID, open_and_read, path, PUBLIC));
 }
 
 /* ---- writes: EROFS, and the layers stay as they were ---- */

@@ -301,26 +301,6 @@ static int owner_keeps_protection(const char *mine, const char *other)
 	return 0;
 }
 
-/* STEPS(MINE, OTHER) in a child as uid and gid 65534: its status. */
-static int as_nobody(int (*steps)(const char *, const char *), const char *mine,
-		     const char *other)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
-		    setresuid(65534, 65534, 65534))
-			_exit(10);
-		_exit(steps(mine, other));
-	}
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
-}
-
 TEST_F(fileattr, only_cap_linux_immutable_sets_protection)
 {
 	char mine[PATH_MAX], other[PATH_MAX], buf[64];
@@ -328,7 +308,7 @@ TEST_F(fileattr, only_cap_linux_immutable_sets_protection)
 
 	snprintf(mine, sizeof(mine), "%s/mine", self->mnt);
 	snprintf(other, sizeof(other), "%s/f", self->mnt);
-	EXPECT_EQ(0, as_nobody(owner_sets_flags, mine, other));
+	EXPECT_EQ(0, run_as(65534, owner_sets_flags, mine, other));
 	ASSERT_EQ(0, get_flags(in_dir(self->upper, "mine"), &flags));
 	EXPECT_TRUE(flags & FS_NOATIME_FL);
 	EXPECT_STREQ("-", protattr(in_dir(self->upper, "mine"), buf, sizeof(buf)));
@@ -340,7 +320,7 @@ TEST_F(fileattr, only_cap_linux_immutable_sets_protection)
 	 * and clearing it needs the capability.
 	 */
 	ASSERT_EQ(0, change_flag(mine, FS_IMMUTABLE_FL, true));
-	EXPECT_EQ(0, as_nobody(owner_keeps_protection, mine, other));
+	EXPECT_EQ(0, run_as(65534, owner_keeps_protection, mine, other));
 	EXPECT_STREQ("i", protattr(in_dir(self->upper, "mine"), buf, sizeof(buf)));
 	ASSERT_EQ(0, get_flags(in_dir(self->upper, "mine"), &flags));
 	EXPECT_FALSE(flags & FS_NOATIME_FL);

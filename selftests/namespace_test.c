@@ -21,7 +21,6 @@
 
 #define OPAQUE_MARKER	".wh..wh..opq"
 #define USER_ID		1000
-#define CHILD_SETID	200
 #define NEW_TEXT	"new\n"
 #define LINK_TARGET	"some/target"
 
@@ -839,32 +838,12 @@ TEST_F(ns, mknod_symlink_link_wh_name_eperm)
 
 /* ---- owner and mode of new objects ---- */
 
-/* Runs FN(PATH) as uid and gid USER_ID; FN's result, or -1. */
-static int as_user(int (*fn)(const char *), const char *path)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		if (setgroups(0, NULL) ||
-		    setresgid(USER_ID, USER_ID, USER_ID) ||
-		    setresuid(USER_ID, USER_ID, USER_ID))
-			_exit(CHILD_SETID);
-		_exit(fn(path));
-	}
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
-}
-
-static int create_it(const char *path)
+static int create_it(const char *path, const char *unused)
 {
 	return do_op(OP_CREATE, path, NULL);
 }
 
-static int mkdir_it(const char *path)
+static int mkdir_it(const char *path, const char *unused)
 {
 	return do_op(OP_MKDIR, path, NULL);
 }
@@ -891,7 +870,7 @@ TEST_F(ns, new_file_owned_by_caller)
 {
 	char path[PATH_MAX];
 
-	ASSERT_EQ(0, as_user(create_it, join(path, self->mnt, "pub/mine")));
+	ASSERT_EQ(0, run_as(USER_ID, create_it, join(path, self->mnt, "pub/mine"), NULL));
 	check_users(_metadata, self, "pub/mine");
 	ASSERT_TRUE(has_text(join(path, self->upper, "pub/mine"), NEW_TEXT));
 }
@@ -900,7 +879,7 @@ TEST_F(ns, new_dir_owned_by_caller)
 {
 	char path[PATH_MAX];
 
-	ASSERT_EQ(0, as_user(mkdir_it, join(path, self->mnt, "pub/mine")));
+	ASSERT_EQ(0, run_as(USER_ID, mkdir_it, join(path, self->mnt, "pub/mine"), NULL));
 	check_users(_metadata, self, "pub/mine");
 }
 
@@ -909,8 +888,8 @@ TEST_F(ns, create_in_root_owned_dir_eacces_for_user)
 {
 	char path[PATH_MAX];
 
-	ASSERT_EQ(EACCES, as_user(create_it, join(path, self->mnt, "udir/mine")));
-	ASSERT_EQ(EACCES, as_user(create_it, join(path, self->mnt, "mdir/mine")));
+	ASSERT_EQ(EACCES, run_as(USER_ID, create_it, join(path, self->mnt, "udir/mine"), NULL));
+	ASSERT_EQ(EACCES, run_as(USER_ID, create_it, join(path, self->mnt, "mdir/mine"), NULL));
 	check_names(_metadata, self->upper, "udir", "uinner");
 	check_names(_metadata, self->upper, "mdir", "up");
 }

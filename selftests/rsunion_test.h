@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,6 +27,32 @@
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+
+/* What run_as() returns when its child could not become the user. */
+#define CHILD_SETID	200
+
+/*
+ * Runs FN(A, B) in a child that first becomes uid and gid ID, with no
+ * supplementary groups and nothing opened: FN's result (0 or an errno
+ * value), CHILD_SETID if the child could not become ID, -1 if it died.
+ */
+static inline int run_as(uid_t id, int (*fn)(const char *, const char *), const char *a,
+			 const char *b)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (setgroups(0, NULL) || setresgid(id, id, id) || setresuid(id, id, id))
+			_exit(CHILD_SETID);
+		_exit(fn(a, b));
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
 
 static inline int rsunion_load(void)
 {
