@@ -430,6 +430,22 @@ static inline long long calls_count_stop(void)
 	return calls;
 }
 
+/* The calls counted so far, counting on; or -1. */
+static inline long long calls_counted(void)
+{
+	long long calls = 0, n;
+	int i;
+
+	if (!calls_counted_cpus)
+		return -1;
+	for (i = 0; i < calls_counted_cpus; i++) {
+		if (read(calls_counters[i], &n, sizeof(n)) != sizeof(n))
+			return -1;
+		calls += n;
+	}
+	return calls;
+}
+
 /* Starts counting calls of kernel FUNCTION on every CPU; 0 or -1. */
 static inline int calls_count_start(const char *function)
 {

@@ -42,9 +42,10 @@ static inline const struct cred *rsunion_current_cred(void)
 }
 
 /*
- * Whether the current task was killed: a long operation stops for that,
- * and only that, as overlayfs's copy-up loop (signal_pending_state() with
- * TASK_KILLABLE). Another signal waits for the operation to end.
+ * Whether the current task was killed: between its steps, a long operation
+ * stops for that alone, as overlayfs's copy-up loop (signal_pending_state()
+ * with TASK_KILLABLE). Another signal stops it only where a step does
+ * (splice, with ERESTARTSYS, which SA_RESTART restarts).
  */
 static inline bool rsunion_fatal_signal_pending(void)
 {

@@ -466,16 +466,16 @@ fn copy_data(src: &RealFile, dst: &RealFile, len: i64, dense: bool) -> Result {
 }
 
 /// Copies the bytes from `start` to `end`, a chunk at a time so that
-/// killing the task can stop a long copy.
+/// killing the task can stop a long copy; one that completed is kept.
 fn copy_extent(src: &RealFile, dst: &RealFile, start: i64, end: i64) -> Result {
     let mut at = start;
     while at < end {
-        let chunk = (end - at).min(CHUNK as i64);
-        src.copy_range_to(dst, at, chunk as usize)?;
-        at += chunk;
         if crate::vfs::fatal_signal_pending() {
             return Err(EINTR);
         }
+        let chunk = (end - at).min(CHUNK as i64);
+        src.copy_range_to(dst, at, chunk as usize)?;
+        at += chunk;
     }
     Ok(())
 }

@@ -27,7 +27,7 @@
 
 use crate::copy_up::copy_up;
 use crate::entry::{RealDentry, RsInode, UnionFs};
-use crate::util::ORIGIN_INO_XATTR;
+use crate::util::{warn_once, ORIGIN_INO_XATTR};
 use crate::vfs::consts::{
     ATTR_FILE, ATTR_KILL_SGID, ATTR_KILL_SUID, ATTR_MODE, ATTR_OPEN, MAY_APPEND, MAY_READ,
     MAY_WRITE, S_APPEND, S_ATIME, S_IMMUTABLE,
@@ -276,7 +276,7 @@ pub(crate) fn read_protattr(inode: &RsInode, upper: &Dentry, mnt: &PrivateMount)
         // Directories are looked up anew for each dentry: once will do.
         _ => {
             static WARNED: AtomicBool = AtomicBool::new(false);
-            crate::util::warn_once(&WARNED, "incompatible overlay.protattr on an upper object");
+            warn_once(&WARNED, "incompatible overlay.protattr on an upper object");
         }
     }
 }

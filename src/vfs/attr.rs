@@ -97,10 +97,10 @@ pub(crate) const COPIED_I_FLAGS: u32 =
 /// `OVL_PROT_I_FLAGS_MASK`).
 pub(crate) const PROTECTION_I_FLAGS: u32 = bindings::S_APPEND | bindings::S_IMMUTABLE;
 
-/// The `chattr` flags a copy-up carries to the upper object itself, in
-/// both forms (overlayfs's `OVL_COPY_FS_FLAGS_MASK` and
-/// `OVL_COPY_FSX_FLAGS_MASK`).
+/// The `chattr` flags a copy-up carries to the upper object itself
+/// (overlayfs's `OVL_COPY_FS_FLAGS_MASK`).
 const COPIED_FS_FLAGS: u32 = bindings::FS_SYNC_FL | bindings::FS_NOATIME_FL;
+/// The same, as FS_IOC_FSGETXATTR's flags (`OVL_COPY_FSX_FLAGS_MASK`).
 const COPIED_FS_XFLAGS: u32 = bindings::FS_XFLAG_SYNC | bindings::FS_XFLAG_NOATIME;
 
 /// Inode flags attributes `chattr` sets (`struct fileattr`), in both the
@@ -166,8 +166,8 @@ impl FileAttr {
 
     /// These attributes with `from`'s synchronous and no-atime flags.
     pub(crate) fn take_copied_flags(&mut self, from: &FileAttr) {
-        let (fl, xfl) = (COPIED_FS_FLAGS, COPIED_FS_XFLAGS);
-        self.0.flags = (self.0.flags & !fl) | (from.0.flags & fl);
-        self.0.fsx_xflags = (self.0.fsx_xflags & !xfl) | (from.0.fsx_xflags & xfl);
+        self.0.flags = (self.0.flags & !COPIED_FS_FLAGS) | (from.0.flags & COPIED_FS_FLAGS);
+        self.0.fsx_xflags =
+            (self.0.fsx_xflags & !COPIED_FS_XFLAGS) | (from.0.fsx_xflags & COPIED_FS_XFLAGS);
     }
 }

@@ -45,10 +45,11 @@ pub(crate) use super_block::{NewSuperBlock, SuperBlock, UnionSb};
 pub(crate) use sysfs::{BranchFiles, SysfsRoot};
 pub(crate) use xattr::{Inherited, XattrList};
 
-/// Whether a signal is killing the current task: the only signals that
-/// may cut a long operation short. One the task catches must not,
-/// as its `EINTR` would reach callers that never expect it from open(2)
-/// or chmod(2), and the operation would not be restarted for them.
+/// Whether a signal is killing the current task: between the steps of a
+/// long operation, the only reason to give it up. A signal the task
+/// catches stops only a step that stops for any (splice, with
+/// `ERESTARTSYS`, which SA_RESTART restarts): our own `EINTR` would
+/// reach callers of open(2) or chmod(2) that never expect it.
 pub(crate) fn fatal_signal_pending() -> bool {
     // SAFETY: reads the current task's own pending signals.
     unsafe { bindings::rsunion_fatal_signal_pending() }
