@@ -13,6 +13,8 @@
 #include <limits.h>
 #include <linux/aio_abi.h>
 #include <linux/falloc.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
@@ -1776,7 +1778,7 @@ TEST_F(atime, read_of_a_lower_file_records_nothing)
 	EXPECT_EQ(ATIME_SEC, st.st_atim.tv_sec);
 }
 
-/* ---- an upper layer on ext4: F_SETFL, asynchronous direct writes ---- */
+/* ---- an upper layer on ext4: F_SETFL, asynchronous direct writes, FIEMAP ---- */
 
 FIXTURE(setfl) {
 	char dir[64];		/* scratch tmpfs: lower/, img, ext/ */
@@ -1812,6 +1814,59 @@ FIXTURE_TEARDOWN(setfl)
 	umount2(self->mnt, MNT_DETACH);
 	umount2(join(ext, self->dir, "ext"), MNT_DETACH);
 	scratch_put(self->dir);
+}
+
+/* A FIEMAP request for the whole of PATH's extents, flushed first. */
+struct extents {
+	struct fiemap fm;
+	struct fiemap_extent fe[8];
+};
+
+static int map_extents(const char *path, struct extents *x)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return errno;
+	memset(x, 0, sizeof(*x));
+	x->fm.fm_length = FIEMAP_MAX_OFFSET;
+	x->fm.fm_flags = FIEMAP_FLAG_SYNC;
+	x->fm.fm_extent_count = ARRAY_SIZE(x->fe);
+	if (ioctl(fd, FS_IOC_FIEMAP, &x->fm))
+		err = errno;
+	close(fd);
+	return err;
+}
+
+/*
+ * FIEMAP (filefrag) on a union file maps its topmost real file, as
+ * overlayfs's: nothing for a file still on the tmpfs below, which maps
+ * none (EOPNOTSUPP); once it is copied up to ext4, the extents ext4 gives
+ * for the upper file itself.
+ */
+TEST_F(setfl, fiemap_maps_the_top_real_file)
+{
+	char path[PATH_MAX], upper[PATH_MAX];
+	struct extents in_union, in_upper;
+	unsigned int i;
+	int fd;
+
+	join(path, self->mnt, "f");
+	ASSERT_EQ(EOPNOTSUPP, map_extents(path, &in_union));
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, pwrite_pattern(fd, 0, EXT1_LEN));
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(0, map_extents(path, &in_union));
+	ASSERT_EQ(0, map_extents(join(upper, self->upper, "f"), &in_upper));
+	ASSERT_GT(in_union.fm.fm_mapped_extents, 0);
+	ASSERT_EQ(in_upper.fm.fm_mapped_extents, in_union.fm.fm_mapped_extents);
+	for (i = 0; i < in_union.fm.fm_mapped_extents; i++) {
+		ASSERT_NE(0, in_union.fe[i].fe_physical);
+		ASSERT_EQ(in_upper.fe[i].fe_physical, in_union.fe[i].fe_physical);
+		ASSERT_EQ(in_upper.fe[i].fe_length, in_union.fe[i].fe_length);
+		ASSERT_EQ(in_upper.fe[i].fe_flags, in_union.fe[i].fe_flags);
+	}
 }
 
 /*

@@ -10,6 +10,7 @@
 #include <linux/dcache.h>
 #include <linux/delayed_call.h>
 #include <linux/errno.h>
+#include <linux/fiemap.h>
 #include <linux/file.h>
 #include <linux/fileattr.h>
 #include <linux/fs.h>

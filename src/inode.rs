@@ -33,7 +33,8 @@ use crate::vfs::consts::{
     MAY_WRITE, S_APPEND, S_ATIME, S_IMMUTABLE,
 };
 use crate::vfs::{
-    errno, Dentry, FileAttr, Iattr, Inode, Kstat, MntIdmap, MntWrite, Path, PrivateMount,
+    errno, Dentry, FiemapInfo, FileAttr, Iattr, Inode, Kstat, MntIdmap, MntWrite, Path,
+    PrivateMount,
 };
 use core::sync::atomic::AtomicBool;
 use kernel::prelude::*;
@@ -179,6 +180,13 @@ pub(crate) fn setattr(dentry: &Dentry, idmap: &MntIdmap, attr: &mut Iattr) -> Re
     let result = fs.creds.with(|| upper.notify_change(&layer.mnt, attr));
     inode.sync_from_real();
     result
+}
+
+/// FIEMAP (`filefrag`) on a union file: the extents of its topmost real
+/// file, mapped as the mounter (overlayfs's `ovl_fiemap`).
+pub(crate) fn fiemap(inode: &RsInode, info: &mut FiemapInfo, start: u64, len: u64) -> Result {
+    let real = inode.top().and_then(|top| top.dentry.inode()).ok_or(EIO)?;
+    inode.fs().creds.with(|| real.fiemap(info, start, len))
 }
 
 /// Where an upper object keeps its protection flags, as overlayfs keeps

@@ -171,3 +171,21 @@ impl FileAttr {
             (self.0.fsx_xflags & !COPIED_FS_XFLAGS) | (from.0.fsx_xflags & COPIED_FS_XFLAGS);
     }
 }
+
+/// The extents a FIEMAP ioctl asks for (`struct fiemap_extent_info`),
+/// filled by the filesystem that maps them.
+#[repr(transparent)]
+pub(crate) struct FiemapInfo(bindings::fiemap_extent_info);
+
+impl FiemapInfo {
+    /// # Safety
+    /// `ptr` is the ioctl's, live and used by nothing else for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::fiemap_extent_info) -> &'a mut Self {
+        // SAFETY: transparent wrapper; the caller gives us `ptr` alone.
+        unsafe { &mut *ptr.cast() }
+    }
+
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut bindings::fiemap_extent_info {
+        &mut self.0
+    }
+}

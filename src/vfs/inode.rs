@@ -4,8 +4,8 @@
 //! which embed one in [`RsInode`].
 
 use super::{
-    bindings, Dentry, MntIdmap, OnceBox, SuperBlock, Umode, UnionSb, COPIED_I_FLAGS,
-    PROTECTION_I_FLAGS,
+    bindings, errno, Dentry, FiemapInfo, MntIdmap, OnceBox, SuperBlock, Umode, UnionSb,
+    COPIED_I_FLAGS, PROTECTION_I_FLAGS,
 };
 use crate::entry::{Real, RealDentry};
 use crate::lower_names::LowerNames;
@@ -17,6 +17,7 @@ use core::{
     sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering},
 };
 use kernel::{
+    error::to_result,
     new_mutex,
     prelude::*,
     sync::{
@@ -73,6 +74,16 @@ impl Inode {
         let rdev = unsafe { (*self.as_ptr()).i_rdev };
         u32::from(self.mode()) & bindings::S_IFMT == bindings::S_IFCHR
             && rdev == bindings::WHITEOUT_DEV
+    }
+
+    /// The extents of `len` bytes from `start` (FIEMAP), by the inode's
+    /// own filesystem; EOPNOTSUPP where that maps none (tmpfs).
+    pub(crate) fn fiemap(&self, info: &mut FiemapInfo, start: u64, len: u64) -> Result {
+        // SAFETY: `self` is live; its `i_op` stays set while it lives.
+        let fiemap = unsafe { (*(*self.as_ptr()).i_op).fiemap }.ok_or_else(errno::eopnotsupp)?;
+        // SAFETY: the filesystem's own operation on its own live inode;
+        // `info` is the ioctl's, which nothing else uses meanwhile.
+        to_result(unsafe { fiemap(self.as_ptr(), info.as_mut_ptr(), start, len) })
     }
 
     /// One link fewer (an unlinked name).

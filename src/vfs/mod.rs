@@ -27,7 +27,9 @@ mod super_block;
 mod sysfs;
 mod xattr;
 
-pub(crate) use attr::{FileAttr, Iattr, Kstat, Kstatfs, COPIED_I_FLAGS, PROTECTION_I_FLAGS};
+pub(crate) use attr::{
+    FiemapInfo, FileAttr, Iattr, Kstat, Kstatfs, COPIED_I_FLAGS, PROTECTION_I_FLAGS,
+};
 pub(crate) use consts::{DevT, Umode};
 pub(crate) use cred::{may_list_trusted, Cred};
 pub(crate) use dentry::{Dentry, NameHashKey, Times};

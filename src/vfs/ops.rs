@@ -5,8 +5,8 @@
 //! the file named after the concern (namei, inode, file, readdir, super).
 
 use super::{
-    bindings, inode, Dentry, DirContext, File, FileAttr, Iattr, Inode, InodeOps, Kstat, Kstatfs,
-    MntIdmap, RealFile, SeqFile,
+    bindings, inode, Dentry, DirContext, FiemapInfo, File, FileAttr, Iattr, Inode, InodeOps, Kstat,
+    Kstatfs, MntIdmap, RealFile, SeqFile,
 };
 use crate::dir::NewObject;
 use crate::entry::{RsInode, UnionFs};
@@ -136,7 +136,10 @@ const fn inode_ops(lookup: bool, get_link: bool, fileattr: bool) -> bindings::in
 }
 
 static DIR_IOPS: Table<bindings::inode_operations> = Table(inode_ops(true, false, true));
-static FILE_IOPS: Table<bindings::inode_operations> = Table(inode_ops(false, false, true));
+static FILE_IOPS: Table<bindings::inode_operations> = Table(bindings::inode_operations {
+    fiemap: Some(fiemap),
+    ..inode_ops(false, false, true)
+});
 static LINK_IOPS: Table<bindings::inode_operations> = Table(inode_ops(false, true, false));
 static SPECIAL_IOPS: Table<bindings::inode_operations> = Table(inode_ops(false, false, false));
 
@@ -334,6 +337,21 @@ unsafe extern "C" fn getattr(
     // `stat` is the caller's, ours alone to fill.
     let (rs, stat) = unsafe { (rs(bindings::d_inode((*path).dentry)), Kstat::from_raw(stat)) };
     from_result(|| crate::inode::getattr(rs, stat, request_mask, flags).map(|()| 0))
+}
+
+/// # Safety
+/// VFS callback: `inode` is one of our regular files, `info` the ioctl's.
+unsafe extern "C" fn fiemap(
+    inode: *mut bindings::inode,
+    info: *mut bindings::fiemap_extent_info,
+    start: u64,
+    len: u64,
+) -> ffi::c_int {
+    // SAFETY: `->fiemap` is only in `FILE_IOPS`, so `inode` is one of our
+    // regular files, held by the ioctl's open file; `info` is the ioctl's,
+    // which nothing else uses meanwhile.
+    let (rs, info) = unsafe { (rs(inode), FiemapInfo::from_raw(info)) };
+    from_result(|| crate::inode::fiemap(rs, info, start, len).map(|()| 0))
 }
 
 /// # Safety
