@@ -183,7 +183,10 @@ pub(crate) fn setattr(dentry: &Dentry, idmap: &MntIdmap, attr: &mut Iattr) -> Re
 }
 
 /// FIEMAP (`filefrag`) on a union file: the extents of its topmost real
-/// file, mapped as the mounter (overlayfs's `ovl_fiemap`).
+/// file, mapped as the mounter (overlayfs's `ovl_fiemap`). The top one
+/// holds all the data, as overlayfs's `ovl_inode_realdata` would: the
+/// union has no metadata-only copies, and an upper copy becomes the top
+/// only once its data is complete.
 pub(crate) fn fiemap(inode: &RsInode, info: &mut FiemapInfo, start: u64, len: u64) -> Result {
     let real = inode.top().and_then(|top| top.dentry.inode()).ok_or(EIO)?;
     inode.fs().creds.with(|| real.fiemap(info, start, len))

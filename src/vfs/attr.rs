@@ -174,6 +174,10 @@ impl FileAttr {
 
 /// The extents a FIEMAP ioctl asks for (`struct fiemap_extent_info`),
 /// filled by the filesystem that maps them.
+///
+/// # Invariants
+/// Wraps the info of an FS_IOC_FIEMAP in progress, whose extents go to
+/// that ioctl's user buffer.
 #[repr(transparent)]
 pub(crate) struct FiemapInfo(bindings::fiemap_extent_info);
 

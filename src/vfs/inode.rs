@@ -82,7 +82,8 @@ impl Inode {
         // SAFETY: `self` is live; its `i_op` stays set while it lives.
         let fiemap = unsafe { (*(*self.as_ptr()).i_op).fiemap }.ok_or_else(errno::eopnotsupp)?;
         // SAFETY: the filesystem's own operation on its own live inode;
-        // `info` is the ioctl's, which nothing else uses meanwhile.
+        // `info` wraps an FS_IOC_FIEMAP's in progress (its invariant),
+        // which nothing else uses meanwhile.
         to_result(unsafe { fiemap(self.as_ptr(), info.as_mut_ptr(), start, len) })
     }
 
