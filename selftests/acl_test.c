@@ -90,12 +90,7 @@ FIXTURE_TEARDOWN(acl)
 /* Can PATH be opened for reading? 0, or the errno. */
 static int open_for_read(const char *path, const char *unused)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return errno;
-	close(fd);
-	return 0;
+	return open_errno(path, O_RDONLY);
 }
 
 TEST_F(acl, lower_acl_grants_access_through_union)

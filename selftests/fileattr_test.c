@@ -80,17 +80,6 @@ static int change_flag(const char *path, int flag, bool set)
 	return ret;
 }
 
-/* open(PATH, FLAGS)'s errno, 0 when it opens. */
-static int open_errno(const char *path, int flags)
-{
-	int fd = open(path, flags | O_CLOEXEC);
-
-	if (fd < 0)
-		return errno;
-	close(fd);
-	return 0;
-}
-
 /*
  * PATH's protattr value, NUL-terminated in BUF; "-" when PATH has none,
  * "?" when PATH cannot be read.

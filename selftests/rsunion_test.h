@@ -28,6 +28,17 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+/* Does PATH open with FLAGS? 0, or the errno. */
+static inline int open_errno(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
 /* What run_as() returns when its child could not become the user. */
 #define CHILD_SETID	200
 
@@ -410,26 +421,6 @@ static inline unsigned long long kernel_symbol(const char *function)
 static int calls_counters[MAX_COUNTED_CPUS];
 static int calls_counted_cpus;
 
-/* Stops counting; how many calls it saw, or -1. */
-static inline long long calls_count_stop(void)
-{
-	long long calls = 0, n;
-	int i;
-
-	if (!calls_counted_cpus)
-		return -1;
-	for (i = 0; i < calls_counted_cpus; i++) {
-		if (ioctl(calls_counters[i], PERF_EVENT_IOC_DISABLE, 0) ||
-		    read(calls_counters[i], &n, sizeof(n)) != sizeof(n))
-			calls = -1;
-		else if (calls >= 0)
-			calls += n;
-		close(calls_counters[i]);
-	}
-	calls_counted_cpus = 0;
-	return calls;
-}
-
 /* The calls counted so far, counting on; or -1. */
 static inline long long calls_counted(void)
 {
@@ -443,6 +434,21 @@ static inline long long calls_counted(void)
 			return -1;
 		calls += n;
 	}
+	return calls;
+}
+
+/* Stops counting; how many calls it saw, or -1. */
+static inline long long calls_count_stop(void)
+{
+	long long calls;
+	int i;
+
+	for (i = 0; i < calls_counted_cpus; i++)
+		ioctl(calls_counters[i], PERF_EVENT_IOC_DISABLE, 0);
+	calls = calls_counted();
+	for (i = 0; i < calls_counted_cpus; i++)
+		close(calls_counters[i]);
+	calls_counted_cpus = 0;
 	return calls;
 }
 

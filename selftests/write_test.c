@@ -1026,12 +1026,7 @@ TEST_F(copy_up, chmod_copies_up_dir_without_entries)
 
 static int open_for_write(const char *path, const char *unused)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return errno;
-	close(fd);
-	return 0;
+	return open_errno(path, O_WRONLY);
 }
 
 static int chmod_it(const char *path, const char *unused)
