@@ -14,7 +14,8 @@ use crate::vfs::consts::{
     WHITEOUT_DEV,
 };
 use crate::vfs::{
-    errno, Cred, Dentry, DevT, DirOps, Inherited, LockedDir, MntWrite, PrivateMount, RenameLock,
+    errno, Cred, Dentry, DevT, DirOps, File, Inherited, LockedDir, MntWrite, Path, PrivateMount,
+    RealFile, RenameLock,
 };
 use kernel::{c_str, prelude::*, str::CStr, types::ARef};
 
@@ -96,6 +97,32 @@ pub(crate) fn create(dentry: &Dentry, what: NewObject<'_>) -> Result {
         }
         Ok(())
     })
+}
+
+/// `O_TMPFILE` in a union directory: an unnamed file in its upper
+/// directory, copied up first, made by the mounter on the caller's behalf,
+/// and opened as any union file (overlayfs's `ovl_tmpfile`). Linked in
+/// later, it goes where `link` puts any upper object.
+pub(crate) fn tmpfile(file: &File, mode: u32) -> Result {
+    let parent = file.dentry().parent();
+    let (dir, upper_parent) = upper_dir(&parent)?;
+    let fs = dir.fs();
+    let layer = fs.writable()?;
+    let creds = fs.creds.for_owner(Cred::current_fs_owner())?;
+    let real = creds.with(|| {
+        let _write = MntWrite::get(&layer.mnt)?;
+        RealFile::tmpfile(&Path::new(&layer.mnt, upper_parent), S_IFREG | mode, &creds)
+    })?;
+    let mut found = KVec::new();
+    found.push(
+        RealDentry {
+            layer: 0,
+            dentry: real.dentry().into(),
+        },
+        GFP_KERNEL,
+    )?;
+    let inode = stack_inode(dir.union_sb(), fs, found, true)?;
+    file.finish_tmpfile(inode)
 }
 
 fn makes_whiteout(what: &NewObject<'_>) -> bool {

@@ -7,7 +7,11 @@
 use super::RsInode;
 use super::{bindings, Cred, Inode, Path};
 use core::ptr::NonNull;
-use kernel::{error::from_err_ptr, prelude::*, types::Opaque};
+use kernel::{
+    error::from_err_ptr,
+    prelude::*,
+    types::{ARef, Opaque},
+};
 
 /// An open file.
 #[repr(transparent)]
@@ -39,6 +43,22 @@ impl File {
     pub(crate) fn inode(&self) -> &Inode {
         // SAFETY: a live file pins its inode.
         unsafe { Inode::from_raw(bindings::file_inode(self.as_ptr())) }
+    }
+
+    /// Makes the unnamed negative dentry this `O_TMPFILE` file is being
+    /// opened at stand for `inode` (`d_mark_tmpfile`, `d_instantiate`),
+    /// and opens the file on it (`finish_open`, calling our `->open`).
+    pub(crate) fn finish_tmpfile(&self, inode: ARef<Inode>) -> Result {
+        let inode = ARef::into_raw(inode).as_ptr().cast::<bindings::inode>();
+        // SAFETY: `self` is a file `vfs_tmpfile` is opening at its unnamed
+        // negative dentry, which it holds; `d_instantiate` takes over the
+        // inode reference; `finish_open` opens the file there once.
+        kernel::error::to_result(unsafe {
+            let dentry = (*self.as_ptr()).f_path.dentry;
+            bindings::d_mark_tmpfile(self.as_ptr(), inode);
+            bindings::d_instantiate(dentry, inode);
+            bindings::finish_open(self.as_ptr(), dentry, None)
+        })
     }
 
     /// Records an access as the file's mount options and its inode's times

@@ -135,7 +135,10 @@ const fn inode_ops(lookup: bool, get_link: bool, fileattr: bool) -> bindings::in
     }
 }
 
-static DIR_IOPS: Table<bindings::inode_operations> = Table(inode_ops(true, false, true));
+static DIR_IOPS: Table<bindings::inode_operations> = Table(bindings::inode_operations {
+    tmpfile: Some(tmpfile_op),
+    ..inode_ops(true, false, true)
+});
 static FILE_IOPS: Table<bindings::inode_operations> = Table(bindings::inode_operations {
     fiemap: Some(fiemap),
     ..inode_ops(false, false, true)
@@ -219,6 +222,21 @@ unsafe extern "C" fn mkdir_op(
     // `->mkdir`.
     let d = unsafe { Dentry::from_raw(dentry) };
     from_result(|| crate::dir::create(d, NewObject::Dir(u32::from(mode))).map(|()| 0))
+}
+
+/// # Safety
+/// VFS callback (`vfs_tmpfile`): `file` is being opened at an unnamed
+/// negative dentry in our directory `dir`.
+unsafe extern "C" fn tmpfile_op(
+    _idmap: *mut bindings::mnt_idmap,
+    _dir: *mut bindings::inode,
+    file: *mut bindings::file,
+    mode: bindings::umode_t,
+) -> ffi::c_int {
+    // SAFETY: the VFS holds `file`, and with it its path, across
+    // `->tmpfile`; nothing else uses the file before it is open.
+    let file = unsafe { File::from_raw(file) };
+    from_result(|| crate::dir::tmpfile(file, u32::from(mode)).map(|()| 0))
 }
 
 /// # Safety
