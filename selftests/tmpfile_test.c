@@ -7,6 +7,7 @@
  * it leaves nothing behind; O_EXCL keeps it from ever being linked.
  */
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "rsunion_test.h"
 #include "kselftest_harness.h"
@@ -72,7 +73,7 @@ FIXTURE_TEARDOWN(tmpfile)
 /* An unnamed file in DIR holding DATA: its descriptor, or -1. */
 static int make_unnamed(const char *dir, int flags)
 {
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC | flags, 0640);
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC | flags, 0666);
 
 	if (fd < 0)
 		return -1;
@@ -90,6 +91,14 @@ static int link_in(int fd, const char *path)
 
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	return linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) ? errno : 0;
+}
+
+/* Does FD hold exactly DATA? */
+static bool holds_data(int fd)
+{
+	char buf[64] = "";
+
+	return pread(fd, buf, sizeof(buf) - 1, 0) == (ssize_t)strlen(DATA) && !strcmp(buf, DATA);
 }
 
 /* Does PATH hold exactly WANT? */
@@ -115,9 +124,10 @@ TEST_F(tmpfile, linked_in_shows_its_data)
 	umask(022);
 	fd = make_unnamed(in_dir(self->mnt, "d"), 0);
 	ASSERT_GE(fd, 0) TH_LOG("O_TMPFILE: %s", strerror(errno));
+	ASSERT_TRUE(holds_data(fd));
 	ASSERT_EQ(0, fstat(fd, &unnamed));
 	ASSERT_EQ(0, unnamed.st_nlink);
-	ASSERT_EQ(S_IFREG | 0640, unnamed.st_mode);
+	ASSERT_EQ(S_IFREG | 0644, unnamed.st_mode);
 	/* The directory was copied up to hold it, with nothing named in it. */
 	ASSERT_EQ(0, names_of(in_dir(self->upper, "d"), names, sizeof(names)));
 	ASSERT_STREQ("", names);
@@ -129,11 +139,14 @@ TEST_F(tmpfile, linked_in_shows_its_data)
 	ASSERT_EQ(unnamed.st_ino, named.st_ino);
 	ASSERT_TRUE(holds(path, DATA));
 	ASSERT_TRUE(holds(in_dir(self->upper, "d/named"), DATA));
+	ASSERT_EQ(0, stat(in_dir(self->upper, "d/named"), &named));
+	ASSERT_EQ(S_IFREG | 0644, named.st_mode);
 	ASSERT_EQ(0, names_of(in_dir(self->mnt, "d"), names, sizeof(names)));
 	ASSERT_STREQ("named x", names);
 	ASSERT_EQ(0, close(fd));
 }
 
+/* Linked by its descriptor (AT_EMPTY_PATH), where a lower name was removed. */
 TEST_F(tmpfile, linked_over_a_whiteout)
 {
 	int fd;
@@ -141,25 +154,35 @@ TEST_F(tmpfile, linked_over_a_whiteout)
 	ASSERT_EQ(0, unlink(in_dir(self->mnt, "gone")));
 	fd = make_unnamed(self->mnt, 0);
 	ASSERT_GE(fd, 0) TH_LOG("O_TMPFILE: %s", strerror(errno));
-	ASSERT_EQ(0, link_in(fd, in_dir(self->mnt, "gone")));
+	ASSERT_EQ(0, linkat(fd, "", AT_FDCWD, in_dir(self->mnt, "gone"), AT_EMPTY_PATH))
+		TH_LOG("linkat: %s", strerror(errno));
 	ASSERT_EQ(0, close(fd));
 	ASSERT_TRUE(holds(in_dir(self->mnt, "gone"), DATA));
 	ASSERT_TRUE(holds(in_dir(self->upper, "gone"), DATA));
 	ASSERT_TRUE(holds(in_dir(self->lower, "gone"), "lower\n"));
 }
 
+/*
+ * Nothing named, and no inode left on the scratch tmpfs that holds the
+ * layers: an unnamed file kept alive by a leaked reference has no name.
+ */
 TEST_F(tmpfile, closed_unlinked_leaves_nothing)
 {
+	struct statvfs before, after;
 	char names[256];
 	int fd;
 
+	ASSERT_EQ(0, statvfs(self->dir, &before));
 	fd = make_unnamed(self->mnt, 0);
 	ASSERT_GE(fd, 0) TH_LOG("O_TMPFILE: %s", strerror(errno));
+	ASSERT_EQ(0, statvfs(self->dir, &after));
+	ASSERT_EQ(before.f_ffree - 1, after.f_ffree);
 	ASSERT_EQ(0, close(fd));
 	ASSERT_EQ(0, umount2(self->mnt, 0));
+	ASSERT_EQ(0, statvfs(self->dir, &after));
+	ASSERT_EQ(before.f_ffree, after.f_ffree);
 	ASSERT_EQ(0, names_of(self->upper, names, sizeof(names)));
 	ASSERT_STREQ("", names);
-	ASSERT_EQ(0, count_temps(self->work));
 }
 
 TEST_F(tmpfile, o_excl_is_never_linked)

@@ -179,7 +179,7 @@ fn copy_up_unnamed(
         // work directory operation: not the mounter's `workdir=` mount,
         // whose remount or fanotify marks are not the union's business.
         let work = Path::new(&upper.mnt, work.dentry());
-        match RealFile::tmpfile(&work, S_IFREG | 0o600, &fs.creds) {
+        match RealFile::tmpfile(&work, S_IFREG | 0o600, false, &fs.creds) {
             Err(e) if e == crate::vfs::errno::eopnotsupp() => return Ok(false),
             made => made?,
         }

@@ -10,12 +10,12 @@ use crate::lower_names::{self, Sought};
 use crate::namei::{has_wh_entry, stack_inode};
 use crate::util::{is_wh_name, wh_name, WH_OPAQUE};
 use crate::vfs::consts::{
-    RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
-    WHITEOUT_DEV,
+    O_EXCL, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT,
+    S_IFREG, WHITEOUT_DEV,
 };
 use crate::vfs::{
-    errno, Cred, Dentry, DevT, DirOps, File, Inherited, LockedDir, MntWrite, Path, PrivateMount,
-    RealFile, RenameLock,
+    errno, Cred, Dentry, DevT, DirOps, Inherited, LockedDir, MntWrite, Path, PrivateMount,
+    RealFile, RenameLock, TmpfileOpen,
 };
 use kernel::{c_str, prelude::*, str::CStr, types::ARef};
 
@@ -103,15 +103,21 @@ pub(crate) fn create(dentry: &Dentry, what: NewObject<'_>) -> Result {
 /// directory, copied up first, made by the mounter on the caller's behalf,
 /// and opened as any union file (overlayfs's `ovl_tmpfile`). Linked in
 /// later, it goes where `link` puts any upper object.
-pub(crate) fn tmpfile(file: &File, mode: u32) -> Result {
-    let parent = file.dentry().parent();
+pub(crate) fn tmpfile(file: TmpfileOpen<'_>, mode: u32) -> Result {
+    let parent = file.parent();
+    let exclusive = file.flags() & O_EXCL != 0;
     let (dir, upper_parent) = upper_dir(&parent)?;
     let fs = dir.fs();
     let layer = fs.writable()?;
     let creds = fs.creds.for_owner(Cred::current_fs_owner())?;
     let real = creds.with(|| {
         let _write = MntWrite::get(&layer.mnt)?;
-        RealFile::tmpfile(&Path::new(&layer.mnt, upper_parent), S_IFREG | mode, &creds)
+        RealFile::tmpfile(
+            &Path::new(&layer.mnt, upper_parent),
+            mode,
+            exclusive,
+            &creds,
+        )
     })?;
     let mut found = KVec::new();
     found.push(
@@ -122,7 +128,7 @@ pub(crate) fn tmpfile(file: &File, mode: u32) -> Result {
         GFP_KERNEL,
     )?;
     let inode = stack_inode(dir.union_sb(), fs, found, true)?;
-    file.finish_tmpfile(inode)
+    file.finish(inode)
 }
 
 fn makes_whiteout(what: &NewObject<'_>) -> bool {

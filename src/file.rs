@@ -10,14 +10,15 @@ use crate::entry::RsInode;
 use crate::util::top_path;
 use crate::vfs::consts::{
     MAY_APPEND, MAY_OPEN, MAY_READ, MAY_WRITE, O_ACCMODE, O_APPEND, O_CREAT, O_EXCL, O_NOATIME,
-    O_NOCTTY, O_RDONLY, O_TRUNC, O_WRONLY,
+    O_NOCTTY, O_RDONLY, O_TMPFILE, O_TRUNC, O_WRONLY,
 };
 use crate::vfs::{File, Inode, Path, RealFile};
 use kernel::prelude::*;
 
 /// Flags that did their work at the union level and mean nothing to the
-/// real file.
-const UNION_ONLY_FLAGS: u32 = O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC;
+/// real file: `O_TMPFILE`'s made the unnamed file, which the real file is
+/// opened on as any other (FUSE would pass them to its server).
+const UNION_ONLY_FLAGS: u32 = O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_TMPFILE;
 
 /// Opens the real file behind `file` with the mounter's credentials, after
 /// checking that the mounter may open it so. An open that may write copies

@@ -39,6 +39,8 @@ pub(crate) const O_TRUNC: u32 = bindings::O_TRUNC;
 pub(crate) const O_NOATIME: u32 = bindings::O_NOATIME;
 pub(crate) const O_APPEND: u32 = bindings::O_APPEND;
 pub(crate) const O_LARGEFILE: u32 = bindings::O_LARGEFILE;
+/// `O_TMPFILE` is both bits: the VFS keeps them in the file's flags.
+pub(crate) const O_TMPFILE: u32 = bindings::__O_TMPFILE | bindings::O_DIRECTORY;
 
 // Access masks of permission checks (`MAY_*`, linux/fs.h), as the
 // `->permission` mask is typed.

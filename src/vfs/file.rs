@@ -45,22 +45,6 @@ impl File {
         unsafe { Inode::from_raw(bindings::file_inode(self.as_ptr())) }
     }
 
-    /// Makes the unnamed negative dentry this `O_TMPFILE` file is being
-    /// opened at stand for `inode` (`d_mark_tmpfile`, `d_instantiate`),
-    /// and opens the file on it (`finish_open`, calling our `->open`).
-    pub(crate) fn finish_tmpfile(&self, inode: ARef<Inode>) -> Result {
-        let inode = ARef::into_raw(inode).as_ptr().cast::<bindings::inode>();
-        // SAFETY: `self` is a file `vfs_tmpfile` is opening at its unnamed
-        // negative dentry, which it holds; `d_instantiate` takes over the
-        // inode reference; `finish_open` opens the file there once.
-        kernel::error::to_result(unsafe {
-            let dentry = (*self.as_ptr()).f_path.dentry;
-            bindings::d_mark_tmpfile(self.as_ptr(), inode);
-            bindings::d_instantiate(dentry, inode);
-            bindings::finish_open(self.as_ptr(), dentry, None)
-        })
-    }
-
     /// Records an access as the file's mount options and its inode's times
     /// say (`touch_atime`).
     pub(crate) fn touch_atime(&self) {
@@ -130,10 +114,12 @@ impl RealFile {
     }
 
     /// Makes an unnamed regular file (`O_TMPFILE`) in directory `dir`, open
-    /// for writing, as `cred`; it can be linked in later (`I_LINKABLE`).
-    /// `EOPNOTSUPP` where the filesystem makes none.
-    pub(crate) fn tmpfile(dir: &Path, mode: u32, cred: &Cred) -> Result<Self> {
-        let flags = bindings::O_WRONLY | bindings::O_LARGEFILE;
+    /// for writing, as `cred`; it can be linked in later (`I_LINKABLE`)
+    /// unless `exclusive` (`O_EXCL`). `EOPNOTSUPP` where the filesystem
+    /// makes none.
+    pub(crate) fn tmpfile(dir: &Path, mode: u32, exclusive: bool, cred: &Cred) -> Result<Self> {
+        let excl = if exclusive { bindings::O_EXCL } else { 0 };
+        let flags = bindings::O_WRONLY | bindings::O_LARGEFILE | excl;
         // SAFETY: `dir` is a live path, which pins its mount and so the
         // mount's idmap; `cred` is live credentials.
         let f = from_err_ptr(unsafe {
@@ -272,5 +258,54 @@ impl Drop for RealFile {
     fn drop(&mut self) {
         // SAFETY: `self` owns one reference.
         unsafe { bindings::fput(self.0.as_ptr()) };
+    }
+}
+
+/// A union file being opened by `O_TMPFILE` (`->tmpfile`), at an unnamed
+/// negative dentry of a union directory: it can only be finished, once,
+/// with a union inode.
+///
+/// # Invariants
+/// `self.0` is inside our `->tmpfile`, not yet instantiated nor opened.
+pub(crate) struct TmpfileOpen<'a>(&'a File);
+
+impl<'a> TmpfileOpen<'a> {
+    /// # Safety
+    /// `file` is the file `vfs_tmpfile` passes to our `->tmpfile`, for the
+    /// duration of that call.
+    pub(crate) unsafe fn from_raw(file: *mut bindings::file) -> Self {
+        // SAFETY: per the contract, `file` is live for the call.
+        // INVARIANT: and inside our `->tmpfile`, not yet finished.
+        Self(unsafe { File::from_raw(file) })
+    }
+
+    /// The union directory the unnamed file is made in.
+    pub(crate) fn parent(&self) -> ARef<super::Dentry> {
+        self.0.dentry().parent()
+    }
+
+    pub(crate) fn flags(&self) -> u32 {
+        self.0.flags()
+    }
+
+    /// Makes the unnamed dentry stand for `inode`, a union inode of this
+    /// superblock (`d_mark_tmpfile`, `d_instantiate`), and opens the file
+    /// on it through our `->open` (`finish_open`).
+    pub(crate) fn finish(self, inode: ARef<Inode>) -> Result {
+        let dentry = self.0.dentry();
+        // SAFETY: both are live; `d_sb` and `i_sb` never change.
+        if unsafe { (*dentry.as_ptr()).d_sb != (*inode.as_ptr()).i_sb } {
+            return Err(EIO);
+        }
+        let inode = ARef::into_raw(inode).as_ptr().cast::<bindings::inode>();
+        // SAFETY: by the invariant the dentry is unnamed, negative and held
+        // by `vfs_tmpfile`, the file not yet open; `self` is consumed, so
+        // this runs once; `d_instantiate` takes over the inode reference,
+        // one of our superblock's inodes (checked above).
+        kernel::error::to_result(unsafe {
+            bindings::d_mark_tmpfile(self.0.as_ptr(), inode);
+            bindings::d_instantiate(dentry.as_ptr(), inode);
+            bindings::finish_open(self.0.as_ptr(), dentry.as_ptr(), None)
+        })
     }
 }

@@ -34,7 +34,7 @@ pub(crate) use consts::{DevT, Umode};
 pub(crate) use cred::{may_list_trusted, Cred};
 pub(crate) use dentry::{Dentry, NameHashKey, Times};
 pub(crate) use dir_context::{read_real_dir, read_real_dir_on, DirContext, RawEntry};
-pub(crate) use file::{File, RealFile};
+pub(crate) use file::{File, RealFile, TmpfileOpen};
 pub(crate) use fs_context::{FsContext, FsParameter};
 pub(crate) use fs_type::{FileSystem, FsTypeStorage, Registration};
 pub(crate) use inode::{CopyUp, Iget, Inode, InodeLock, InodeOps, RsInode};

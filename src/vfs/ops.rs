@@ -6,7 +6,7 @@
 
 use super::{
     bindings, inode, Dentry, DirContext, FiemapInfo, File, FileAttr, Iattr, Inode, InodeOps, Kstat,
-    Kstatfs, MntIdmap, RealFile, SeqFile,
+    Kstatfs, MntIdmap, RealFile, SeqFile, TmpfileOpen,
 };
 use crate::dir::NewObject;
 use crate::entry::{RsInode, UnionFs};
@@ -233,9 +233,8 @@ unsafe extern "C" fn tmpfile_op(
     file: *mut bindings::file,
     mode: bindings::umode_t,
 ) -> ffi::c_int {
-    // SAFETY: the VFS holds `file`, and with it its path, across
-    // `->tmpfile`; nothing else uses the file before it is open.
-    let file = unsafe { File::from_raw(file) };
+    // SAFETY: this is our `->tmpfile`, called with `file` by `vfs_tmpfile`.
+    let file = unsafe { TmpfileOpen::from_raw(file) };
     from_result(|| crate::dir::tmpfile(file, u32::from(mode)).map(|()| 0))
 }
 
