@@ -143,6 +143,29 @@ static inline int mkdirs(const char *path)
 	return mkdir(buf, 0755) && errno != EEXIST ? -1 : 0;
 }
 
+/* The size of each path scratch_layers() writes. */
+#define LAYER_PATH_MAX	128
+
+/*
+ * A scratch tmpfs at DIR holding the empty directories of a union: LOWER
+ * (DIR/l), UPPER (DIR/u), WORK (DIR/w) and the mount point MNT (DIR/m).
+ * 0, or -1 with errno.
+ */
+static inline int scratch_layers(char *dir, char lower[LAYER_PATH_MAX],
+				 char upper[LAYER_PATH_MAX], char work[LAYER_PATH_MAX],
+				 char mnt[LAYER_PATH_MAX])
+{
+	if (scratch_get(dir))
+		return -1;
+	snprintf(lower, LAYER_PATH_MAX, "%s/l", dir);
+	snprintf(upper, LAYER_PATH_MAX, "%s/u", dir);
+	snprintf(work, LAYER_PATH_MAX, "%s/w", dir);
+	snprintf(mnt, LAYER_PATH_MAX, "%s/m", dir);
+	if (mkdirs(lower) || mkdirs(upper) || mkdirs(work) || mkdirs(mnt))
+		return -1;
+	return 0;
+}
+
 /* Write CONTENT to PATH (created 0644, truncated). */
 static inline int write_file(const char *path, const char *content)
 {

@@ -64,16 +64,8 @@ FIXTURE_SETUP(sec)
 	struct acl5 deny = acl_user(NOBODY, 0);
 
 	ASSERT_EQ(0, rsunion_ensure_loaded());
-	ASSERT_EQ(0, scratch_get(self->dir));
+	ASSERT_EQ(0, scratch_layers(self->dir, self->lower, self->upper, self->work, self->mnt));
 	ASSERT_EQ(0, chmod(self->dir, 0755));
-	snprintf(self->lower, sizeof(self->lower), "%s/l", self->dir);
-	snprintf(self->upper, sizeof(self->upper), "%s/u", self->dir);
-	snprintf(self->work, sizeof(self->work), "%s/w", self->dir);
-	snprintf(self->mnt, sizeof(self->mnt), "%s/m", self->dir);
-	ASSERT_EQ(0, mkdirs(self->lower));
-	ASSERT_EQ(0, mkdirs(self->upper));
-	ASSERT_EQ(0, mkdirs(self->work));
-	ASSERT_EQ(0, mkdirs(self->mnt));
 	/* Readable by all but nobody, whom the ACL denies. */
 	ASSERT_EQ(0, write_file(in_dir(self->lower, "denied"), "secret\n"));
 	ASSERT_EQ(0, chmod(in_dir(self->lower, "denied"), 0644));

@@ -46,14 +46,7 @@ FIXTURE_SETUP(tmpfile)
 	char opts[512];
 
 	ASSERT_EQ(0, rsunion_ensure_loaded());
-	ASSERT_EQ(0, scratch_get(self->dir));
-	snprintf(self->lower, sizeof(self->lower), "%s/l", self->dir);
-	snprintf(self->upper, sizeof(self->upper), "%s/u", self->dir);
-	snprintf(self->work, sizeof(self->work), "%s/w", self->dir);
-	snprintf(self->mnt, sizeof(self->mnt), "%s/m", self->dir);
-	ASSERT_EQ(0, mkdirs(self->upper));
-	ASSERT_EQ(0, mkdirs(self->work));
-	ASSERT_EQ(0, mkdirs(self->mnt));
+	ASSERT_EQ(0, scratch_layers(self->dir, self->lower, self->upper, self->work, self->mnt));
 	ASSERT_EQ(0, mkfile(in_dir(self->lower, "d/x"), "lower\n"));
 	ASSERT_EQ(0, mkfile(in_dir(self->lower, "gone"), "lower\n"));
 	ASSERT_EQ(0, mkdirs(in_dir(self->lower, "pub")));

@@ -298,14 +298,14 @@ impl<'a> TmpfileOpen<'a> {
             return Err(EIO);
         }
         let inode = ARef::into_raw(inode).as_ptr().cast::<bindings::inode>();
-        // SAFETY: by the invariant the dentry is unnamed, negative and held
-        // by `vfs_tmpfile`, the file not yet open; `self` is consumed, so
-        // this runs once; `d_instantiate` takes over the inode reference,
-        // one of our superblock's inodes (checked above).
-        kernel::error::to_result(unsafe {
+        // SAFETY: (invariant) an unnamed negative dentry `vfs_tmpfile` holds
+        // and a file not yet open; consumed `self` runs this once; our own
+        // inode (checked above), whose reference `d_instantiate` takes.
+        let opened = unsafe {
             bindings::d_mark_tmpfile(self.0.as_ptr(), inode);
             bindings::d_instantiate(dentry.as_ptr(), inode);
             bindings::finish_open(self.0.as_ptr(), dentry.as_ptr(), None)
-        })
+        };
+        kernel::error::to_result(opened)
     }
 }
