@@ -80,10 +80,21 @@ pub(crate) fn reopen_if_copied_up(
 /// `update_time` passes it to the upper copy (overlayfs's
 /// `ovl_file_accessed`). The real file, opened `O_NOATIME`, records
 /// nothing itself; the upper layer's private mount has no atime options
-/// of its own, so it would record every access.
+/// of its own, so it would record every access. Lower layers record no
+/// accesses.
 #[inline(always)]
 pub(crate) fn accessed(inode: &RsInode, file: &File) {
-    if file.flags() & O_NOATIME == 0 && inode.take_upper_cmtime() {
+    if let Some(upper) = inode.upper_inode() {
+        accessed_upper(inode, file, upper);
+    }
+}
+
+/// `accessed`, where `upper` is the union inode's upper copy, as a read
+/// found it first.
+#[inline(always)]
+pub(crate) fn accessed_upper(inode: &RsInode, file: &File, upper: &Inode) {
+    if file.flags() & O_NOATIME == 0 {
+        inode.take_upper_cmtime(upper);
         file.touch_atime();
     }
 }

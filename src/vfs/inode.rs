@@ -351,6 +351,21 @@ impl RsInode {
     }
 }
 
+/// `take_upper_cmtime`'s rare part, out of line: inlined, its calls made
+/// every read of an upper copy save two registers more.
+///
+/// # Safety
+/// Both inodes are live.
+#[cold]
+#[inline(never)]
+unsafe fn copy_cmtime(inode: *mut bindings::inode, real: *mut bindings::inode) {
+    // SAFETY: per the contract; racy, as `take_upper_cmtime`.
+    unsafe {
+        bindings::inode_set_mtime_to_ts(inode, bindings::inode_get_mtime(real));
+        bindings::inode_set_ctime_to_ts(inode, bindings::inode_get_ctime(real));
+    }
+}
+
 type MutexGuard<'a, T> = Guard<'a, T, MutexBackend>;
 
 /// A copy-up of one union inode in progress: it holds the inode's
@@ -489,16 +504,19 @@ impl RsInode {
         unsafe { bindings::rsunion_copy_written_attrs(self.vfs_inode.as_ptr(), real.as_ptr()) };
     }
 
+    /// The upper copy's inode, once the object has one: it never changes
+    /// after.
+    #[inline(always)]
+    pub(crate) fn upper_inode(&self) -> Option<&Inode> {
+        self.upper().and_then(Dentry::inode)
+    }
+
     /// Takes the upper copy's mtime and ctime where they moved (a write
     /// through a shared mapping moves them behind the union's back), so
     /// that the union's relatime judges an access by the copy's times, as
-    /// overlayfs's `ovl_file_accessed` does. `false` without an upper copy:
-    /// lower layers record no accesses.
+    /// overlayfs's `ovl_file_accessed` does. `upper` is `upper_inode()`.
     #[inline(always)]
-    pub(crate) fn take_upper_cmtime(&self) -> bool {
-        let Some(upper) = self.upper().and_then(Dentry::inode) else {
-            return false;
-        };
+    pub(crate) fn take_upper_cmtime(&self, upper: &Inode) {
         let (inode, real) = (self.vfs_inode.as_ptr(), upper.as_ptr());
         // Compared first: a read would otherwise write to the union inode
         // every time.
@@ -510,18 +528,16 @@ impl RsInode {
                 || (*inode).i_ctime_sec != (*real).i_ctime_sec
                 || (*inode).i_ctime_nsec != (*real).i_ctime_nsec
             {
-                bindings::inode_set_mtime_to_ts(inode, bindings::inode_get_mtime(real));
-                bindings::inode_set_ctime_to_ts(inode, bindings::inode_get_ctime(real));
+                copy_cmtime(inode, real);
             }
         }
-        true
     }
 
     /// Takes the upper copy's atime, once an access was recorded there:
     /// that alone, as `sync_from_real` would also copy the link count,
     /// which a concurrent unlink of the union inode is counting down.
     pub(crate) fn take_upper_atime(&self) {
-        if let Some(upper) = self.upper().and_then(Dentry::inode) {
+        if let Some(upper) = self.upper_inode() {
             // SAFETY: both inodes are live; racy, as `take_upper_cmtime`.
             unsafe {
                 let atime = bindings::inode_get_atime(upper.as_ptr());

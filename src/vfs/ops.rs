@@ -5,8 +5,8 @@
 //! the file named after the concern (namei, inode, file, readdir, super).
 
 use super::{
-    bindings, inode, Dentry, DirContext, FiemapInfo, File, FileAttr, Iattr, Inode, InodeOps, Kstat,
-    Kstatfs, MntIdmap, RealFile, SeqFile, TmpfileOpen,
+    bindings, inode, Cred, Dentry, DirContext, FiemapInfo, File, FileAttr, Iattr, Inode, InodeOps,
+    Kstat, Kstatfs, MntIdmap, RealFile, SeqFile, TmpfileOpen,
 };
 use crate::dir::NewObject;
 use crate::entry::{RsInode, UnionFs};
@@ -665,14 +665,47 @@ unsafe extern "C" fn file_read_iter(
         // replaced were a fifth of what a 4 KiB read of an upper copy
         // costs more than one of the copy itself. Any other read takes
         // `read_other`.
-        if (*iocb).ki_complete.is_some()
-            || !rs.is_top_real(Inode::from_raw(file_inode(opened)))
-            || ((*file).f_flags ^ (*opened).f_flags) & SETFL_FLAGS != 0
-        {
-            return read_other(iocb, iter);
+        let top = match top_upper(rs, Inode::from_raw(file_inode(opened))) {
+            Some(top)
+                if (*iocb).ki_complete.is_none()
+                    && ((*file).f_flags ^ (*opened).f_flags) & SETFL_FLAGS == 0 =>
+            {
+                top
+            }
+            _ => return read_other(iocb, iter),
+        };
+        match read_sync(opened, iocb, iter, &rs.fs().creds) {
+            // The upper copy found before the read is the one the access
+            // goes to: copy-up never replaces it.
+            Ok(read) => {
+                match top {
+                    // The union inode is found again from `file`: kept
+                    // across the read, it took a register more to save.
+                    Some(upper) => {
+                        let rs = self::rs(file_inode(file));
+                        crate::file::accessed_upper(rs, File::from_raw(file), upper)
+                    }
+                    None => file_accessed(file),
+                }
+                read
+            }
+            Err(e) => e.to_errno() as isize,
         }
-        let read = rs.fs().creds.with(|| read_sync(opened, iocb, iter));
-        finish_sync_read(file, read)
+    }
+}
+
+/// `Some(upper)` where `opened`, the inode of the real file opened for
+/// union inode `rs`, is its upper copy `upper`; `Some(None)` where the
+/// object has no upper copy, so the lower file opened is its only real
+/// one; `None` where the object was copied up after the file was opened.
+#[inline(always)]
+fn top_upper<'a>(rs: &'a RsInode, opened: &Inode) -> Option<Option<&'a Inode>> {
+    match rs.upper() {
+        None => Some(None),
+        Some(upper) => upper
+            .inode()
+            .filter(|i| core::ptr::eq(*i, opened))
+            .map(Some),
     }
 }
 
@@ -707,8 +740,11 @@ unsafe fn read_other(iocb: *mut bindings::kiocb, iter: *mut bindings::iov_iter) 
     unsafe {
         let file = (*iocb).ki_filp;
         if (*iocb).ki_complete.is_none() {
-            return match as_mounter_on_real(file, |real| read_sync(real, iocb, iter)) {
-                Ok(read) => finish_sync_read(file, read),
+            return match real_for(file) {
+                Ok(real) => {
+                    let creds = &rs(file_inode(file)).fs().creds;
+                    finish_sync_read(file, read_sync(real.real(), iocb, iter, creds))
+                }
                 Err(e) => e.to_errno() as isize,
             };
         }
@@ -722,40 +758,37 @@ unsafe fn read_other(iocb: *mut bindings::kiocb, iter: *mut bindings::iov_iter) 
 
 /// A synchronous read of union `iocb` from `real`, as the mounter: what
 /// `backing_file_read_iter` does, the same checks and hooks on the real
-/// file (`vfs_iocb_iter_read`), but on a clone of the VFS's kiocb, as
-/// its asynchronous path does, instead of a kiocb built anew
-/// (`vfs_iter_read`): that recomputed the I/O priority and the flags the
-/// VFS already had, and cost half of what a 4 KiB read through the union
-/// costs more than one of the real file. The clone keeps `IOCB_NOWAIT`
-/// unchecked: union files never have `FMODE_NOWAIT`, so the VFS sets it
-/// on none of them.
+/// file, in one C call (`rsunion_read_real`) on the VFS's kiocb, lent to
+/// the real file: a kiocb built anew (`vfs_iter_read`) recomputed the I/O
+/// priority and the flags the VFS already had, and cost half of what a
+/// 4 KiB read through the union costs more than one of the real file. The
+/// kiocb keeps `IOCB_NOWAIT` unchecked: union files never have
+/// `FMODE_NOWAIT`, so the VFS sets it on none of them.
 ///
 /// # Safety
 /// `iocb` and `iter` are the VFS's, live for the call, `iocb` synchronous;
 /// `real` is the live real file opened for its union file.
+#[inline(always)]
 unsafe fn read_sync(
     real: *mut bindings::file,
     iocb: *mut bindings::kiocb,
     iter: *mut bindings::iov_iter,
+    creds: &Cred,
 ) -> Result<isize> {
-    // SAFETY: per the contract, all three are live for the call.
+    // SAFETY: per the contract, all three are live for the call; `creds`
+    // is borrowed for it, so the task never wears freed credentials.
     unsafe {
-        let flags = (*iocb).ki_flags;
-        if flags & bindings::IOCB_DIRECT as i32 != 0
+        if (*iocb).ki_flags & bindings::IOCB_DIRECT as i32 != 0
             && (*real).f_mode & bindings::FMODE_CAN_ODIRECT == 0
         {
             return Err(EINVAL);
         }
-        let mut clone = bindings::kiocb {
-            ki_filp: real,
-            ki_pos: (*iocb).ki_pos,
-            ki_flags: flags,
-            ki_ioprio: (*iocb).ki_ioprio,
-            ..Default::default()
-        };
-        let read = bindings::vfs_iocb_iter_read(real, &mut clone, iter);
-        (*iocb).ki_pos = clone.ki_pos;
-        Ok(read)
+        Ok(bindings::rsunion_read_real(
+            real,
+            iocb,
+            iter,
+            creds.as_ptr(),
+        ))
     }
 }
 
