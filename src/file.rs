@@ -89,8 +89,8 @@ pub(crate) fn accessed(inode: &RsInode, file: &File) {
     }
 }
 
-/// `accessed`, where `upper` is the union inode's upper copy, as a read
-/// found it first.
+/// `accessed`, where the caller found `upper`, the union inode's upper
+/// copy, itself: any other inode would lend the union its times.
 #[inline(always)]
 pub(crate) fn accessed_upper(inode: &RsInode, file: &File, upper: &Inode) {
     if file.flags() & O_NOATIME == 0 {

@@ -665,27 +665,23 @@ unsafe extern "C" fn file_read_iter(
         // replaced were a fifth of what a 4 KiB read of an upper copy
         // costs more than one of the copy itself. Any other read takes
         // `read_other`.
-        let top = match top_upper(rs, Inode::from_raw(file_inode(opened))) {
-            Some(top)
-                if (*iocb).ki_complete.is_none()
-                    && ((*file).f_flags ^ (*opened).f_flags) & SETFL_FLAGS == 0 =>
-            {
-                top
-            }
-            _ => return read_other(iocb, iter),
-        };
+        let opened_real = opened_real(rs, Inode::from_raw(file_inode(opened)));
+        if matches!(opened_real, OpenedReal::Stale)
+            || (*iocb).ki_complete.is_some()
+            || ((*file).f_flags ^ (*opened).f_flags) & SETFL_FLAGS != 0
+        {
+            return read_other(iocb, iter);
+        }
         match read_sync(opened, iocb, iter, &rs.fs().creds) {
-            // The upper copy found before the read is the one the access
-            // goes to: copy-up never replaces it.
             Ok(read) => {
-                match top {
+                match opened_real {
                     // The union inode is found again from `file`: kept
                     // across the read, it took a register more to save.
-                    Some(upper) => {
+                    OpenedReal::Upper(upper) => {
                         let rs = self::rs(file_inode(file));
                         crate::file::accessed_upper(rs, File::from_raw(file), upper)
                     }
-                    None => file_accessed(file),
+                    _ => file_accessed(file),
                 }
                 read
             }
@@ -694,18 +690,25 @@ unsafe extern "C" fn file_read_iter(
     }
 }
 
-/// `Some(upper)` where `opened`, the inode of the real file opened for
-/// union inode `rs`, is its upper copy `upper`; `Some(None)` where the
-/// object has no upper copy, so the lower file opened is its only real
-/// one; `None` where the object was copied up after the file was opened.
+/// Where the real file a union file opened stands now.
+enum OpenedReal<'a> {
+    /// It is the object's upper copy, this inode: copy-up never replaces
+    /// it, so the access a read records goes to it.
+    Upper(&'a Inode),
+    /// The object has no upper copy: the lower file is its only real one.
+    LowerOnly,
+    /// The object was copied up after the file was opened.
+    Stale,
+}
+
+/// Where `opened`, the inode of the real file opened for union inode
+/// `rs`, stands.
 #[inline(always)]
-fn top_upper<'a>(rs: &'a RsInode, opened: &Inode) -> Option<Option<&'a Inode>> {
-    match rs.upper() {
-        None => Some(None),
-        Some(upper) => upper
-            .inode()
-            .filter(|i| core::ptr::eq(*i, opened))
-            .map(Some),
+fn opened_real<'a>(rs: &'a RsInode, opened: &Inode) -> OpenedReal<'a> {
+    match rs.upper().map(Dentry::inode) {
+        None => OpenedReal::LowerOnly,
+        Some(Some(upper)) if core::ptr::eq(upper, opened) => OpenedReal::Upper(upper),
+        Some(_) => OpenedReal::Stale,
     }
 }
 
