@@ -17,7 +17,6 @@
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
 #include <linux/fs_stack.h>
-#include <linux/fsnotify.h>
 #include <linux/iversion.h>
 #include <linux/magic.h>
 #include <linux/mount.h>
@@ -77,9 +76,9 @@ static inline void rsunion_revert_creds(const struct cred *old)
  * file opened for it, as CRED: vfs_iocb_iter_read() on the real file, but
  * on the VFS's own kiocb, lent to the real file for the call instead of
  * copied. A synchronous kiocb is the caller's alone and done with when
- * ->read_iter returns, so the lending ends there. As calls of their own,
- * the override, the read and the revert, with the copy, cost a tenth of
- * what a 4 KiB read through the union costs more than one of the real file.
+ * ->read_iter returns, so the lending ends there. Every read of an upper
+ * copy comes here: one call, where the override, the read and the revert
+ * were three, and a kiocb built for each.
  */
 static inline ssize_t rsunion_read_real(struct file *real, struct kiocb *iocb,
 					struct iov_iter *iter,
